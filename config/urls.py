@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from surveys import views as survey_views
+
+urlpatterns = [
+    path("", survey_views.home, name="home"),
+    path("healthz", survey_views.healthz, name="healthz"),
+    path("signin/", survey_views.SignInView.as_view(), name="login"),
+    path("signout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("dev/outbox/", survey_views.mail_outbox, name="mail_outbox"),
+    path("dev/outbox/<str:name>", survey_views.mail_outbox_message, name="mail_outbox_message"),
+    path("admin/", admin.site.urls),
+    path("", include("surveys.urls")),
+    path("", include("feedback.urls")),
+    path("", include("followups.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns.append(path("i18n/", include("django.conf.urls.i18n")))

@@ -1,0 +1,88 @@
+"""What customers said and who sees it: responses, and the outbox that carries work
+from a saved answer to the worker."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from surveys.models import Account, Contact, Invitation
+
+
+class Category(models.TextChoices):
+    PROMOTER = "promoter", _("Promoter")
+    PASSIVE = "passive", _("Passive")
+    DETRACTOR = "detractor", _("Detractor")
+
+
+def category_for_score(score: int) -> str:
+    if score >= 9:
+        return Category.PROMOTER
+    if score >= 7:
+        return Category.PASSIVE
+    return Category.DETRACTOR
+
+
+class Response(models.Model):
+    """One customer's answer to one invitation. Changed in place until the link expires."""
+
+    class Triage(models.TextChoices):
+        NEW = "new", _("New")
+        SEEN = "seen", _("Seen")
+        HANDLED = "handled", _("Handled")
+
+    invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="response")
+    # Copied from the invitation so inboxes and rollups filter without joins through it.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="responses")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="responses")
+    score = models.PositiveSmallIntegerField()
+    reason = models.TextField(blank=True, max_length=5000)
+    category = models.CharField(max_length=10, choices=Category.choices)
+    language = models.CharField(max_length=8, default="en")
+    answered_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=timezone.now)
+    # Honeypot filled or submitted faster than a person could: kept, shown, never counted.
+    suspect = models.BooleanField(default=False)
+    suspect_reason = models.CharField(max_length=100, blank=True)
+    triage = models.CharField(max_length=8, choices=Triage.choices, default=Triage.NEW)
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "answered_at"]),
+            models.Index(fields=["answered_at"]),
+            models.Index(fields=["contact", "answered_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.score} from {self.contact_id}"
+
+    def set_score(self, score: int) -> None:
+        self.score = score
+        self.category = category_for_score(score)
+
+
+class OutboxMessage(models.Model):
+    """Work to do after a commit: a service function and its keyword arguments.
+
+    Written in the same transaction as the change that causes it, handed to Celery on
+    commit, and re-driven by beat for whatever the broker did not take. Delivery runs
+    the function and marks the row done under a row lock, so it happens once.
+    """
+
+    handler = models.CharField(max_length=200, help_text=_("Dotted path of a service function."))
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["done_at", "created_at"])]
+
+    def __str__(self):
+        return f"{self.handler}({self.kwargs})"

@@ -1,0 +1,77 @@
+"""The transactional outbox (see OutboxMessage).
+
+    outbox_enqueue("followups.services.call_queue_for_response", response_id=r.pk)
+
+The handler runs once, in a worker (or in-process when embedded), after the
+enclosing transaction commits; if Redis is down then, beat re-drives it later.
+Handlers must take keyword arguments that are JSON values.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# A message dispatched this long ago and still not done is dispatched again.
+REDRIVE_AFTER = timedelta(minutes=2)
+
+
+def outbox_enqueue(handler: str, **kwargs) -> OutboxMessage:
+    message = OutboxMessage.objects.create(handler=handler, kwargs=kwargs)
+    transaction.on_commit(lambda: _dispatch(message.pk))
+    return message
+
+
+def _dispatch(message_id: int) -> None:
+    from .tasks import outbox_deliver
+
+    try:
+        # retry=False: with the broker down, fail now and leave it to the re-drive,
+        # rather than keep the customer's request waiting.
+        outbox_deliver.apply_async(args=[message_id], retry=False)
+    except Exception:  # noqa: BLE001 - any broker failure means "later", never a lost answer
+        log.warning("outbox %s not dispatched; beat will re-drive it", message_id, exc_info=True)
+        return
+    OutboxMessage.objects.filter(pk=message_id, dispatched_at__isnull=True).update(
+        dispatched_at=timezone.now()
+    )
+
+
+def outbox_deliver(*, message_id: int) -> bool:
+    """Run one message's handler once. Returns False when it was already done."""
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.done_at is not None:
+            return False
+        handler = import_string(message.handler)
+        handler(**message.kwargs)
+        message.done_at = timezone.now()
+        message.attempts += 1
+        message.save(update_fields=["done_at", "attempts"])
+    return True
+
+
+def outbox_pending_ids(now=None) -> list[int]:
+    now = now or timezone.now()
+    stale = now - REDRIVE_AFTER
+    return list(
+        OutboxMessage.objects.filter(done_at__isnull=True, created_at__lt=now - timedelta(seconds=30))
+        .exclude(dispatched_at__gte=stale)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+
+
+def outbox_redrive() -> int:
+    """Dispatch what the broker did not take, or what no worker finished."""
+    ids = outbox_pending_ids()
+    for message_id in ids:
+        OutboxMessage.objects.filter(pk=message_id).update(dispatched_at=None)
+        _dispatch(message_id)
+    return len(ids)

@@ -1,0 +1,1 @@
+"""What we do about it: the call queue, attempts, outcomes (issue: follow-up calls)."""

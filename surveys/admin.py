@@ -1,0 +1,90 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from .models import Account, Contact, Invitation, Program, Region, User, Wave
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "role", "is_active", "last_login"]
+    list_filter = ["role", "is_active", "is_staff"]
+    search_fields = ["email", "full_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Person", {"fields": ["full_name", "phone", "role"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "full_name", "role", "password1", "password2"]})]
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["name", "manager"]
+    search_fields = ["name", "manager__email"]
+    autocomplete_fields = ["manager"]
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+    fields = ["name", "email", "phone", "level", "language", "opted_out_at", "bounced_at"]
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "external_id", "region", "owner", "active"]
+    list_filter = ["active", "region"]
+    search_fields = ["name", "external_id", "owner__email", "owner__full_name"]
+    autocomplete_fields = ["owner", "region"]
+    list_select_related = ["region", "owner"]
+    inlines = [ContactInline]
+
+
+class ReachableFilter(admin.SimpleListFilter):
+    title = "reachable"
+    parameter_name = "reachable"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Reachable"), ("opted_out", "Opted out"), ("bounced", "Bounced")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(opted_out_at__isnull=True, bounced_at__isnull=True)
+        if self.value() == "opted_out":
+            return queryset.filter(opted_out_at__isnull=False)
+        if self.value() == "bounced":
+            return queryset.filter(bounced_at__isnull=False)
+        return queryset
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "account", "level", "language", "opted_out_at", "bounced_at"]
+    list_filter = [ReachableFilter, "level", "language", "account__region"]
+    search_fields = ["name", "email", "account__name", "account__external_id"]
+    autocomplete_fields = ["account"]
+    list_select_related = ["account"]
+
+
+@admin.register(Program)
+class ProgramAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "frequency", "quiet_days", "per_account_cap", "updated_at"]
+
+
+@admin.register(Wave)
+class WaveAdmin(admin.ModelAdmin):
+    list_display = ["month", "status", "planned_at", "sent_at"]
+    list_filter = ["status"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["wave", "contact", "account", "status", "sent_at", "reminded_at"]
+    list_filter = ["status", "wave"]
+    search_fields = ["contact__email", "contact__name", "account__name"]
+    raw_id_fields = ["contact", "account", "held_by"]
+    list_select_related = ["wave", "contact", "account"]
+    exclude = ["token_nonce"]
+    readonly_fields = ["token_hash"]

@@ -1,0 +1,280 @@
+"""Who we ask and how: staff, regions, accounts, contacts; the program; waves and invitations."""
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ACCOUNT_MANAGER = "am", _("Account manager")
+    REGIONAL_MANAGER = "rm", _("Regional manager")
+    DIRECTOR = "director", _("Director")
+    ADMIN = "admin", _("Administrator")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **fields):
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.setdefault("role", Role.ADMIN)
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A member of staff. Signs in with their email address."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ACCOUNT_MANAGER)
+    phone = models.CharField(max_length=50, blank=True)
+    is_active = models.BooleanField(default=True)
+    # Django admin access; administrators get it, others not.
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        ordering = ["full_name", "email"]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    @property
+    def first_name(self) -> str:
+        return (self.full_name or self.email.split("@")[0]).split()[0]
+
+    @property
+    def is_account_manager(self) -> bool:
+        return self.role == Role.ACCOUNT_MANAGER
+
+    @property
+    def is_regional_manager(self) -> bool:
+        return self.role == Role.REGIONAL_MANAGER
+
+    @property
+    def is_director(self) -> bool:
+        return self.role == Role.DIRECTOR
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.is_director or self.is_administrator
+
+
+class Region(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    manager = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_regions"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Account(models.Model):
+    external_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="accounts")
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_accounts")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["owner", "active"]), models.Index(fields=["region", "active"])]
+
+    def __str__(self):
+        return self.name
+
+
+class Level(models.TextChoices):
+    EXECUTIVE = "executive", _("Executive")
+    MANAGER = "manager", _("Manager")
+    OPERATIONAL = "operational", _("Operational")
+
+
+class Contact(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    email = models.EmailField()
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=50, blank=True)
+    level = models.CharField(max_length=12, choices=Level.choices)
+    language = models.CharField(max_length=8, default="en")
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("account", Lower("email"), name="contact_unique_email_per_account"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"
+
+    @property
+    def first_name(self) -> str:
+        return (self.name or self.email).split()[0]
+
+    @property
+    def reachable(self) -> bool:
+        return self.opted_out_at is None and self.bounced_at is None
+
+
+class Program(models.Model):
+    """The survey program: one row, edited by administrators (`Program.current()`)."""
+
+    FREQUENCIES = [(f, f) for f in (1, 2, 3, 4, 6, 12)]
+
+    frequency = models.PositiveSmallIntegerField(
+        choices=FREQUENCIES, default=2, help_text=_("Times each contact is asked per year.")
+    )
+    quiet_days = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(0), MaxValueValidator(365)]
+    )
+    per_account_cap = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
+    hold_days = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(0), MaxValueValidator(27)]
+    )
+    reminder_days = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(0), MaxValueValidator(27)], help_text=_("0 disables")
+    )
+    link_valid_days = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    send_rate = models.PositiveIntegerField(
+        default=20, validators=[MinValueValidator(0), MaxValueValidator(10000)],
+        help_text=_("Emails per second; 0 means no limit."),
+    )
+    sender_name = models.CharField(max_length=100, default="Customer Care")
+    sender_email = models.EmailField(default="care@example.com")
+    company_name = models.CharField(max_length=100, default="Acme")
+    question_en = models.CharField(
+        max_length=300, default="How likely is it that you would recommend {company} to others?"
+    )
+    question_da = models.CharField(
+        max_length=300, default="Hvor sandsynligt er det, at du vil anbefale {company} til andre?"
+    )
+    reason_question_en = models.CharField(
+        max_length=300, default="What are the reasons behind your assessment?"
+    )
+    reason_question_da = models.CharField(
+        max_length=300, default="Hvad er årsagerne til din vurdering?"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return "Survey program"
+
+    @classmethod
+    def current(cls) -> "Program":
+        program = cls.objects.order_by("pk").first()
+        return program or cls.objects.create()
+
+    def question(self, language: str) -> str:
+        text = self.question_da if language == "da" else self.question_en
+        return text.format(company=self.company_name)
+
+    def reason_question(self, language: str) -> str:
+        return self.reason_question_da if language == "da" else self.reason_question_en
+
+
+class Wave(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+
+    month = models.DateField(unique=True, help_text=_("First day of the month the wave sends."))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    planned_at = models.DateTimeField(default=timezone.now)
+    send_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month"]
+
+    def __str__(self):
+        return self.month.strftime("%Y-%m")
+
+
+class Invitation(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        HELD = "held", _("Held")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        BOUNCED = "bounced", _("Bounced")
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="invitations")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="invitations")
+    # The account at planning time, so a wave's figures do not move with later edits.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invitations")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    # Random per invitation; the link token is derived from it (see surveys.tokens).
+    token_nonce = models.CharField(max_length=32)
+    token_hash = models.CharField(max_length=64, unique=True)
+    hold_reason = models.CharField(max_length=300, blank=True)
+    held_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    send_after = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    reminder_after = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["wave", "contact"], name="invitation_once_per_wave"),
+        ]
+        indexes = [
+            models.Index(fields=["wave", "status"]),
+            models.Index(fields=["contact", "sent_at"]),
+            models.Index(fields=["status", "send_after"]),
+        ]
+
+    def __str__(self):
+        return f"{self.wave} → {self.contact_id}"
+
+    @property
+    def message_id(self) -> str:
+        return f"<invitation-{self.pk}-{self.token_hash[:12]}@pulse>"
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and (now or timezone.now()) >= self.expires_at

@@ -1,0 +1,23 @@
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_am_signs_in_lands_on_inbox_and_signs_out(page, sign_in, am):
+    page.goto("/")
+    assert "/signin/" in page.url
+    sign_in(am)
+    assert page.url.endswith("/inbox/")
+    assert page.get_by_role("heading", name="Your inbox").is_visible()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/signin/")
+    page.goto("/inbox/")
+    assert "/signin/" in page.url
+
+
+def test_wrong_password_shows_a_clear_message(page, am):
+    page.goto("/signin/")
+    page.get_by_label("Email").fill(am.email)
+    page.get_by_label("Password").fill("not-it")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").is_visible()
