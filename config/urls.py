@@ -22,6 +22,7 @@ urlpatterns = [
     path("dev/outbox/<str:name>", survey_views.mail_outbox_message, name="mail_outbox_message"),
     path("admin/", admin.site.urls),
     path("", include("surveys.urls")),
+    path("", include("feedback.urls_public")),
     path("", include("feedback.urls")),
     path("", include("followups.urls")),
 ]
