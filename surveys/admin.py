@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from .models import Account, Contact, Invitation, Program, Region, User, Wave
+from .staff import staff_send_set_password_links
 
 
 @admin.register(User)
@@ -17,6 +18,17 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "full_name", "role", "password1", "password2"]})]
+    actions = ["send_set_password_link"]
+
+    @admin.action(description="Send set-password link")
+    def send_set_password_link(self, request, queryset):
+        sent, not_sent = staff_send_set_password_links(users=queryset.order_by("email"), invited_by=request.user)
+        if sent:
+            self.message_user(request, f"Sent a set-password link to {len(sent)} staff: "
+                                       + ", ".join(u.email for u in sent), messages.SUCCESS)
+        if not_sent:
+            self.message_user(request, "Not sent (inactive, or the mail server refused): "
+                                       + ", ".join(u.email for u in not_sent), messages.WARNING)
 
 
 @admin.register(Region)

@@ -1,15 +1,24 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from . import mailbox
-from .forms import SignInForm
+from .book_import import HEADER, BookFileInvalid, book_import
+from .forms import CustomerImportForm, SignInForm
+from .models import User
 from .selectors import user_home_url_name
+from .staff import staff_send_set_password_links
+
+# The upload page lists this many problems; the command lists them all.
+PROBLEMS_SHOWN = 500
 
 
 def home(request):
@@ -76,6 +85,46 @@ def mail_outbox_message(request, name):
     return render(request, "surveys/mail_outbox_message.html", {"mail": mail})
 
 
+def _administrator_or_404(request) -> None:
+    if not request.user.is_administrator:
+        raise Http404
+
+
 @login_required
 def customer_import_upload(request):
-    raise Http404  # the upload page lands with the import (foundation issue)
+    """Administrators upload the customer file; the same import as the command."""
+    _administrator_or_404(request)
+    invalid = summary = None
+    if request.method == "POST":
+        form = CustomerImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                summary = book_import(data=form.cleaned_data["file"])
+            except BookFileInvalid as error:
+                invalid = error
+    else:
+        form = CustomerImportForm()
+    return render(request, "surveys/customer_import.html", {
+        "form": form, "invalid": invalid, "summary": summary, "header": ",".join(HEADER),
+        "problems": invalid.problems[:PROBLEMS_SHOWN] if invalid else [], "problems_shown": PROBLEMS_SHOWN,
+    }, status=400 if invalid else 200)
+
+
+@login_required
+@require_POST
+def staff_invite(request):
+    """Send set-password links to the staff picked on the import summary."""
+    _administrator_or_404(request)
+    ids = [int(pk) for pk in request.POST.getlist("user") if pk.isdigit()]
+    users = list(User.objects.filter(pk__in=ids).order_by("email"))
+    sent, not_sent = staff_send_set_password_links(users=users, invited_by=request.user)
+    if sent:
+        messages.success(request, ngettext(
+            "Sent a set-password link to %(who)s.", "Sent set-password links to %(count)d staff: %(who)s.",
+            len(sent)) % {"count": len(sent), "who": ", ".join(u.email for u in sent)})
+    if not_sent:
+        messages.error(request, _("Could not send to %(who)s (inactive, or the mail server refused).")
+                       % {"who": ", ".join(u.email for u in not_sent)})
+    if not users:
+        messages.error(request, _("Nobody was selected."))
+    return redirect("surveys:customer_import")
