@@ -1,0 +1,41 @@
+"""GET /healthz: the database, the broker and whether a worker answers."""
+
+import os
+
+import pytest
+
+from tests.conftest import needs
+from tests.smtp import free_port
+
+
+def test_healthz_in_the_services_configuration_with_a_real_worker(client, celery_worker_process, settings):
+    settings.EMBEDDED_TASKS = False
+    celery_worker_process()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "ok", "worker": "ok"}
+
+
+def test_healthz_says_the_worker_is_down_when_none_answers(client, db, settings):
+    needs("Redis (REDIS_URL)", bool(os.environ.get("REDIS_URL")))
+    settings.EMBEDDED_TASKS = False
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "ok", "worker": "down"}
+
+
+@pytest.fixture
+def broker_nobody_listens_on():
+    from config.celery import app
+
+    before = app.conf.broker_write_url
+    app.conf.broker_write_url = f"redis://127.0.0.1:{free_port()}/0"
+    yield
+    app.conf.broker_write_url = before
+
+
+def test_healthz_says_the_broker_is_down_when_redis_is_unreachable(client, db, settings, broker_nobody_listens_on):
+    settings.EMBEDDED_TASKS = False
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "down", "worker": "unknown"}
