@@ -37,4 +37,4 @@ class Command(BaseCommand):
         logins = demo_logins()
         self.stdout.write(self.style.SUCCESS(f"\nDemo logins (password for all: {logins['password']})"))
         for role, email in logins["users"]:
-            self.stdout.write(f"  {role:<18} {email}")
+            self.stdout.write(f"  {role:<28} {email}")
