@@ -123,7 +123,7 @@ def main() -> None:
         cursor.execute("SELECT version()")
         version = cursor.fetchone()[0].split(" on ")[0]
     print(f"\nCustomer import, {args.rows:,} rows ({first_file.stat().st_size / 2**20:.1f} MB), {version}, "
-          f"Python {sys.version.split()[0]}, {os.cpu_count()} cores shared")
+          f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     print(f"{'run':<34}{'rows':>9}{'check s':>9}{'write s':>9}{'total s':>9}{'rows/s':>9}{'peak MB':>9}")
     for label, n, check, write, total, rss, _summary in results:
         print(f"{label:<34}{n:>9,}{check:>9.1f}{write:>9.1f}{total:>9.1f}{n / total:>9,.0f}{rss:>9.0f}")
