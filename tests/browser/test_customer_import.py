@@ -16,6 +16,13 @@ def outbox_on(settings):
     settings.DEBUG = True
 
 
+def assert_accessible(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
 def choose_file(page, data: bytes, name="customers.csv"):
     page.get_by_label("Customer file (CSV, UTF-8)").set_input_files(
         {"name": name, "mimeType": "text/csv", "buffer": data}
@@ -41,6 +48,7 @@ def test_admin_uploads_a_bad_file_sees_the_report_then_a_good_one_and_invites_st
         "3", "contact_level", "unknown level 'boss' (use executive, manager or operational)"]
     assert table.get_by_role("row").nth(2).inner_text().split("\t")[:2] == ["4", "account_manager_email"]
     assert Account.objects.count() == 0
+    assert_accessible(page)
 
     choose_file(page, book_csv(good_rows()))
     summary = page.get_by_role("status").filter(has_text="Imported 3 rows.")
@@ -48,6 +56,7 @@ def test_admin_uploads_a_bad_file_sees_the_report_then_a_good_one_and_invites_st
     assert summary.get_by_role("row", name="Accounts").inner_text().split("\t") == ["Accounts", "2", "0", "0"]
     assert summary.get_by_role("row", name="Contacts").inner_text().split("\t") == ["Contacts", "3", "0", "0"]
     assert Contact.objects.count() == 3
+    assert_accessible(page)
     # Only the new account manager Anders gets a link this time.
     for email in ["rikke.rm@pulse.test", "dieter.rm@pulse.test", "greta.am@pulse.test"]:
         page.get_by_label(email).uncheck()
