@@ -240,6 +240,78 @@ class _EmailCheck:
         return ok
 
 
+def _row_or_problems(line: int, value: dict[str, str], is_email: _EmailCheck) -> BookRow | list[Problem]:
+    """One row's fields checked on their own: a BookRow, or what is wrong with them."""
+    bad = [Problem(line, name, f"longer than {limit} characters")
+           for name, limit in MAX_LENGTHS.items() if len(value[name]) > limit]
+    for name, what in [("account_id", "account id"), ("account_name", "account name"), ("region", "region")]:
+        if not value[name]:
+            bad.append(Problem(line, name, f"missing {what}"))
+    am_email = value["account_manager_email"].lower()
+    if not am_email:
+        bad.append(Problem(line, "account_manager_email", "missing account manager email"))
+    elif not is_email(am_email):
+        bad.append(Problem(line, "account_manager_email", f"bad email address '{am_email}'"))
+    rm_email = value["regional_manager_email"].lower()
+    if rm_email and not is_email(rm_email):
+        bad.append(Problem(line, "regional_manager_email", f"bad email address '{rm_email}'"))
+    contact_email, level = value["contact_email"], value["contact_level"].lower()
+    if any(value[name] for name in CONTACT_COLUMNS):  # else the row only describes the account
+        if not contact_email:
+            bad.append(Problem(line, "contact_email", "missing contact email"))
+        elif not is_email(contact_email):
+            bad.append(Problem(line, "contact_email", f"bad email address '{contact_email}'"))
+        if level not in LEVELS:
+            shown = f"'{value['contact_level']}'" if level else "missing"
+            bad.append(Problem(line, "contact_level", f"unknown level {shown} (use executive, manager or operational)"))
+    language = _language(value["language"])
+    if language is None:
+        supported = ", ".join(code for code, _ in settings.LANGUAGES)
+        bad.append(Problem(line, "language", f"unknown language '{value['language']}' (use {supported})"))
+    if bad:
+        return bad
+    return BookRow(
+        line=line, account_id=value["account_id"], account_name=value["account_name"], region=value["region"],
+        rm_email=rm_email, am_email=am_email, contact_email=contact_email, contact_name=value["contact_name"],
+        contact_phone=value["contact_phone"], level=level, language=language,
+    )
+
+
+class _Agreement:
+    """What the rows must agree on: one owner, region and name per account, one
+    regional manager per region, each contact once per account."""
+
+    ACCOUNT_FACTS = [("am_email", "account_manager_email", "owner"), ("region", "region", "region"),
+                     ("account_name", "account_name", "name")]
+
+    def __init__(self):
+        self.account_first: dict[str, BookRow] = {}
+        self.region_manager: dict[str, tuple[str, int]] = {}
+        self.contact_first: dict[tuple[str, str], int] = {}
+
+    def problems(self, row: BookRow) -> list[Problem]:
+        found = []
+        earlier = self.account_first.setdefault(row.account_id, row)
+        for attr, column, what in self.ACCOUNT_FACTS if earlier is not row else []:
+            here, there = getattr(row, attr), getattr(earlier, attr)
+            if here != there:
+                found.append(Problem(row.line, column, f"account {row.account_id} is given two {what}s: "
+                                                       f"'{here}' here, '{there}' on line {earlier.line}"))
+        if row.rm_email:
+            manager, line = self.region_manager.setdefault(row.region, (row.rm_email, row.line))
+            if manager != row.rm_email:
+                found.append(Problem(row.line, "regional_manager_email",
+                                     f"region {row.region} is given two regional managers: "
+                                     f"'{row.rm_email}' here, '{manager}' on line {line}"))
+        if row.contact_email:
+            line = self.contact_first.setdefault((row.account_id, row.contact_email.lower()), row.line)
+            if line != row.line:
+                found.append(Problem(row.line, "contact_email",
+                                     f"contact {row.contact_email} of account {row.account_id} appears twice "
+                                     f"(first on line {line})"))
+        return found
+
+
 def book_file_parse(data: bytes, *, progress: Progress | None = None) -> list[BookRow]:
     """Every row of a customer file, checked; BookFileInvalid lists every problem."""
     text = _decode(data)
@@ -252,16 +324,11 @@ def book_file_parse(data: bytes, *, progress: Progress | None = None) -> list[Bo
     if isinstance(columns, Problem):
         raise BookFileInvalid([columns])
 
+    width = len(first[1])
+    is_email, agreement = _EmailCheck(), _Agreement()
     problems: list[Problem] = []
     rows: list[BookRow] = []
-    is_email = _EmailCheck()
-    languages = ", ".join(code for code, _ in settings.LANGUAGES)
-    account_first: dict[str, BookRow] = {}
-    region_manager: dict[str, tuple[str, int]] = {}
-    contact_first: dict[tuple[str, str], int] = {}
-    width = len(first[1])
     seen = 0
-
     for line, fields in records:
         seen += 1
         if progress and seen % 5000 == 0:
@@ -271,90 +338,16 @@ def book_file_parse(data: bytes, *, progress: Progress | None = None) -> list[Bo
         if len(fields) != width:
             problems.append(Problem(line, "", f"expected {width} columns, found {len(fields)}"))
             continue
-        value = {name: fields[index].strip() for name, index in columns.items()}
-        bad = []
-        for name, limit in MAX_LENGTHS.items():
-            if len(value[name]) > limit:
-                bad.append(Problem(line, name, f"longer than {limit} characters"))
-        if not value["account_id"]:
-            bad.append(Problem(line, "account_id", "missing account id"))
-        if not value["account_name"]:
-            bad.append(Problem(line, "account_name", "missing account name"))
-        if not value["region"]:
-            bad.append(Problem(line, "region", "missing region"))
-        am_email = value["account_manager_email"].lower()
-        if not am_email:
-            bad.append(Problem(line, "account_manager_email", "missing account manager email"))
-        elif not is_email(am_email):
-            bad.append(Problem(line, "account_manager_email", f"bad email address '{am_email}'"))
-        rm_email = value["regional_manager_email"].lower()
-        if rm_email and not is_email(rm_email):
-            bad.append(Problem(line, "regional_manager_email", f"bad email address '{rm_email}'"))
-
-        contact_email = value["contact_email"]
-        level = value["contact_level"].lower()
-        has_contact = any(value[name] for name in CONTACT_COLUMNS)
-        if has_contact:
-            if not contact_email:
-                bad.append(Problem(line, "contact_email", "missing contact email"))
-            elif not is_email(contact_email):
-                bad.append(Problem(line, "contact_email", f"bad email address '{contact_email}'"))
-            if level not in LEVELS:
-                shown = f"'{value['contact_level']}'" if level else "missing"
-                bad.append(Problem(line, "contact_level",
-                                   f"unknown level {shown} (use executive, manager or operational)"))
-        language = _language(value["language"])
-        if language is None:
-            bad.append(Problem(line, "language", f"unknown language '{value['language']}' (use {languages})"))
-        if bad:
-            problems.extend(bad)
+        row = _row_or_problems(line, {name: fields[i].strip() for name, i in columns.items()}, is_email)
+        if isinstance(row, list):
+            problems.extend(row)
             continue
-
-        row = BookRow(
-            line=line, account_id=value["account_id"], account_name=value["account_name"],
-            region=value["region"], rm_email=rm_email, am_email=am_email, contact_email=contact_email,
-            contact_name=value["contact_name"], contact_phone=value["contact_phone"], level=level,
-            language=language,
-        )
-        # What the rows say together: one owner, region and name per account ...
-        earlier = account_first.setdefault(row.account_id, row)
-        if earlier is not row:
-            for attr, column, what in [
-                ("am_email", "account_manager_email", "owner"),
-                ("region", "region", "region"),
-                ("account_name", "account_name", "name"),
-            ]:
-                if getattr(row, attr) != getattr(earlier, attr):
-                    problems.append(Problem(
-                        line, column,
-                        f"account {row.account_id} is given two {what}s: '{getattr(row, attr)}' here, "
-                        f"'{getattr(earlier, attr)}' on line {earlier.line}",
-                    ))
-        # ... one regional manager per region ...
-        if rm_email:
-            manager, manager_line = region_manager.setdefault(row.region, (rm_email, line))
-            if manager != rm_email:
-                problems.append(Problem(
-                    line, "regional_manager_email",
-                    f"region {row.region} is given two regional managers: '{rm_email}' here, "
-                    f"'{manager}' on line {manager_line}",
-                ))
-        # ... and each contact once per account.
-        if contact_email:
-            key = (row.account_id, contact_email.lower())
-            first_line = contact_first.setdefault(key, line)
-            if first_line != line:
-                problems.append(Problem(
-                    line, "contact_email",
-                    f"contact {contact_email} of account {row.account_id} appears twice (first on line {first_line})",
-                ))
+        problems.extend(agreement.problems(row))
         rows.append(row)
-
     if progress:
         progress("validated", seen, seen)
     if problems:
-        problems.sort(key=lambda p: p.line)
-        raise BookFileInvalid(problems)
+        raise BookFileInvalid(sorted(problems, key=lambda p: p.line))
     if not rows:
         raise BookFileInvalid([Problem(2, "", "the file has a header but no rows")])
     return rows
