@@ -351,6 +351,20 @@ def test_command_exits_non_zero_on_a_bad_file(tmp_path):
     assert "nothing was imported" in result.stderr
 
 
+def test_command_check_only_reads(existing_book, tmp_path):
+    path = tmp_path / "customers.csv"
+    rows = good_rows()
+    rows[0]["contact_name"] = "Someone Else"
+    path.write_bytes(book_csv(rows))
+    out = StringIO()
+    call_command("import_customers", str(path), "--check", stdout=out)
+    assert "All 3 rows are fine; nothing was written (--check)." in out.getvalue()
+    assert book_snapshot() == existing_book
+    path.write_bytes(one_bad(1, contact_level="boss"))
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_customers", str(path), "--check", stdout=StringIO(), stderr=StringIO())
+
+
 def test_command_says_when_the_file_is_missing(tmp_path):
     with pytest.raises(CommandError, match="cannot read"):
         call_command("import_customers", str(tmp_path / "nope.csv"))

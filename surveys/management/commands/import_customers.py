@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys.book_import import HEADER, BookFileInvalid, book_import
+from surveys.book_import import HEADER, BookFileInvalid, book_file_parse, book_import
 
 
 class Command(BaseCommand):
@@ -17,8 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help="The CSV file (UTF-8, comma separated).")
+        parser.add_argument("--check", action="store_true", help="Check every row, write nothing.")
 
-    def handle(self, *args, file: Path, verbosity=1, **options):
+    def handle(self, *args, file: Path, check=False, verbosity=1, **options):
         try:
             data = file.read_bytes()
         except OSError as error:
@@ -38,6 +39,11 @@ class Command(BaseCommand):
 
         self.stdout.write(f"Importing {file} ({len(data):,} bytes)")
         try:
+            if check:
+                rows = book_file_parse(data, progress=progress)
+                message = f"All {len(rows):,} rows are fine; nothing was written (--check)."
+                self.stdout.write(self.style.SUCCESS(message))
+                return
             summary = book_import(data=data, progress=progress)
         except BookFileInvalid as invalid:
             for problem in invalid.problems:
