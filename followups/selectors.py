@@ -333,3 +333,7 @@ def recovery_contact_ids_due(*, until: date) -> list[int]:
         .values_list("contact_id", flat=True)
         .distinct()
     )
+
+
+def absences_covered_by(user: User) -> QuerySet[Absence]:
+    return Absence.objects.filter(cover=user, ends_on__gte=timezone.localdate()).select_related("user")
