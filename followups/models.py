@@ -105,8 +105,8 @@ class Call(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["assignee", "state", "due_on"], name="call_assignee_state_due"),
-            models.Index(fields=["state", "due_on"], name="call_state_due"),
-            models.Index(fields=["account", "state"], name="call_account_state"),
+            models.Index(fields=["state", "due_on", "id"], name="call_state_due"),
+            models.Index(fields=["account", "state", "due_on"], name="call_account_state_due"),
         ]
         constraints = [
             models.CheckConstraint(
