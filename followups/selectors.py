@@ -157,27 +157,24 @@ def _calls(accounts_qs: QuerySet[Account], since=None, until=None) -> QuerySet[C
     return calls
 
 
-def _answer_counts(prefix: str, today: date) -> dict:
-    """Aggregates over Response rows, following their call through `prefix` ("call__")."""
-    detractor_due = (
-        Q(**{f"{prefix}category": Category.DETRACTOR})
-        & (Q(**{f"{prefix}due_on__lt": today}) | Q(**{f"{prefix}first_attempt_on__isnull": False}))
-    )
+def _call_counts(today: date) -> dict:
+    """Aggregates over Call rows (one per answer that is not suspect; cancelled ones excluded).
+    Counting calls on their own table, not joined to the answers, keeps it to index scans
+    of the scope's accounts."""
+    detractor_due = Q(category=Category.DETRACTOR) & (Q(due_on__lt=today) | Q(first_attempt_on__isnull=False))
     return {
-        "answers": Count("pk"),
-        "with_call": Count(f"{prefix}pk"),
-        "attempted": Count(f"{prefix}pk", filter=Q(**{f"{prefix}first_attempt_at__isnull": False})),
-        "reached": Count(f"{prefix}pk", filter=Q(**{f"{prefix}state": Call.State.REACHED})),
-        "open": Count(f"{prefix}pk", filter=Q(**{f"{prefix}state": Call.State.OPEN})),
-        "overdue": Count(
-            f"{prefix}pk", filter=Q(**{f"{prefix}state": Call.State.OPEN, f"{prefix}due_on__lt": today})
-        ),
-        "detractor_due": Count(f"{prefix}pk", filter=detractor_due),
-        "detractor_on_time": Count(
-            f"{prefix}pk",
-            filter=detractor_due & Q(**{f"{prefix}first_attempt_on__lte": F(f"{prefix}due_on")}),
-        ),
+        "with_call": Count("pk"),
+        "attempted": Count("pk", filter=Q(first_attempt_at__isnull=False)),
+        "reached": Count("pk", filter=Q(state=Call.State.REACHED)),
+        "open": Count("pk", filter=Q(state=Call.State.OPEN)),
+        "overdue": Count("pk", filter=Q(state=Call.State.OPEN, due_on__lt=today)),
+        "detractor_due": Count("pk", filter=detractor_due),
+        "detractor_on_time": Count("pk", filter=detractor_due & Q(first_attempt_on__lte=F("due_on"))),
     }
+
+
+ZERO_CALLS = {"with_call": 0, "attempted": 0, "reached": 0, "open": 0, "overdue": 0, "detractor_due": 0,
+              "detractor_on_time": 0}
 
 
 def _shares(row: dict) -> dict:
@@ -223,9 +220,10 @@ def discipline_figures(accounts_qs: QuerySet[Account], *, since=None, until=None
     the due date; the standard is 80%), medians by category in hours, top root causes.
     """
     today = today or timezone.localdate()
-    totals = _answers(accounts_qs, since, until).aggregate(**_answer_counts("call__", today))
-    figures = _shares(totals)
     calls = _calls(accounts_qs, since, until)
+    totals = calls.aggregate(**_call_counts(today))
+    totals["answers"] = _answers(accounts_qs, since, until).count()
+    figures = _shares(totals)
     first = _medians(calls, "seconds_to_first_attempt", ("category",))
     reached = _medians(calls, "seconds_to_reached", ("category",))
     figures["by_category"] = [
@@ -247,21 +245,19 @@ def discipline_figures(accounts_qs: QuerySet[Account], *, since=None, until=None
 
 
 def _grouped(accounts_qs, key: str, since, until, today) -> dict:
+    """Figures per `key` ("account__owner" or "account__region"): answers counted on the
+    answers, call figures on the calls, each one grouped query; medians by window."""
     today = today or timezone.localdate()
-    rows = (
-        _answers(accounts_qs, since, until)
-        .values(key)
-        .annotate(**_answer_counts("call__", today))
-        .order_by(key)
+    answers = dict(
+        _answers(accounts_qs, since, until).values(key).annotate(n=Count("pk")).order_by().values_list(key, "n")
     )
     calls = _calls(accounts_qs, since, until)
-    call_key = key  # both querysets reach the account the same way ("account__owner" / "account__region")
-    first = _medians(calls, "seconds_to_first_attempt", (call_key,))
-    reached = _medians(calls, "seconds_to_reached", (call_key,))
+    call_rows = {row.pop(key): row for row in calls.values(key).annotate(**_call_counts(today)).order_by()}
+    first = _medians(calls, "seconds_to_first_attempt", (key,))
+    reached = _medians(calls, "seconds_to_reached", (key,))
     result = {}
-    for row in rows:
-        group_id = row.pop(key)
-        row = _shares(row)
+    for group_id in sorted(set(answers) | set(call_rows), key=lambda g: (g is None, g)):
+        row = _shares({"answers": answers.get(group_id, 0), **call_rows.get(group_id, ZERO_CALLS)})
         row["median_hours_to_first_attempt"] = _hours(first.get((group_id,)))
         row["median_hours_to_reached"] = _hours(reached.get((group_id,)))
         result[group_id] = row

@@ -96,3 +96,12 @@ def test_no_overdue_calls_no_email(account, smtp_server):
     answer_with_call(account)
     assert overdue_calls_escalate() == 0
     assert smtp_server.messages == []
+
+
+def test_beat_runs_the_escalation_every_morning():
+    from config.celery import app
+
+    app.loader.init_worker()  # what `celery beat` does at start: import every app's tasks module
+    entry = app.conf.beat_schedule["followups-overdue-calls"]
+    assert entry["task"] == "followups.tasks.overdue_calls_escalate"
+    assert entry["schedule"].hour == {7} and entry["schedule"].minute == {30}
