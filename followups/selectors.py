@@ -235,10 +235,6 @@ def discipline_figures(accounts_qs: QuerySet[Account], *, since=None, until=None
         }
         for category, label in Category.choices
     ]
-    figures["median_hours_to_first_attempt"] = _hours(
-        _medians(calls, "seconds_to_first_attempt", ()).get(())
-    )
-    figures["median_hours_to_reached"] = _hours(_medians(calls, "seconds_to_reached", ()).get(()))
     figures["root_causes"] = top_root_causes(accounts_qs, since=since, until=until)
     figures["recovery"] = recovery_figures(accounts_qs)
     return figures

@@ -236,7 +236,8 @@ def discipline(request):
     people = {u.pk: u for u in User.objects.filter(pk__in=by_am.keys())}
     am_rows = sorted(((people[pk], row) for pk, row in by_am.items()), key=lambda r: str(r[0]))
     region_rows = []
-    if user.is_regional_manager or user.sees_everything:
+    regions = regions_visible_to(user)
+    if len(regions) > 1:  # one region: its row would repeat the summary
         by_region = selectors.discipline_by_region(accounts)
         names = {r.pk: r for r in Region.objects.filter(pk__in=by_region.keys())}
         region_rows = sorted(((names[pk], row) for pk, row in by_region.items()), key=lambda r: r[0].name)
@@ -244,7 +245,6 @@ def discipline(request):
         "discipline": figures,
         "am_rows": am_rows,
         "region_rows": region_rows,
-        "regions": regions_visible_to(user),
     })
 
 

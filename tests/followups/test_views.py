@@ -135,7 +135,10 @@ def test_discipline_page_is_scoped(client, world):
     page = client.get("/calls/discipline/")
     assert page.context["discipline"]["answers"] == 1
     client.force_login(world["users"]["director"])
-    assert client.get("/calls/discipline/").context["discipline"]["answers"] == 2
+    page = client.get("/calls/discipline/")
+    assert page.context["discipline"]["answers"] == 2
+    assert [region.name for region, _row in page.context["region_rows"]] == ["North", "South"]
+    assert "Per region" in page.content.decode()
 
 
 @pytest.mark.parametrize("n", [10, 1000])
