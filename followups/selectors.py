@@ -330,3 +330,13 @@ def recovery_contact_ids_due(*, until: date) -> list[int]:
 
 def absences_covered_by(user: User) -> QuerySet[Absence]:
     return Absence.objects.filter(cover=user, ends_on__gte=timezone.localdate()).select_related("user")
+
+
+def uncalled_detractor_calls(accounts_qs: QuerySet[Account], *, since=None) -> QuerySet[Call]:
+    """Detractors nobody has tried to call yet (open, no attempt), most overdue first."""
+    calls = Call.objects.filter(
+        account__in=accounts_qs, state=Call.State.OPEN, category=Category.DETRACTOR, first_attempt_at__isnull=True
+    )
+    if since:
+        calls = calls.filter(answered_at__gte=since)
+    return calls.select_related("contact", "account", "assignee", "response").order_by("due_on", "pk")

@@ -182,3 +182,22 @@ def test_partials_render(world, rm):
     assert world["call"].contact.name in html and world["other_call"].contact.name not in html
     html = render_to_string("followups/_discipline_summary.html", discipline_summary_context(accounts_visible_to(rm)))
     assert "Follow-up discipline" in html
+
+
+def test_slots_for_the_rollup_and_answer_pages(world, rm, am, rf):
+    """The partials the rollups page includes with its own context (owner, period, accounts, r)."""
+    from django.template.loader import render_to_string
+
+    from surveys.selectors import accounts_visible_to
+
+    request = rf.get("/region/")
+    request.user = rm
+    accounts = accounts_visible_to(rm)
+    assert "Follow-up done" in render_to_string("followups/_am_followup_th.html", {})
+    td = render_to_string("followups/_am_followup_td.html", {"owner": am, "period": "12m", "request": request})
+    assert td.strip().startswith("<td") and "0%" in td
+    html = render_to_string("followups/_at_risk_uncalled.html", {"accounts": accounts, "period": "12m",
+                                                                 "request": request})
+    assert world["call"].contact.name in html and world["other_call"].contact.name not in html
+    html = render_to_string("followups/_call_for_response.html", {"r": world["call"].response})
+    assert "Open the call" in html and "Open" in html
