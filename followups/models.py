@@ -193,9 +193,8 @@ class Absence(models.Model):
 class RecoveryRequest(models.Model):
     """An AM's request to survey a recovered detractor again, on or after `survey_on`.
 
-    The waves planner honours it: it plans the contact into the wave whose month
-    contains `survey_on` (see followups.selectors.recovery_contact_ids_due and
-    followups.services.recovery_requests_mark_planned).
+    Honoured by followups.services.recovery_invitations_plan (daily beat, or right after
+    the waves planner): the contact joins the first wave sending on or after `survey_on`.
     """
 
     class Status(models.TextChoices):

@@ -310,10 +310,9 @@ def discipline_summary_context(accounts_qs: QuerySet[Account], **kwargs) -> dict
 # --- Recovery requests for the waves planner ------------------------------------------
 
 def recovery_contact_ids_due(*, until: date) -> list[int]:
-    """Contacts whose recovery survey is due on or before `until` (the planner passes the
-    wave month's last day), still reachable (not opted out, not bounced) and of active
-    accounts. The planner plans them into that wave regardless of the quiet period, then
-    calls followups.services.recovery_requests_mark_planned."""
+    """Contacts whose recovery survey is due on or before `until` (a wave's month: its send
+    date), still reachable and of active accounts. followups.services.recovery_invitations_plan
+    plans them; this read is for pages and for a planner that wants to show them."""
     return list(
         RecoveryRequest.objects.filter(
             status=RecoveryRequest.Status.PENDING,

@@ -382,7 +382,7 @@ def recovery_request(*, call_id: int, by: User, survey_in_days: int) -> Recovery
 
 @transaction.atomic
 def recovery_requests_mark_planned(*, planned: dict[int, int]) -> int:
-    """The waves planner reports {contact_id: invitation_id} it planned for recovery requests."""
+    """{contact_id: invitation_id} planned for pending recovery requests: mark them planned."""
     now, done = timezone.now(), 0
     for contact_id, invitation_id in planned.items():
         done += RecoveryRequest.objects.filter(
@@ -393,10 +393,56 @@ def recovery_requests_mark_planned(*, planned: dict[int, int]) -> int:
 
 @transaction.atomic
 def recovery_requests_skip_unreachable() -> int:
-    """Pending requests whose contact opted out or bounced since: skipped, with the reason."""
+    """Pending requests whose contact opted out or bounced since, or whose account is no
+    longer active: skipped, with the reason."""
     return RecoveryRequest.objects.filter(status=RecoveryRequest.Status.PENDING).filter(
-        Q(contact__opted_out_at__isnull=False) | Q(contact__bounced_at__isnull=False)
-    ).update(status=RecoveryRequest.Status.SKIPPED, skipped_reason="opted out or bounced")
+        Q(contact__opted_out_at__isnull=False) | Q(contact__bounced_at__isnull=False) | Q(account__active=False)
+    ).update(status=RecoveryRequest.Status.SKIPPED, skipped_reason="opted out, bounced or account inactive")
+
+
+@transaction.atomic
+def recovery_invitations_plan(*, wave_id: int | None = None) -> int:
+    """Honour recovery requests in the waves still being planned (or in `wave_id`).
+
+    A request joins the first wave that sends on or after its date (wave.month >=
+    survey_on), past the quiet period and the per-account cap (the AM asked for it),
+    never past an opt-out or a bounce. It becomes a planned invitation like any other,
+    so the AM's hold window applies. A contact already in that wave is simply asked
+    there. Runs daily from beat; the planner may also call it right after wave_plan.
+    Returns the invitations added.
+    """
+    from surveys.models import Invitation, Wave
+    from surveys.tokens import token_fields_new
+
+    recovery_requests_skip_unreachable()
+    waves = Wave.objects.select_for_update().filter(status=Wave.Status.PLANNED).order_by("month")
+    if wave_id is not None:
+        waves = waves.filter(pk=wave_id)
+    added = 0
+    for wave in waves:
+        due = list(
+            RecoveryRequest.objects.filter(status=RecoveryRequest.Status.PENDING, survey_on__lte=wave.month)
+            .select_related("contact")
+            .order_by("survey_on", "pk")
+        )
+        if not due:
+            continue
+        existing = dict(
+            Invitation.objects.filter(wave=wave, contact_id__in=[r.contact_id for r in due])
+            .values_list("contact_id", "pk")
+        )
+        planned = {}
+        for request in due:
+            contact_id = request.contact_id
+            if contact_id not in existing and contact_id not in planned:
+                invitation = Invitation.objects.create(
+                    wave=wave, contact_id=contact_id, account_id=request.contact.account_id, **token_fields_new()
+                )
+                existing[contact_id] = invitation.pk
+                added += 1
+            planned[contact_id] = existing[contact_id]
+        recovery_requests_mark_planned(planned=planned)
+    return added
 
 
 # --- Settings ---------------------------------------------------------------------------

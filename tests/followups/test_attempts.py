@@ -12,8 +12,8 @@ from followups.services import (
     attempt_log,
     close_loop_draft,
     close_loop_email_send,
+    recovery_invitations_plan,
     recovery_request,
-    recovery_requests_mark_planned,
 )
 from surveys.models import Account
 from tests.factories import UserFactory
@@ -132,12 +132,48 @@ def test_recovery_request_for_a_reached_detractor(account, am, service):
     assert request.original_score == 2 and request.status == "pending"
     with pytest.raises(ValidationError):
         recovery_request(call_id=call.pk, by=am, survey_in_days=45)
-    # The planner picks it up in the wave whose month holds the date, and reports back.
     assert recovery_contact_ids_due(until=request.survey_on - timedelta(days=1)) == []
     assert recovery_contact_ids_due(until=request.survey_on) == [call.contact_id]
-    assert recovery_requests_mark_planned(planned={call.contact_id: 987}) == 1
+
+
+def _month_after(day):
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def test_recovery_joins_the_first_planned_wave_sending_on_or_after_its_date(account, am, service):
+    from surveys.models import Invitation
+    from tests.factories import WaveFactory
+
+    call = answer_with_call(account, score=2)
+    attempt_log(call_id=call.pk, by=am, outcome="reached", root_cause_id=service.pk, agreed="Fix")
+    days = 40 if (timezone.localdate() + timedelta(days=40)).day != 1 else 41
+    request = recovery_request(call_id=call.pk, by=am, survey_in_days=days)
+    early = WaveFactory(month=request.survey_on.replace(day=1), status="planned")  # sends before the date
+    assert recovery_invitations_plan() == 0
+    wave = WaveFactory(month=_month_after(request.survey_on), status="planned")
+    assert recovery_invitations_plan() == 1
+    invitation = Invitation.objects.get(wave=wave, contact=call.contact)
+    assert invitation.status == "planned" and invitation.account == account and len(invitation.token_hash) == 64
+    assert not Invitation.objects.filter(wave=early, contact=call.contact).exists()
     request.refresh_from_db()
-    assert (request.status, request.invitation_id) == ("planned", 987)
+    assert (request.status, request.invitation_id) == ("planned", invitation.pk)
+    assert recovery_invitations_plan() == 0  # once
+
+
+def test_recovery_is_skipped_when_the_contact_opts_out_meanwhile(account, am, service):
+    from surveys.models import Invitation
+    from tests.factories import WaveFactory
+
+    call = answer_with_call(account, score=2)
+    attempt_log(call_id=call.pk, by=am, outcome="reached", root_cause_id=service.pk, agreed="Fix")
+    request = recovery_request(call_id=call.pk, by=am, survey_in_days=30)
+    call.contact.opted_out_at = timezone.now()
+    call.contact.save()
+    WaveFactory(month=_month_after(request.survey_on), status="planned")
+    assert recovery_invitations_plan() == 0
+    request.refresh_from_db()
+    assert request.status == "skipped" and not Invitation.objects.filter(contact=call.contact).exclude(
+        pk=call.response.invitation_id).exists()
 
 
 def test_no_recovery_for_opted_out_contacts_or_non_detractors(account, am, service):
