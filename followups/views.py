@@ -28,6 +28,15 @@ def _form_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def _paginate(calls, number):
+    """A page of calls: the page's ids first (an index walk), then those rows with their
+    related rows (a deferred join), so page 50 costs about what page 1 does."""
+    page = Paginator(calls.values_list("pk", flat=True), PAGE_SIZE).get_page(number)
+    ids = list(page.object_list)
+    by_id = calls.order_by().in_bulk(ids)
+    return page, [by_id[pk] for pk in ids]
+
+
 def _call_or_404(request, call_id: int) -> Call:
     call = selectors.call_get_for(request.user, call_id)
     if call is None:
@@ -40,9 +49,9 @@ def call_list(request):
     closed = request.GET.get("show") == "closed"
     calls = (selectors.calls_closed_recently_for(request.user) if closed
              else selectors.call_list_for(request.user))
-    page = Paginator(calls, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, rows = _paginate(calls, request.GET.get("page"))
     return render(request, "followups/call_list.html", {
-        "page": page, "calls": page.object_list, "closed": closed, "today": timezone.localdate(),
+        "page": page, "calls": rows, "closed": closed, "today": timezone.localdate(),
     })
 
 
@@ -220,9 +229,9 @@ def overdue(request):
     if not (user.is_regional_manager or user.sees_everything):
         raise Http404
     calls = selectors.calls_overdue_for_user(user)
-    page = Paginator(calls, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, rows = _paginate(calls, request.GET.get("page"))
     return render(request, "followups/overdue.html", {
-        "page": page, "calls": page.object_list, "today": timezone.localdate(),
+        "page": page, "calls": rows, "today": timezone.localdate(),
         "week_ago": timezone.localdate() - timezone.timedelta(days=7),
     })
 
