@@ -201,3 +201,29 @@ def test_slots_for_the_rollup_and_answer_pages(world, rm, am, rf):
     assert world["call"].contact.name in html and world["other_call"].contact.name not in html
     html = render_to_string("followups/_call_for_response.html", {"r": world["call"].response})
     assert "Open the call" in html and "Open" in html
+
+
+@pytest.mark.parametrize("attempts", [1, 2])
+def test_call_page_query_count_is_flat(client, am, account, max_queries, attempts):
+    from followups.models import FollowupSettings
+    from followups.services import attempt_log
+
+    FollowupSettings.objects.filter(pk=FollowupSettings.current().pk).update(max_unanswered_attempts=5)
+    call = answer_with_call(account, score=4)
+    for _ in range(attempts):
+        attempt_log(call_id=call.pk, by=am, outcome="no_answer", note="tried")
+    client.force_login(am)
+    client.get(f"/calls/{call.pk}/")
+    with max_queries(10):
+        assert client.get(f"/calls/{call.pk}/").status_code == 200
+
+
+def test_recently_closed_list(client, am, account):
+    from followups.services import attempt_log
+
+    done = answer_with_call(account, score=6)
+    attempt_log(call_id=done.pk, by=am, outcome="declined")
+    still_open = answer_with_call(account, score=8)
+    client.force_login(am)
+    html = client.get("/calls/?show=closed").content.decode()
+    assert f"/calls/{done.pk}/" in html and f"/calls/{still_open.pk}/" not in html and "Declined" in html
