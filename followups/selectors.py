@@ -96,7 +96,7 @@ def call_for_response(response: Response) -> Call | None:
     )
 
 
-def calls_overdue_for_user(user: User, older_than_days: int = 0, today: date | None = None) -> QuerySet[Call]:
+def calls_overdue_for_user(user: User, older_than_days: int = 7, today: date | None = None) -> QuerySet[Call]:
     """Open calls of the user's regions (RM) or everywhere (director, admin) whose due date
     lies more than `older_than_days` days back. AMs: none (they see their own list)."""
     today = today or timezone.localdate()

@@ -228,7 +228,7 @@ def overdue(request):
     user = request.user
     if not (user.is_regional_manager or user.sees_everything):
         raise Http404
-    calls = selectors.calls_overdue_for_user(user)
+    calls = selectors.calls_overdue_for_user(user, older_than_days=0)
     page, rows = _paginate(calls, request.GET.get("page"))
     return render(request, "followups/overdue.html", {
         "page": page, "calls": rows, "today": timezone.localdate(),
