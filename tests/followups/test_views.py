@@ -178,8 +178,12 @@ def test_partials_render(world, rm):
     call = call_for_response(world["call"].response)
     assert "Open the call" in render_to_string("followups/_call_for_response.html", {"call": call})
     assert "No call queued" in render_to_string("followups/_call_for_response.html", {"call": None})
-    html = render_to_string("followups/_overdue_for_rm.html", overdue_for_rm_context(rm))
+    recent = answer_with_call(world["call"].account, score=5, name="Rita Recent")
+    Call.objects.filter(pk=recent.pk).update(due_on=timezone.localdate() - timedelta(days=3))
+    context = overdue_for_rm_context(rm)
+    html = render_to_string("followups/_overdue_for_rm.html", context)
     assert world["call"].contact.name in html and world["other_call"].contact.name not in html
+    assert "Rita Recent" not in html and context["overdue_count"] == 1  # overdue by 3 days: not yet a week
     html = render_to_string("followups/_discipline_summary.html", discipline_summary_context(accounts_visible_to(rm)))
     assert "Follow-up discipline" in html
 
