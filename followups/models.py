@@ -1,1 +1,237 @@
-"""What we do about it: the call queue, attempts, outcomes (issue: follow-up calls)."""
+"""What we do about it: the call queue, attempts, outcomes, cover, recovery requests."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from feedback.models import Category, Response
+from surveys.models import Account, Contact
+
+
+class FollowupSettings(models.Model):
+    """One row, edited by administrators at /calls/settings/ (`FollowupSettings.current()`)."""
+
+    detractor_due_days = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(0), MaxValueValidator(60)],
+        help_text=_("Business days to call a detractor."),
+    )
+    passive_due_days = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(0), MaxValueValidator(60)],
+        help_text=_("Business days to call a passive."),
+    )
+    promoter_due_days = models.PositiveSmallIntegerField(
+        default=14, validators=[MinValueValidator(0), MaxValueValidator(60)],
+        help_text=_("Business days to call a promoter."),
+    )
+    max_unanswered_attempts = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text=_("Unanswered attempts (no answer, voicemail, wrong number) before a call closes as unreachable."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("follow-up settings")
+        verbose_name_plural = _("follow-up settings")
+
+    def __str__(self):
+        return "Follow-up settings"
+
+    @classmethod
+    def current(cls) -> "FollowupSettings":
+        row = cls.objects.order_by("pk").first()
+        return row or cls.objects.create()
+
+    def due_days(self, category: str) -> int:
+        return {
+            Category.DETRACTOR: self.detractor_due_days,
+            Category.PASSIVE: self.passive_due_days,
+            Category.PROMOTER: self.promoter_due_days,
+        }[category]
+
+
+class RootCause(models.Model):
+    """Why a customer is delighted or disappointed; administrators maintain the list."""
+
+    name = models.CharField(max_length=80, unique=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Call(models.Model):
+    """The follow-up call for one answer (1:1 with Response)."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        REACHED = "reached", _("Reached")
+        UNREACHABLE = "unreachable", _("Unreachable")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="call")
+    # Copied from the response, so lists and figures filter without joining through it.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="calls")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="calls")
+    category = models.CharField(max_length=10, choices=Category.choices)
+    answered_at = models.DateTimeField()
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="calls")
+    due_on = models.DateField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Local date of the first attempt: "called within the due date" is first_attempt_on <= due_on.
+    first_attempt_on = models.DateField(null=True, blank=True)
+    reached_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Seconds from the answer to the first attempt / to reaching the customer (medians in SQL).
+    seconds_to_first_attempt = models.PositiveIntegerField(null=True, blank=True)
+    seconds_to_reached = models.PositiveIntegerField(null=True, blank=True)
+    unanswered_attempts = models.PositiveSmallIntegerField(default=0)
+    # When reached: why, what was agreed, who does what by when.
+    root_cause = models.ForeignKey(RootCause, null=True, blank=True, on_delete=models.PROTECT, related_name="calls")
+    agreed = models.TextField(blank=True, max_length=5000)
+    action_owner = models.CharField(max_length=200, blank=True)
+    action_due = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["assignee", "state", "due_on"], name="call_assignee_state_due"),
+            models.Index(fields=["state", "due_on", "id"], name="call_state_due"),
+            models.Index(fields=["account", "state", "due_on"], name="call_account_state_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="open") | Q(closed_at__isnull=False), name="call_closed_has_time"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Call {self.pk} ({self.get_state_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+    def is_overdue(self, today=None) -> bool:
+        return self.is_open and self.due_on < (today or timezone.localdate())
+
+    def is_due_today(self, today=None) -> bool:
+        return self.is_open and self.due_on == (today or timezone.localdate())
+
+
+class Attempt(models.Model):
+    class Outcome(models.TextChoices):
+        REACHED = "reached", _("Reached")
+        NO_ANSWER = "no_answer", _("No answer")
+        VOICEMAIL = "voicemail", _("Voicemail")
+        WRONG_NUMBER = "wrong_number", _("Wrong number")
+        DECLINED = "declined", _("Declined to talk")
+
+    UNANSWERED = (Outcome.NO_ANSWER, Outcome.VOICEMAIL, Outcome.WRONG_NUMBER)
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="attempts")
+    outcome = models.CharField(max_length=14, choices=Outcome.choices)
+    note = models.TextField(blank=True, max_length=2000)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class CloseLoopEmail(models.Model):
+    """A 'here is what we are doing' email sent to the customer after a call, as sent."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="emails")
+    to = models.EmailField()
+    language = models.CharField(max_length=8)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(max_length=5000)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sent_at"]
+
+    def __str__(self):
+        return f"{self.subject} → {self.to}"
+
+
+class Absence(models.Model):
+    """While `user` is away (from .. until, inclusive), their new calls go to `cover`."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="absences")
+    cover = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="covering")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_on"]
+        indexes = [models.Index(fields=["user", "starts_on", "ends_on"], name="absence_user_dates")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="absence_ends_after_start"),
+            models.CheckConstraint(condition=~Q(cover=F("user")), name="absence_cover_is_someone_else"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} away {self.starts_on}..{self.ends_on}, cover {self.cover}"
+
+
+class RecoveryRequest(models.Model):
+    """An AM's request to survey a recovered detractor again, on or after `survey_on`.
+
+    Honoured by followups.services.recovery_invitations_plan (daily beat, or right after
+    the waves planner): the contact joins the first wave sending on or after `survey_on`.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PLANNED = "planned", _("Planned")
+        SKIPPED = "skipped", _("Skipped")
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="recovery_request")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="recovery_requests")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="recovery_requests")
+    original_score = models.PositiveSmallIntegerField()
+    survey_on = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    # Filled by the planner: the invitation that carries the fresh survey.
+    invitation_id = models.BigIntegerField(null=True, blank=True)
+    planned_at = models.DateTimeField(null=True, blank=True)
+    skipped_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "survey_on"], name="recovery_status_due")]
+
+    def __str__(self):
+        return f"Recovery survey of {self.contact_id} on {self.survey_on}"
+
+
+class EscalationSent(models.Model):
+    """One overdue-calls email per RM per day, even when the beat task runs twice."""
+
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    on_date = models.DateField()
+    calls = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["manager", "on_date"], name="escalation_once_a_day")]
+
+    def __str__(self):
+        return f"Overdue calls to {self.manager_id} on {self.on_date}"

@@ -1,5 +1,459 @@
-"""Writes of the follow-up calls (the follow-up issue fills this in)."""
+"""Writes of the follow-up calls: queue, attempts, outcomes, reassign, cover, escalation, recovery."""
+
+import logging
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from feedback.models import Category, Response
+from surveys.models import Account, Program, User
+
+from .business_days import add_business_days
+from .models import Absence, Attempt, Call, CloseLoopEmail, EscalationSent, FollowupSettings, RecoveryRequest
+from .selectors import call_can_reassign, call_can_work, reassign_candidates
+
+log = logging.getLogger(__name__)
+
+RECOVERY_MIN_DAYS = 30
+RECOVERY_MAX_DAYS = 90
 
 
-def call_queue_for_response(*, response_id: int) -> None:
-    """Queue (or update) the follow-up call for a response; idempotent. Run via the outbox."""
+# --- Queue ----------------------------------------------------------------------
+
+def assignee_for(owner: User, on_date: date | None = None) -> User:
+    """The owner, or whoever covers for them on `on_date` (following a cover who is away too)."""
+    on_date = on_date or timezone.localdate()
+    person, seen = owner, {owner.pk}
+    for _hop in range(5):
+        absence = (
+            Absence.objects.filter(user=person, starts_on__lte=on_date, ends_on__gte=on_date)
+            .select_related("cover")
+            .order_by("-created_at")
+            .first()
+        )
+        if absence is None or absence.cover_id in seen or not absence.cover.is_active:
+            return person
+        person = absence.cover
+        seen.add(person.pk)
+    return person
+
+
+def due_on_for(*, category: str, from_date: date, followup_settings: FollowupSettings | None = None) -> date:
+    followup_settings = followup_settings or FollowupSettings.current()
+    return add_business_days(from_date, followup_settings.due_days(category))
+
+
+@transaction.atomic
+def call_queue_for_response(*, response_id: int) -> Call | None:
+    """Queue (or update) the follow-up call for a response; idempotent. Run via the outbox
+    after every saved or changed answer.
+
+    Not suspect: one call, assigned to the account's owner (or their cover), due in
+    business days by category from the answer. A changed answer updates its open call:
+    a new category restarts the clock from the change. Suspect: no call; an open call
+    nobody has tried yet is cancelled. Closed calls are history and stay as they are.
+    """
+    response = (
+        Response.objects.select_for_update().select_related("account__owner").filter(pk=response_id).first()
+    )
+    if response is None:
+        return None
+    call = Call.objects.filter(response=response).first()
+    if response.suspect:
+        if call is not None and call.is_open and call.first_attempt_at is None:
+            call.state = Call.State.CANCELLED
+            call.closed_at = timezone.now()
+            call.save(update_fields=["state", "closed_at", "updated_at"])
+        return call
+    if call is None:
+        answered_on = timezone.localdate(response.answered_at)
+        try:
+            with transaction.atomic():
+                return Call.objects.create(
+                    response=response,
+                    account=response.account,
+                    contact_id=response.contact_id,
+                    category=response.category,
+                    answered_at=response.answered_at,
+                    assignee=assignee_for(response.account.owner),
+                    due_on=due_on_for(category=response.category, from_date=answered_on),
+                )
+        except IntegrityError:  # queued by a concurrent delivery a moment ago
+            return Call.objects.get(response=response)
+    if call.state == Call.State.CANCELLED and call.first_attempt_at is None:
+        # A suspect answer later made good (e.g. a person re-submitted): queue it again.
+        call.state, call.closed_at = Call.State.OPEN, None
+        call.category = ""
+    if call.is_open and call.category != response.category:
+        call.category = response.category
+        call.due_on = due_on_for(category=response.category, from_date=timezone.localdate(response.changed_at))
+        call.save(update_fields=["state", "closed_at", "category", "due_on", "updated_at"])
+    return call
+
+
+# --- Attempts and outcomes ----------------------------------------------------------
+
+def _clean_text(value: str, limit: int) -> str:
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise ValidationError(_("Keep it under %(n)d characters.") % {"n": limit})
+    return value
+
+
+@transaction.atomic
+def attempt_log(
+    *,
+    call_id: int,
+    by: User,
+    outcome: str,
+    note: str = "",
+    root_cause_id: int | None = None,
+    agreed: str = "",
+    action_owner: str = "",
+    action_due: date | None = None,
+    at: datetime | None = None,
+) -> Attempt:
+    """Log one attempt on an open call.
+
+    Reached: needs a root cause and what was agreed (and optionally who acts by when);
+    closes the call as reached. Declined: closes the call. No answer, voicemail, wrong
+    number: after FollowupSettings.max_unanswered_attempts of them the call closes as
+    unreachable.
+    """
+    call = Call.objects.select_for_update().select_related("account").get(pk=call_id)
+    if not call_can_work(by, call):
+        raise PermissionError("not this user's call")
+    if not call.is_open:
+        raise ValidationError(_("This call is already closed."))
+    if outcome not in Attempt.Outcome.values:
+        raise ValidationError(_("Choose what happened."))
+    note = _clean_text(note, 2000)
+    at = at or timezone.now()
+    if outcome == Attempt.Outcome.REACHED:
+        from .models import RootCause
+
+        errors = {}
+        if not root_cause_id or not RootCause.objects.filter(pk=root_cause_id, active=True).exists():
+            errors["root_cause"] = _("Choose the root cause.")
+        agreed = _clean_text(agreed, 5000)
+        if not agreed:
+            errors["agreed"] = _("Write down what you agreed with the customer.")
+        action_owner = _clean_text(action_owner, 200)
+        if action_due and action_due < timezone.localdate(at):
+            errors["action_due"] = _("The action's date cannot be in the past.")
+        if errors:
+            raise ValidationError(errors)
+    attempt = Attempt.objects.create(call=call, outcome=outcome, note=note, by=by, at=at)
+
+    fields = ["updated_at"]
+    if call.first_attempt_at is None:
+        call.first_attempt_at = at
+        call.first_attempt_on = timezone.localdate(at)
+        call.seconds_to_first_attempt = max(0, int((at - call.answered_at).total_seconds()))
+        fields += ["first_attempt_at", "first_attempt_on", "seconds_to_first_attempt"]
+    if outcome == Attempt.Outcome.REACHED:
+        call.state = Call.State.REACHED
+        call.reached_at = call.closed_at = at
+        call.seconds_to_reached = max(0, int((at - call.answered_at).total_seconds()))
+        call.root_cause_id = root_cause_id
+        call.agreed, call.action_owner, call.action_due = agreed, action_owner, action_due
+        fields += ["state", "reached_at", "closed_at", "seconds_to_reached", "root_cause", "agreed",
+                   "action_owner", "action_due"]
+    elif outcome == Attempt.Outcome.DECLINED:
+        call.state, call.closed_at = Call.State.DECLINED, at
+        fields += ["state", "closed_at"]
+    else:
+        call.unanswered_attempts += 1
+        fields.append("unanswered_attempts")
+        if call.unanswered_attempts >= FollowupSettings.current().max_unanswered_attempts:
+            call.state, call.closed_at = Call.State.UNREACHABLE, at
+            fields += ["state", "closed_at"]
+    call.save(update_fields=fields)
+    return attempt
+
+
+def close_loop_draft(call: Call, *, sender: User) -> dict:
+    """Subject and body of the close-the-loop email, in the contact's language, to edit before sending."""
+    language = "da" if (call.contact.language or "").lower().startswith("da") else "en"
+    context = {
+        "contact": call.contact,
+        "call": call,
+        "sender": sender,
+        "company": Program.current().company_name,
+        "language": language,
+    }
+    with translation.override(language):
+        subject = render_to_string("emails/close_the_loop.subject.txt", context).strip()
+        body = render_to_string("emails/close_the_loop.txt", context).strip()
+    return {"subject": subject, "body": body, "language": language}
+
+
+@transaction.atomic
+def close_loop_email_send(*, call_id: int, by: User, subject: str, body: str) -> CloseLoopEmail:
+    """Send the (edited) close-the-loop email to the contact and record it on the call."""
+    call = Call.objects.select_for_update().select_related("contact", "account").get(pk=call_id)
+    if not call_can_work(by, call):
+        raise PermissionError("not this user's call")
+    if call.state != Call.State.REACHED:
+        raise ValidationError(_("Send the email after you have reached the customer."))
+    if call.contact.bounced_at is not None:
+        raise ValidationError(_("Emails to this contact bounce; the email was not sent."))
+    subject = " ".join(_clean_text(subject, 200).split())
+    body = _clean_text(body, 5000)
+    if not subject or not body:
+        raise ValidationError(_("The email needs a subject and a text."))
+    language = close_loop_draft(call, sender=by)["language"]
+    program = Program.current()
+    html = render_to_string("emails/close_the_loop.html", {"body": body, "sender": by, "language": language,
+                                                            "company": program.company_name})
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=body + "\n",
+        from_email=f"{by.full_name or program.sender_name} <{program.sender_email}>",
+        to=[call.contact.email],
+        reply_to=[by.email],
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
+    return CloseLoopEmail.objects.create(
+        call=call, to=call.contact.email, language=language, subject=subject, body=body, sent_by=by
+    )
+
+
+# --- Reassign, ownership, cover -------------------------------------------------------
+
+@transaction.atomic
+def call_reassign(*, call_id: int, by: User, assignee_id: int) -> Call:
+    """Hand an open call to a colleague in its region (the assignee or owner), or reassign
+    within the region (its RM; directors and administrators anywhere)."""
+    call = Call.objects.select_for_update().select_related("account__region").get(pk=call_id)
+    if not (call_can_reassign(by, call) or by.is_administrator):
+        raise PermissionError("may not reassign this call")
+    if not call.is_open:
+        raise ValidationError(_("Only open calls can be reassigned."))
+    target = reassign_candidates(call).filter(pk=assignee_id).first()
+    if target is None:
+        raise ValidationError(_("Choose a colleague in the account's region."))
+    call.assignee = target
+    call.save(update_fields=["assignee", "updated_at"])
+    return call
+
+
+@transaction.atomic
+def calls_move_for_account(*, account_id: int, new_owner_id: int) -> int:
+    """Ownership changed: the account's open calls go to the new owner (or their cover).
+    The routing helper enqueues this through the outbox. Returns how many moved."""
+    account = Account.objects.get(pk=account_id)
+    new_owner = User.objects.get(pk=new_owner_id)
+    assignee = assignee_for(new_owner)
+    return (
+        Call.objects.filter(account=account, state=Call.State.OPEN)
+        .exclude(assignee=assignee)
+        .update(assignee=assignee, updated_at=timezone.now())
+    )
+
+
+@transaction.atomic
+def absence_set(*, user: User, cover_id: int, starts_on: date, ends_on: date) -> Absence:
+    """While away, the user's new calls go to `cover`."""
+    from .selectors import cover_candidates
+
+    errors = {}
+    if ends_on < starts_on:
+        errors["ends_on"] = _("The last day comes on or after the first day.")
+    if ends_on < timezone.localdate():
+        errors["ends_on"] = _("The absence is already over.")
+    if (ends_on - starts_on).days > 366:
+        errors["ends_on"] = _("An absence can last a year at most.")
+    cover = cover_candidates(user).filter(pk=cover_id).first()
+    if cover is None:
+        errors["cover"] = _("Choose a colleague to cover for you.")
+    if errors:
+        raise ValidationError(errors)
+    overlap = Absence.objects.filter(user=user, starts_on__lte=ends_on, ends_on__gte=starts_on)
+    if overlap.exists():
+        raise ValidationError({"starts_on": _("You already have an absence in those days; end it first.")})
+    return Absence.objects.create(user=user, cover=cover, starts_on=starts_on, ends_on=ends_on)
+
+
+@transaction.atomic
+def absence_end(*, absence_id: int, user: User) -> None:
+    """Back early (or cancel a planned absence): new calls go to the user again from today."""
+    absence = Absence.objects.select_for_update().filter(pk=absence_id, user=user).first()
+    if absence is None:
+        raise Absence.DoesNotExist
+    today = timezone.localdate()
+    if absence.starts_on >= today:
+        absence.delete()
+    else:
+        absence.ends_on = today - timedelta(days=1)
+        absence.save(update_fields=["ends_on"])
+
+
+# --- Escalation -----------------------------------------------------------------------
+
+def overdue_calls_escalate(*, today: date | None = None) -> int:
+    """Email each RM the overdue open calls of their regions, once a day. Returns emails sent."""
+    today = today or timezone.localdate()
+    managers = User.objects.filter(
+        is_active=True,
+        managed_regions__accounts__calls__state=Call.State.OPEN,
+        managed_regions__accounts__calls__due_on__lt=today,
+    ).distinct()
+    sent = 0
+    for manager in managers:
+        if _escalate_one(manager_id=manager.pk, today=today):
+            sent += 1
+    return sent
+
+
+@transaction.atomic
+def _escalate_one(*, manager_id: int, today: date) -> bool:
+    manager = User.objects.get(pk=manager_id)
+    try:
+        with transaction.atomic():
+            record = EscalationSent.objects.create(manager=manager, on_date=today)
+    except IntegrityError:
+        return False  # already sent today
+    calls = list(
+        Call.objects.filter(state=Call.State.OPEN, due_on__lt=today, account__region__manager=manager)
+        .select_related("contact", "account__region", "assignee", "response")
+        .order_by("due_on", "pk")[:200]
+    )
+    total = Call.objects.filter(state=Call.State.OPEN, due_on__lt=today, account__region__manager=manager).count()
+    if not calls:
+        return False
+    context = {
+        "manager": manager,
+        "calls": calls,
+        "total": total,
+        "today": today,
+        "site_url": settings.SITE_URL,
+        "week_ago": today - timedelta(days=7),
+    }
+    subject = render_to_string("emails/overdue_calls.subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=render_to_string("emails/overdue_calls.txt", context),
+        to=[manager.email],
+    )
+    message.attach_alternative(render_to_string("emails/overdue_calls.html", context), "text/html")
+    message.send()
+    record.calls = total
+    record.save(update_fields=["calls"])
+    return True
+
+
+# --- Recovery -----------------------------------------------------------------------
+
+@transaction.atomic
+def recovery_request(*, call_id: int, by: User, survey_in_days: int) -> RecoveryRequest:
+    """After a detractor's call closed reached, ask for a fresh survey of the contact in
+    30..90 days. Refused when the contact opted out or bounces."""
+    call = Call.objects.select_for_update().select_related("contact", "response").get(pk=call_id)
+    if not call_can_work(by, call):
+        raise PermissionError("not this user's call")
+    if call.state != Call.State.REACHED or call.category != Category.DETRACTOR:
+        raise ValidationError(_("A recovery survey follows a detractor's call that reached the customer."))
+    if not call.contact.reachable:
+        raise ValidationError(_("This contact opted out of surveys or their email bounces; we will not ask again."))
+    if not (RECOVERY_MIN_DAYS <= survey_in_days <= RECOVERY_MAX_DAYS):
+        raise ValidationError(
+            _("Choose between %(lo)d and %(hi)d days.") % {"lo": RECOVERY_MIN_DAYS, "hi": RECOVERY_MAX_DAYS}
+        )
+    if RecoveryRequest.objects.filter(call=call).exists():
+        raise ValidationError(_("A recovery survey is already requested for this call."))
+    return RecoveryRequest.objects.create(
+        call=call,
+        contact=call.contact,
+        account_id=call.account_id,
+        original_score=call.response.score,
+        survey_on=timezone.localdate() + timedelta(days=survey_in_days),
+        requested_by=by,
+    )
+
+
+@transaction.atomic
+def recovery_requests_mark_planned(*, planned: dict[int, int]) -> int:
+    """{contact_id: invitation_id} planned for pending recovery requests: mark them planned."""
+    now, done = timezone.now(), 0
+    for contact_id, invitation_id in planned.items():
+        done += RecoveryRequest.objects.filter(
+            contact_id=contact_id, status=RecoveryRequest.Status.PENDING
+        ).update(status=RecoveryRequest.Status.PLANNED, invitation_id=invitation_id, planned_at=now)
+    return done
+
+
+@transaction.atomic
+def recovery_requests_skip_unreachable() -> int:
+    """Pending requests whose contact opted out or bounced since, or whose account is no
+    longer active: skipped, with the reason."""
+    return RecoveryRequest.objects.filter(status=RecoveryRequest.Status.PENDING).filter(
+        Q(contact__opted_out_at__isnull=False) | Q(contact__bounced_at__isnull=False) | Q(account__active=False)
+    ).update(status=RecoveryRequest.Status.SKIPPED, skipped_reason="opted out, bounced or account inactive")
+
+
+@transaction.atomic
+def recovery_invitations_plan(*, wave_id: int | None = None) -> int:
+    """Honour recovery requests in the waves still being planned (or in `wave_id`).
+
+    A request joins the first wave that sends on or after its date (wave.month >=
+    survey_on), past the quiet period and the per-account cap (the AM asked for it),
+    never past an opt-out or a bounce. It becomes a planned invitation like any other,
+    so the AM's hold window applies. A contact already in that wave is simply asked
+    there. Runs daily from beat; the planner may also call it right after wave_plan.
+    Returns the invitations added.
+    """
+    from surveys.models import Invitation, Wave
+    from surveys.tokens import token_fields_new
+
+    recovery_requests_skip_unreachable()
+    waves = Wave.objects.select_for_update().filter(status=Wave.Status.PLANNED).order_by("month")
+    if wave_id is not None:
+        waves = waves.filter(pk=wave_id)
+    added = 0
+    for wave in waves:
+        due = list(
+            RecoveryRequest.objects.filter(status=RecoveryRequest.Status.PENDING, survey_on__lte=wave.month)
+            .select_related("contact")
+            .order_by("survey_on", "pk")
+        )
+        if not due:
+            continue
+        existing = dict(
+            Invitation.objects.filter(wave=wave, contact_id__in=[r.contact_id for r in due])
+            .values_list("contact_id", "pk")
+        )
+        planned = {}
+        for request in due:
+            contact_id = request.contact_id
+            if contact_id not in existing and contact_id not in planned:
+                invitation = Invitation.objects.create(
+                    wave=wave, contact_id=contact_id, account_id=request.contact.account_id, **token_fields_new()
+                )
+                existing[contact_id] = invitation.pk
+                added += 1
+            planned[contact_id] = existing[contact_id]
+        recovery_requests_mark_planned(planned=planned)
+    return added
+
+
+# --- Settings ---------------------------------------------------------------------------
+
+@transaction.atomic
+def followup_settings_update(*, by: User, **values) -> FollowupSettings:
+    if not by.is_administrator:
+        raise PermissionError("administrators only")
+    row = FollowupSettings.current()
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.full_clean()
+    row.save()
+    return row

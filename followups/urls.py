@@ -1,2 +1,18 @@
+from django.urls import path
+
+from . import views
+
 app_name = "followups"
-urlpatterns = []
+urlpatterns = [
+    path("calls/", views.call_list, name="list"),
+    path("calls/<int:call_id>/", views.call_detail, name="detail"),
+    path("calls/<int:call_id>/attempt/", views.call_attempt, name="attempt"),
+    path("calls/<int:call_id>/email/", views.call_email, name="email"),
+    path("calls/<int:call_id>/recovery/", views.call_recovery, name="recovery"),
+    path("calls/<int:call_id>/reassign/", views.call_reassign, name="reassign"),
+    path("calls/cover/", views.cover, name="cover"),
+    path("calls/cover/<int:absence_id>/end/", views.cover_end, name="cover_end"),
+    path("calls/overdue/", views.overdue, name="overdue"),
+    path("calls/discipline/", views.discipline, name="discipline"),
+    path("calls/settings/", views.followup_settings, name="settings"),
+]

@@ -1,0 +1,52 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Attempt, FollowupSettings, RootCause
+from .services import RECOVERY_MAX_DAYS, RECOVERY_MIN_DAYS
+
+
+class AttemptForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("What happened?"), choices=Attempt.Outcome.choices, widget=forms.RadioSelect)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+    root_cause = forms.ModelChoiceField(label=_("Root cause"), required=False,
+                                        queryset=RootCause.objects.filter(active=True))
+    agreed = forms.CharField(label=_("What was agreed"), required=False, max_length=5000,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+    action_owner = forms.CharField(label=_("Who owns the action"), required=False, max_length=200)
+    action_due = forms.DateField(label=_("By when"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class CloseLoopEmailForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(label=_("Text"), max_length=5000, widget=forms.Textarea(attrs={"rows": 10}))
+
+
+class ReassignForm(forms.Form):
+    assignee = forms.ModelChoiceField(label=_("Hand the call to"), queryset=None)
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = candidates
+
+
+class RecoveryForm(forms.Form):
+    survey_in_days = forms.IntegerField(
+        label=_("Ask again in (days)"), min_value=RECOVERY_MIN_DAYS, max_value=RECOVERY_MAX_DAYS, initial=60
+    )
+
+
+class AbsenceForm(forms.Form):
+    cover = forms.ModelChoiceField(label=_("Who covers for you"), queryset=None)
+    starts_on = forms.DateField(label=_("First day away"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("Last day away"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cover"].queryset = candidates
+
+
+class FollowupSettingsForm(forms.ModelForm):
+    class Meta:
+        model = FollowupSettings
+        fields = ["detractor_due_days", "passive_due_days", "promoter_due_days", "max_unanswered_attempts"]

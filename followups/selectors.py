@@ -1,0 +1,341 @@
+"""Reads of the follow-up calls. Scope: DESIGN §3 through surveys.selectors.accounts_visible_to,
+plus the call's assignee (a cover or a colleague handed the call works it without owning the account).
+"""
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from feedback.models import Category, Response
+from surveys.models import Account, Region, Role, User
+from surveys.selectors import accounts_visible_to
+
+from .models import Absence, Call, RecoveryRequest
+
+LIST_RELATED = ("response", "contact", "account", "assignee")
+
+
+# --- Scope ---------------------------------------------------------------------
+
+def calls_visible_to(user: User) -> QuerySet[Call]:
+    if not user.is_authenticated or not user.is_active:
+        return Call.objects.none()
+    if user.sees_everything:
+        return Call.objects.all()
+    return Call.objects.filter(Q(account__in=accounts_visible_to(user)) | Q(assignee=user))
+
+
+def call_get_for(user: User, call_id: int) -> Call | None:
+    """The call, when `user` may see it; None otherwise (the view answers 404)."""
+    return (
+        calls_visible_to(user)
+        .select_related("response", "contact", "account__owner", "account__region__manager", "assignee",
+                        "root_cause")
+        .filter(pk=call_id)
+        .first()
+    )
+
+
+def call_can_work(user: User, call: Call) -> bool:
+    """Log attempts, email the customer, ask for a recovery survey: the assignee, the
+    account's owner, or an administrator. Others in scope (RM, director) read."""
+    return user.pk in (call.assignee_id, call.account.owner_id) or user.is_administrator
+
+
+def call_can_reassign(user: User, call: Call) -> bool:
+    """The assignee or owner hands it to a colleague; the region's RM reassigns within the region."""
+    if not call.is_open:
+        return False
+    if call_can_work(user, call):
+        return True
+    return user.is_regional_manager and call.account.region.manager_id == user.pk
+
+
+def reassign_candidates(call: Call) -> QuerySet[User]:
+    """Colleagues in the call's region: AMs owning an active account there and its RM."""
+    region_id = call.account.region_id
+    return (
+        User.objects.filter(is_active=True, role__in=[Role.ACCOUNT_MANAGER, Role.REGIONAL_MANAGER])
+        .filter(Q(owned_accounts__region_id=region_id, owned_accounts__active=True)
+                | Q(managed_regions__id=region_id))
+        .exclude(pk=call.assignee_id)
+        .distinct()
+        .order_by("full_name", "email")
+    )
+
+
+# --- Lists ---------------------------------------------------------------------
+
+def call_list_for(user: User, *, state: str = Call.State.OPEN) -> QuerySet[Call]:
+    """The user's own calls. Open: today's and overdue first (oldest due first), then by due date."""
+    calls = Call.objects.filter(assignee=user, state=state).select_related(*LIST_RELATED)
+    if state == Call.State.OPEN:
+        return calls.order_by("due_on", "answered_at", "pk")
+    return calls.order_by("-closed_at", "-pk")
+
+
+def calls_closed_recently_for(user: User, *, days: int = 14) -> QuerySet[Call]:
+    since = timezone.now() - timedelta(days=days)
+    return (
+        Call.objects.filter(assignee=user, closed_at__gte=since)
+        .exclude(state=Call.State.OPEN)
+        .select_related(*LIST_RELATED)
+        .order_by("-closed_at", "-pk")
+    )
+
+
+def call_for_response(response: Response) -> Call | None:
+    """The call of an answer (for the answer page's partial `followups/_call_for_response.html`)."""
+    return (
+        Call.objects.filter(response_id=response.pk)
+        .select_related("assignee", "root_cause")
+        .first()
+    )
+
+
+def calls_overdue_for_user(user: User, older_than_days: int = 7, today: date | None = None) -> QuerySet[Call]:
+    """Open calls of the user's regions (RM) or everywhere (director, admin) whose due date
+    lies more than `older_than_days` days back. AMs: none (they see their own list)."""
+    today = today or timezone.localdate()
+    cutoff = today - timedelta(days=older_than_days)
+    calls = Call.objects.filter(state=Call.State.OPEN, due_on__lt=cutoff)
+    if not user.is_authenticated or not user.is_active:
+        return calls.none()
+    if user.is_regional_manager:
+        # A semi-join on the region's accounts walks (account, state, due_on) per account.
+        calls = calls.filter(account_id__in=Account.objects.filter(region__manager=user).values("pk"))
+    elif not user.sees_everything:
+        return calls.none()
+    return calls.select_related(*LIST_RELATED, "account__region").order_by("due_on", "pk")
+
+
+def overdue_for_rm_context(user: User, *, older_than_days: int = 7, limit: int = 20) -> dict:
+    """Context for `followups/_overdue_for_rm.html` on the RM home: overdue > a week."""
+    calls = calls_overdue_for_user(user, older_than_days=older_than_days)
+    return {
+        "overdue_calls": list(calls[:limit]),
+        "overdue_count": calls.count(),
+        "overdue_older_than_days": older_than_days,
+    }
+
+
+def absences_of(user: User) -> QuerySet[Absence]:
+    return Absence.objects.filter(user=user, ends_on__gte=timezone.localdate()).select_related("cover")
+
+
+def cover_candidates(user: User) -> QuerySet[User]:
+    """Colleagues who can cover: active AMs and RMs sharing a region with the user, else all."""
+    regions = Region.objects.filter(Q(accounts__owner=user) | Q(manager=user)).values("pk")
+    colleagues = (
+        User.objects.filter(is_active=True, role__in=[Role.ACCOUNT_MANAGER, Role.REGIONAL_MANAGER])
+        .exclude(pk=user.pk)
+    )
+    near = colleagues.filter(Q(owned_accounts__region__in=regions) | Q(managed_regions__in=regions)).distinct()
+    return near if near.exists() else colleagues
+
+
+# --- Discipline figures (SQL) ------------------------------------------------------
+
+def _answers(accounts_qs: QuerySet[Account], since=None, until=None) -> QuerySet[Response]:
+    answers = Response.objects.filter(account__in=accounts_qs, suspect=False)
+    if since:
+        answers = answers.filter(answered_at__gte=since)
+    if until:
+        answers = answers.filter(answered_at__lt=until)
+    return answers
+
+
+def _calls(accounts_qs: QuerySet[Account], since=None, until=None) -> QuerySet[Call]:
+    calls = Call.objects.filter(account__in=accounts_qs).exclude(state=Call.State.CANCELLED)
+    if since:
+        calls = calls.filter(answered_at__gte=since)
+    if until:
+        calls = calls.filter(answered_at__lt=until)
+    return calls
+
+
+def _call_counts(today: date) -> dict:
+    """Aggregates over Call rows (one per answer that is not suspect; cancelled ones excluded).
+    Counting calls on their own table, not joined to the answers, keeps it to index scans
+    of the scope's accounts."""
+    detractor_due = Q(category=Category.DETRACTOR) & (Q(due_on__lt=today) | Q(first_attempt_on__isnull=False))
+    return {
+        "with_call": Count("pk"),
+        "attempted": Count("pk", filter=Q(first_attempt_at__isnull=False)),
+        "reached": Count("pk", filter=Q(state=Call.State.REACHED)),
+        "open": Count("pk", filter=Q(state=Call.State.OPEN)),
+        "overdue": Count("pk", filter=Q(state=Call.State.OPEN, due_on__lt=today)),
+        "detractor_due": Count("pk", filter=detractor_due),
+        "detractor_on_time": Count("pk", filter=detractor_due & Q(first_attempt_on__lte=F("due_on"))),
+    }
+
+
+ZERO_CALLS = {"with_call": 0, "attempted": 0, "reached": 0, "open": 0, "overdue": 0, "detractor_due": 0,
+              "detractor_on_time": 0}
+
+
+def _shares(row: dict) -> dict:
+    def pct(part, whole):
+        return round(100.0 * part / whole, 1) if whole else None
+
+    row["reached_pct"] = pct(row["reached"], row["answers"])
+    row["followup_done_pct"] = row["reached_pct"]
+    row["attempted_pct"] = pct(row["attempted"], row["answers"])
+    row["detractor_on_time_pct"] = pct(row["detractor_on_time"], row["detractor_due"])
+    row["detractor_on_time_ok"] = row["detractor_on_time_pct"] is None or row["detractor_on_time_pct"] >= 80.0
+    return row
+
+
+def _medians(calls: QuerySet[Call], field: str, group: tuple[str, ...]) -> dict:
+    """Median of an integer column per group, in SQL: number the rows in each group by
+    value and keep the middle one or two (window functions; PostgreSQL and SQLite)."""
+    partition = [F(g) for g in group] or None
+    ranked = (
+        calls.filter(**{f"{field}__isnull": False})
+        .annotate(
+            rn=Window(RowNumber(), partition_by=partition, order_by=[F(field).asc(), F("pk").asc()]),
+            n=Window(Count("pk"), partition_by=partition),
+        )
+        .filter(Q(rn=(F("n") + 1) / 2) | Q(rn=(F("n") + 2) / 2))
+        .values(*group, field)
+    )
+    middles = defaultdict(list)
+    for row in ranked:
+        middles[tuple(row[g] for g in group)].append(row[field])
+    return {key: sum(values) / len(values) for key, values in middles.items()}
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600.0, 1)
+
+
+def discipline_figures(accounts_qs: QuerySet[Account], *, since=None, until=None, today: date | None = None) -> dict:
+    """Follow-up discipline over the answers of `accounts_qs` (already scoped by the caller).
+
+    answers, reached (answers whose call reached the customer) and reached_pct,
+    detractor_on_time_pct (detractor calls due or attempted, first attempt on or before
+    the due date; the standard is 80%), medians by category in hours, top root causes.
+    """
+    today = today or timezone.localdate()
+    calls = _calls(accounts_qs, since, until)
+    totals = calls.aggregate(**_call_counts(today))
+    totals["answers"] = _answers(accounts_qs, since, until).count()
+    figures = _shares(totals)
+    first = _medians(calls, "seconds_to_first_attempt", ("category",))
+    reached = _medians(calls, "seconds_to_reached", ("category",))
+    figures["by_category"] = [
+        {
+            "category": category,
+            "label": label,
+            "median_hours_to_first_attempt": _hours(first.get((category,))),
+            "median_hours_to_reached": _hours(reached.get((category,))),
+        }
+        for category, label in Category.choices
+    ]
+    figures["root_causes"] = top_root_causes(accounts_qs, since=since, until=until)
+    figures["recovery"] = recovery_figures(accounts_qs)
+    return figures
+
+
+def _grouped(accounts_qs, key: str, since, until, today) -> dict:
+    """Figures per `key` ("account__owner" or "account__region"): answers counted on the
+    answers, call figures on the calls, each one grouped query; medians by window."""
+    today = today or timezone.localdate()
+    answers = dict(
+        _answers(accounts_qs, since, until).values(key).annotate(n=Count("pk")).order_by().values_list(key, "n")
+    )
+    calls = _calls(accounts_qs, since, until)
+    call_rows = {row.pop(key): row for row in calls.values(key).annotate(**_call_counts(today)).order_by()}
+    first = _medians(calls, "seconds_to_first_attempt", (key,))
+    reached = _medians(calls, "seconds_to_reached", (key,))
+    result = {}
+    for group_id in sorted(set(answers) | set(call_rows), key=lambda g: (g is None, g)):
+        row = _shares({"answers": answers.get(group_id, 0), **call_rows.get(group_id, ZERO_CALLS)})
+        row["median_hours_to_first_attempt"] = _hours(first.get((group_id,)))
+        row["median_hours_to_reached"] = _hours(reached.get((group_id,)))
+        result[group_id] = row
+    return result
+
+
+def discipline_by_am(accounts_qs: QuerySet[Account], *, since=None, until=None, today=None) -> dict[int, dict]:
+    """{account owner id: figures} for the rollups' per-AM table ("follow-up done %" is
+    `followup_done_pct`: answers whose call reached the customer). Keyed by the account's
+    owner, as the per-AM answers are."""
+    return _grouped(accounts_qs, "account__owner", since, until, today)
+
+
+def discipline_by_region(accounts_qs: QuerySet[Account], *, since=None, until=None, today=None) -> dict[int, dict]:
+    return _grouped(accounts_qs, "account__region", since, until, today)
+
+
+def top_root_causes(accounts_qs: QuerySet[Account], *, since=None, until=None, limit: int = 3) -> list[dict]:
+    """Per category, the most frequent root causes of reached calls: [{category, label, causes: [(name, n)]}]."""
+    rows = (
+        _calls(accounts_qs, since, until)
+        .filter(state=Call.State.REACHED, root_cause__isnull=False)
+        .values("category", "root_cause__name")
+        .annotate(n=Count("pk"))
+        .order_by("category", "-n", "root_cause__name")
+    )
+    by_category = defaultdict(list)
+    for row in rows:
+        if len(by_category[row["category"]]) < limit:
+            by_category[row["category"]].append((row["root_cause__name"], row["n"]))
+    return [
+        {"category": category, "label": label, "causes": by_category.get(category, [])}
+        for category, label in Category.choices
+    ]
+
+
+def recovery_figures(accounts_qs: QuerySet[Account]) -> dict:
+    """Recovery surveys asked for, answered again, and recovered (answered again higher)."""
+    later = Response.objects.filter(
+        contact_id=OuterRef("contact_id"), suspect=False, answered_at__gt=OuterRef("requested_at")
+    )
+    return RecoveryRequest.objects.filter(account__in=accounts_qs).aggregate(
+        requested=Count("pk"),
+        answered_again=Count("pk", filter=Exists(later)),
+        recovered=Count("pk", filter=Exists(later.filter(score__gt=OuterRef("original_score")))),
+    )
+
+
+def discipline_summary_context(accounts_qs: QuerySet[Account], **kwargs) -> dict:
+    """Context for `followups/_discipline_summary.html`."""
+    return {"discipline": discipline_figures(accounts_qs, **kwargs)}
+
+
+# --- Recovery requests for the waves planner ------------------------------------------
+
+def recovery_contact_ids_due(*, until: date) -> list[int]:
+    """Contacts whose recovery survey is due on or before `until` (a wave's month: its send
+    date), still reachable and of active accounts. followups.services.recovery_invitations_plan
+    plans them; this read is for pages and for a planner that wants to show them."""
+    return list(
+        RecoveryRequest.objects.filter(
+            status=RecoveryRequest.Status.PENDING,
+            survey_on__lte=until,
+            contact__opted_out_at__isnull=True,
+            contact__bounced_at__isnull=True,
+            account__active=True,
+        )
+        .order_by()
+        .values_list("contact_id", flat=True)
+        .distinct()
+    )
+
+
+def absences_covered_by(user: User) -> QuerySet[Absence]:
+    return Absence.objects.filter(cover=user, ends_on__gte=timezone.localdate()).select_related("user")
+
+
+def uncalled_detractor_calls(accounts_qs: QuerySet[Account], *, since=None) -> QuerySet[Call]:
+    """Detractors nobody has tried to call yet (open, no attempt), most overdue first."""
+    calls = Call.objects.filter(
+        account__in=accounts_qs, state=Call.State.OPEN, category=Category.DETRACTOR, first_attempt_at__isnull=True
+    )
+    if since:
+        calls = calls.filter(answered_at__gte=since)
+    return calls.select_related("contact", "account", "assignee", "response").order_by("due_on", "pk")

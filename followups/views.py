@@ -1,0 +1,272 @@
+"""Pages of the follow-up calls. Thin: parse, check scope (404 outside it), call one service, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from surveys.models import Region, User
+from surveys.selectors import accounts_visible_to, regions_visible_to
+
+from . import selectors, services
+from .forms import AbsenceForm, AttemptForm, CloseLoopEmailForm, FollowupSettingsForm, ReassignForm, RecoveryForm
+from .models import Call, FollowupSettings
+
+PAGE_SIZE = 50
+
+
+def _form_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _paginate(calls, number):
+    """A page of calls: the page's ids first (an index walk), then those rows with their
+    related rows (a deferred join), so page 50 costs about what page 1 does."""
+    page = Paginator(calls.values_list("pk", flat=True), PAGE_SIZE).get_page(number)
+    ids = list(page.object_list)
+    by_id = calls.order_by().in_bulk(ids)
+    return page, [by_id[pk] for pk in ids]
+
+
+def _call_or_404(request, call_id: int) -> Call:
+    call = selectors.call_get_for(request.user, call_id)
+    if call is None:
+        raise Http404
+    return call
+
+
+@login_required
+def call_list(request):
+    closed = request.GET.get("show") == "closed"
+    calls = (selectors.calls_closed_recently_for(request.user) if closed
+             else selectors.call_list_for(request.user))
+    page, rows = _paginate(calls, request.GET.get("page"))
+    return render(request, "followups/call_list.html", {
+        "page": page, "calls": rows, "closed": closed, "today": timezone.localdate(),
+    })
+
+
+def _detail_context(request, call: Call, **forms) -> dict:
+    user = request.user
+    can_work = selectors.call_can_work(user, call)
+    context = {
+        "call": call,
+        "response": call.response,
+        "attempts": call.attempts.select_related("by"),
+        "emails": call.emails.select_related("sent_by"),
+        "recovery": getattr(call, "recovery_request", None),
+        "can_work": can_work,
+        "can_reassign": selectors.call_can_reassign(user, call) or (user.is_administrator and call.is_open),
+        "today": timezone.localdate(),
+        "max_unanswered": FollowupSettings.current().max_unanswered_attempts,
+    }
+    if can_work and call.is_open:
+        context["attempt_form"] = forms.get("attempt_form") or AttemptForm()
+    if can_work and call.state == Call.State.REACHED:
+        if not call.contact.bounced_at:
+            context["email_form"] = forms.get("email_form") or CloseLoopEmailForm(
+                initial=services.close_loop_draft(call, sender=user)
+            )
+        if (call.category == "detractor" and context["recovery"] is None and call.contact.reachable):
+            context["recovery_form"] = forms.get("recovery_form") or RecoveryForm()
+    return context
+
+
+@login_required
+def call_detail(request, call_id: int):
+    call = _call_or_404(request, call_id)
+    return render(request, "followups/call_detail.html", _detail_context(request, call))
+
+
+@login_required
+@require_POST
+def call_attempt(request, call_id: int):
+    call = _call_or_404(request, call_id)
+    if not selectors.call_can_work(request.user, call):
+        raise PermissionDenied
+    form = AttemptForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            attempt = services.attempt_log(
+                call_id=call.pk, by=request.user, outcome=data["outcome"], note=data["note"],
+                root_cause_id=data["root_cause"].pk if data["root_cause"] else None,
+                agreed=data["agreed"], action_owner=data["action_owner"], action_due=data["action_due"],
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            call.refresh_from_db()
+            if call.state == Call.State.UNREACHABLE:
+                messages.warning(request, _("Logged. After %(n)d unanswered attempts the call is closed as "
+                                            "unreachable.") % {"n": call.unanswered_attempts})
+            else:
+                messages.success(request, _("Logged: %(outcome)s.") % {"outcome": attempt.get_outcome_display()})
+            if call.state == Call.State.REACHED:
+                return redirect("followups:detail", call_id=call.pk)
+            return redirect("followups:list")
+    call = _call_or_404(request, call_id)
+    return render(request, "followups/call_detail.html", _detail_context(request, call, attempt_form=form),
+                  status=400)
+
+
+@login_required
+@require_POST
+def call_email(request, call_id: int):
+    call = _call_or_404(request, call_id)
+    if not selectors.call_can_work(request.user, call):
+        raise PermissionDenied
+    form = CloseLoopEmailForm(request.POST)
+    if form.is_valid():
+        try:
+            email = services.close_loop_email_send(
+                call_id=call.pk, by=request.user, subject=form.cleaned_data["subject"], body=form.cleaned_data["body"]
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Email sent to %(to)s.") % {"to": email.to})
+            return redirect("followups:detail", call_id=call.pk)
+    return render(request, "followups/call_detail.html", _detail_context(request, call, email_form=form),
+                  status=400)
+
+
+@login_required
+@require_POST
+def call_recovery(request, call_id: int):
+    call = _call_or_404(request, call_id)
+    if not selectors.call_can_work(request.user, call):
+        raise PermissionDenied
+    form = RecoveryForm(request.POST)
+    if form.is_valid():
+        try:
+            recovery = services.recovery_request(
+                call_id=call.pk, by=request.user, survey_in_days=form.cleaned_data["survey_in_days"]
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("We will ask %(name)s again from %(date)s.") % {
+                "name": call.contact.name, "date": recovery.survey_on.isoformat()})
+            return redirect("followups:detail", call_id=call.pk)
+    return render(request, "followups/call_detail.html", _detail_context(request, call, recovery_form=form),
+                  status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def call_reassign(request, call_id: int):
+    call = _call_or_404(request, call_id)
+    if not (selectors.call_can_reassign(request.user, call) or (request.user.is_administrator and call.is_open)):
+        raise PermissionDenied
+    candidates = selectors.reassign_candidates(call)
+    form = ReassignForm(request.POST or None, candidates=candidates)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.call_reassign(call_id=call.pk, by=request.user, assignee_id=form.cleaned_data["assignee"].pk)
+            except ValidationError as error:
+                _form_errors(form, error)
+            else:
+                messages.success(request, _("The call is now with %(name)s.") % {"name": form.cleaned_data["assignee"]})
+                if selectors.call_get_for(request.user, call.pk) is None:
+                    return redirect("followups:list")
+                return redirect("followups:detail", call_id=call.pk)
+        status = 400
+    return render(request, "followups/reassign.html", {"call": call, "form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cover(request):
+    candidates = selectors.cover_candidates(request.user)
+    form = AbsenceForm(request.POST or None, candidates=candidates)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.absence_set(user=request.user, cover_id=data["cover"].pk,
+                                     starts_on=data["starts_on"], ends_on=data["ends_on"])
+            except ValidationError as error:
+                _form_errors(form, error)
+            else:
+                messages.success(request, _("While you are away, new calls go to %(name)s.") % {"name": data["cover"]})
+                return redirect("followups:cover")
+        status = 400
+    return render(request, "followups/cover.html", {
+        "form": form,
+        "absences": selectors.absences_of(request.user),
+        "covering": selectors.absences_covered_by(request.user),
+        "today": timezone.localdate(),
+    }, status=status)
+
+
+@login_required
+@require_POST
+def cover_end(request, absence_id: int):
+    try:
+        services.absence_end(absence_id=absence_id, user=request.user)
+    except services.Absence.DoesNotExist:
+        raise Http404
+    messages.success(request, _("Welcome back: new calls come to you again."))
+    return redirect("followups:cover")
+
+
+@login_required
+def overdue(request):
+    user = request.user
+    if not (user.is_regional_manager or user.sees_everything):
+        raise Http404
+    calls = selectors.calls_overdue_for_user(user, older_than_days=0)
+    page, rows = _paginate(calls, request.GET.get("page"))
+    return render(request, "followups/overdue.html", {
+        "page": page, "calls": rows, "today": timezone.localdate(),
+        "week_ago": timezone.localdate() - timezone.timedelta(days=7),
+    })
+
+
+@login_required
+def discipline(request):
+    user = request.user
+    accounts = accounts_visible_to(user)
+    figures = selectors.discipline_figures(accounts)
+    by_am = selectors.discipline_by_am(accounts)
+    people = {u.pk: u for u in User.objects.filter(pk__in=by_am.keys())}
+    am_rows = sorted(((people[pk], row) for pk, row in by_am.items()), key=lambda r: str(r[0]))
+    region_rows = []
+    regions = regions_visible_to(user)
+    if len(regions) > 1:  # one region: its row would repeat the summary
+        by_region = selectors.discipline_by_region(accounts)
+        names = {r.pk: r for r in Region.objects.filter(pk__in=by_region.keys())}
+        region_rows = sorted(((names[pk], row) for pk, row in by_region.items()), key=lambda r: r[0].name)
+    return render(request, "followups/discipline.html", {
+        "discipline": figures,
+        "am_rows": am_rows,
+        "region_rows": region_rows,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def followup_settings(request):
+    if not request.user.is_administrator:
+        raise Http404
+    current = FollowupSettings.current()
+    form = FollowupSettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        services.followup_settings_update(by=request.user, **form.cleaned_data)
+        messages.success(request, _("Follow-up settings saved; they apply to new calls."))
+        return redirect("followups:settings")
+    return render(request, "followups/settings.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)

@@ -1,0 +1,141 @@
+"""The follow-up loop in a real browser: the AM's list, a voicemail, a reached call with a
+root cause and a close-the-loop email that arrives; the RM's overdue view; the discipline page."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from followups.models import Call, CloseLoopEmail, RootCause
+from tests.followups.conftest import answer_with_call
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def root_causes(db):
+    # Transactional tests flush the seeded rows; make sure they are there.
+    for position, name in enumerate(["Product", "Service", "Delivery", "Price", "Relationship"], 1):
+        RootCause.objects.get_or_create(name=name, defaults={"position": position})
+
+
+def test_am_logs_voicemail_then_reached_and_emails_the_customer(page, sign_in, am, account, smtp_server,
+                                                                root_causes):
+    later = answer_with_call(account, score=9, name="Peter Promoter")
+    call = answer_with_call(account, score=3, name="Mette Holm", email="mette@customer.test",
+                            reason="Deliveries <always> late", phone="+45 20 30 40 50")
+    Call.objects.filter(pk=call.pk).update(due_on=timezone.localdate())
+    Call.objects.filter(pk=later.pk).update(due_on=timezone.localdate() + timedelta(days=10))
+
+    sign_in(am)
+    page.get_by_role("link", name="Calls", exact=True).click()
+    page.wait_for_url("**/calls/")
+    assert page.get_by_role("heading", name="Your calls").is_visible()
+    rows = page.locator("tr.call-row")
+    assert rows.count() == 2
+    first = rows.nth(0)
+    assert "Mette Holm" in first.inner_text() and "Due today" in first.inner_text()
+    assert "Deliveries <always> late" in first.inner_text()
+    assert first.get_by_role("link", name="+45 20 30 40 50").get_attribute("href") == "tel:+4520304050"
+
+    first.get_by_role("link", name="Open the call to Mette Holm").click()
+    page.get_by_label("Voicemail").check()
+    page.get_by_label("Note").fill("Left a message, will try after lunch")
+    page.get_by_role("button", name="Log attempt").click()
+    page.wait_for_url("**/calls/")
+    assert page.get_by_text("Logged: Voicemail.").is_visible()
+
+    page.get_by_role("link", name="Open the call to Mette Holm").click()
+    assert page.get_by_text("Left a message, will try after lunch").is_visible()
+    page.get_by_label("Reached").check()
+    page.get_by_label("Root cause").select_option(label="Delivery")
+    page.get_by_label("What was agreed").fill("A fixed delivery slot on Tuesdays from next week")
+    page.get_by_label("Who owns the action").fill("Logistics, Jens")
+    page.get_by_label("By when").fill((timezone.localdate() + timedelta(days=7)).isoformat())
+    page.get_by_role("button", name="Log attempt").click()
+    page.wait_for_url(re.compile(rf".*/calls/{call.pk}/$"))
+    assert page.locator("#call-state").inner_text() == "Reached"
+
+    body = page.get_by_label("Text")
+    assert "A fixed delivery slot on Tuesdays" in body.input_value()
+    assert body.input_value().startswith("Dear Mette")
+    body.fill(body.input_value() + "\n\nPS: I will call you after the first Tuesday.")
+    page.get_by_role("button", name="Send to mette@customer.test").click()
+    assert page.get_by_text("Email sent to mette@customer.test.").is_visible()
+
+    smtp_server.wait_for(1)
+    message = smtp_server.messages[0]
+    assert message["To"] == "mette@customer.test"
+    text = message.get_body(("plain",)).get_content()
+    assert "A fixed delivery slot on Tuesdays" in text and "PS: I will call you" in text
+    assert CloseLoopEmail.objects.get().call_id == call.pk
+
+    page.get_by_role("link", name="Calls", exact=True).click()
+    assert page.locator("tr.call-row").count() == 1
+
+
+def test_rm_sees_overdue_calls_and_the_discipline_page(page, sign_in, rm, am, account, root_causes):
+    call = answer_with_call(account, score=1, name="Oskar Overdue")
+    Call.objects.filter(pk=call.pk).update(due_on=timezone.localdate() - timedelta(days=9))
+    answer_with_call(account, score=10, name="Nina Notdue")
+
+    sign_in(rm)
+    page.get_by_role("link", name="Overdue calls").click()
+    assert page.get_by_role("heading", name="Overdue calls").is_visible()
+    assert page.get_by_role("cell", name="Oskar Overdue").is_visible()
+    assert page.get_by_role("cell", name="Nina Notdue").count() == 0
+    assert "Anna Andersen" in page.locator("tbody").inner_text()
+
+    page.get_by_role("link", name="Follow-up", exact=True).click()
+    assert page.get_by_role("heading", name="Follow-up discipline", exact=True).first.is_visible()
+    assert page.get_by_text("of detractor calls within their due date (0 of 1; standard 80% or better)").is_visible()
+    assert page.get_by_role("heading", name="Per account manager").is_visible()
+    assert page.get_by_role("rowheader", name="Anna Andersen").is_visible()
+    assert page.get_by_role("heading", name="Per region").count() == 0  # one region: the summary is its row
+
+
+def test_am_names_a_cover_and_hands_a_call_to_a_colleague(page, sign_in, am, account, region):
+    from tests.factories import AccountFactory, UserFactory
+
+    colleague = UserFactory(role="am", full_name="Bo Berg")
+    AccountFactory(owner=colleague, region=region)
+    call = answer_with_call(account, score=6, name="Carla Cover")
+
+    sign_in(am)
+    page.goto("/calls/")
+    page.get_by_role("link", name="Away? Name a cover").click()
+    page.get_by_label("Who covers for you").select_option(label="Bo Berg")
+    today = timezone.localdate()
+    page.get_by_label("First day away").fill(today.isoformat())
+    page.get_by_label("Last day away").fill((today + timedelta(days=5)).isoformat())
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_text("While you are away, new calls go to Bo Berg.").is_visible()
+    assert answer_with_call(account, score=2).assignee == colleague
+    page.get_by_role("button", name="I am back").click()
+    assert page.get_by_text("Welcome back").is_visible()
+
+    page.goto(f"/calls/{call.pk}/")
+    page.get_by_role("link", name="Reassign").click()
+    page.get_by_label("Hand the call to").select_option(label="Bo Berg")
+    page.get_by_role("button", name="Reassign").click()
+    assert page.get_by_text("The call is now with Bo Berg.").is_visible()
+    assert Call.objects.get(pk=call.pk).assignee == colleague
+
+
+def test_admin_changes_the_follow_up_settings(page, sign_in, admin_user):
+    from followups.models import FollowupSettings
+
+    sign_in(admin_user)
+    page.get_by_role("link", name="Call settings").click()
+    page.get_by_label("Detractor due days").fill("1")
+    page.get_by_label("Max unanswered attempts").fill("4")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_text("Follow-up settings saved").is_visible()
+    row = FollowupSettings.current()
+    assert (row.detractor_due_days, row.max_unanswered_attempts) == (1, 4)

@@ -1,0 +1,61 @@
+import pytest
+
+from followups.services import call_queue_for_response
+from tests.factories import ContactFactory, InvitationFactory, ResponseFactory
+
+
+def answer(account, score=8, reason="", suspect=False, **contact_fields):
+    """A saved answer of a new contact of `account`."""
+    contact = ContactFactory(account=account, **contact_fields)
+    invitation = InvitationFactory(contact=contact, account=account)
+    return ResponseFactory(invitation=invitation, score=score, reason=reason, suspect=suspect)
+
+
+def answer_with_call(account, score=8, **kwargs):
+    response = answer(account, score=score, **kwargs)
+    return call_queue_for_response(response_id=response.pk)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Staff factories set passwords; the production hasher costs ~0.3 s a user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_call():
+    return answer_with_call
+
+
+def bulk_calls(account, n, *, assignee=None, due_on=None, score=3):
+    """`n` answers with open calls on `account`, in a handful of queries (bulk_create)."""
+    import secrets
+
+    from django.utils import timezone
+
+    from feedback.models import Response, category_for_score
+    from followups.models import Call
+    from surveys.models import Contact, Invitation
+    from tests.factories import WaveFactory
+
+    wave = WaveFactory()
+    tag = secrets.token_hex(4)
+    contacts = Contact.objects.bulk_create(
+        Contact(account=account, email=f"bulk{tag}-{i}@customer.test", name=f"Bulk Contact {i}",
+                phone="+45 11 22 33 44", level="manager") for i in range(n)
+    )
+    invitations = Invitation.objects.bulk_create(
+        Invitation(wave=wave, contact=c, account=account, status="sent", token_nonce=secrets.token_hex(16),
+                   token_hash=secrets.token_hex(32)) for c in contacts
+    )
+    now = timezone.now()
+    responses = Response.objects.bulk_create(
+        Response(invitation=inv, contact_id=inv.contact_id, account=account, score=score,
+                 category=category_for_score(score), reason=f"Reason {i}", answered_at=now)
+        for i, inv in enumerate(invitations)
+    )
+    return Call.objects.bulk_create(
+        Call(response=r, account=account, contact_id=r.contact_id, category=r.category, answered_at=now,
+             assignee=assignee or account.owner, due_on=due_on or timezone.localdate())
+        for r in responses
+    )

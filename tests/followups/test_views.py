@@ -1,0 +1,233 @@
+"""The call pages: scope matrix (404 outside scope on every page and action), content, query counts."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from followups.models import Absence, Attempt, Call, RootCause
+from tests.factories import AccountFactory, RegionFactory, UserFactory
+from tests.followups.conftest import answer_with_call, bulk_calls
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(am, rm, director, admin_user, account):
+    south_rm = UserFactory(role="rm", full_name="Sara Syd")
+    other_am = UserFactory(role="am", full_name="Ole Other")
+    other_account = AccountFactory(owner=other_am, region=RegionFactory(name="South", manager=south_rm))
+    call = answer_with_call(account, score=2, reason="<script>alert(1)</script> late again")
+    other_call = answer_with_call(other_account, score=9)
+    absence = Absence.objects.create(user=other_am, cover=UserFactory(role="am"), starts_on=timezone.localdate(),
+                                     ends_on=timezone.localdate() + timedelta(days=3))
+    users = {"am_own": am, "am_other": other_am, "rm_own_region": rm, "rm_other_region": south_rm,
+             "director": director, "admin": admin_user}
+    return {"call": call, "other_call": other_call, "users": users, "absence": absence}
+
+
+# Codes per role, in the order am_own, am_other, rm_own_region, rm_other_region, director, admin.
+ROLES = ["am_own", "am_other", "rm_own_region", "rm_other_region", "director", "admin"]
+CALL_MATRIX = [
+    # method, url, codes
+    ("get", "/calls/{call}/", [200, 404, 200, 404, 200, 200]),
+    ("post", "/calls/{call}/attempt/", [400, 404, 403, 404, 403, 400]),
+    ("post", "/calls/{call}/email/", [400, 404, 403, 404, 403, 400]),
+    ("post", "/calls/{call}/recovery/", [400, 404, 403, 404, 403, 400]),
+    ("get", "/calls/{call}/reassign/", [200, 404, 200, 404, 403, 200]),
+    ("post", "/calls/{call}/reassign/", [400, 404, 400, 404, 403, 400]),
+    ("get", "/calls/", [200] * 6),
+    ("get", "/calls/cover/", [200] * 6),
+    ("post", "/calls/cover/{absence}/end/", [404, 302, 404, 404, 404, 404]),
+    ("get", "/calls/overdue/", [404, 404, 200, 200, 200, 200]),
+    ("get", "/calls/discipline/", [200] * 6),
+    ("get", "/calls/settings/", [404, 404, 404, 404, 404, 200]),
+    ("post", "/calls/settings/", [404, 404, 404, 404, 404, 400]),
+]
+
+
+@pytest.mark.parametrize("method, url, codes", CALL_MATRIX, ids=[f"{m} {u}" for m, u, _ in CALL_MATRIX])
+def test_scope_matrix(client, world, method, url, codes):
+    url = url.format(call=world["call"].pk, absence=world["absence"].pk)
+    for role, code in zip(ROLES, codes, strict=True):
+        client.force_login(world["users"][role])
+        response = getattr(client, method)(url, {})
+        assert response.status_code == code, (role, method, url)
+    # Nothing changed by any of it, except the one user's own absence ended.
+    assert not Attempt.objects.exists()
+    assert Call.objects.get(pk=world["call"].pk).assignee == world["users"]["am_own"]
+
+
+def test_signed_out_users_go_to_sign_in(client, world):
+    for url in ["/calls/", f"/calls/{world['call'].pk}/", "/calls/discipline/", "/calls/overdue/"]:
+        assert client.get(url)["Location"].startswith("/signin/")
+
+
+def test_missing_call_is_404(client, am):
+    client.force_login(am)
+    assert client.get("/calls/999999/").status_code == 404
+
+
+def test_call_list_shows_own_calls_with_escaped_reason_and_tel_link(client, world, am):
+    client.force_login(am)
+    html = client.get("/calls/").content.decode()
+    call = world["call"]
+    assert call.contact.name in html and f"/calls/{call.pk}/" in html
+    assert 'href="tel:+4512345678"' in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; late again" in html and "<script>alert" not in html
+    assert f"/calls/{world['other_call'].pk}/" not in html
+    assert "Due today" in html or "Overdue" in html or call.due_on.strftime("%-d") in html
+
+
+def test_call_list_orders_overdue_and_today_first(client, am, account):
+    today = timezone.localdate()
+    later = bulk_calls(account, 1, due_on=today + timedelta(days=5))[0]
+    overdue = bulk_calls(account, 1, due_on=today - timedelta(days=3))[0]
+    due_today = bulk_calls(account, 1, due_on=today)[0]
+    client.force_login(am)
+    ids = [c.pk for c in client.get("/calls/").context["calls"]]
+    assert ids == [overdue.pk, due_today.pk, later.pk]
+
+
+def test_reached_call_with_bad_input_changes_nothing(client, world, am):
+    client.force_login(am)
+    response = client.post(f"/calls/{world['call'].pk}/attempt/", {"outcome": "reached", "agreed": ""})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Choose the root cause." in html and "Write down what you agreed" in html
+    assert not Attempt.objects.exists()
+
+
+def test_attempt_reached_then_email_form_prefilled(client, world, am):
+    client.force_login(am)
+    cause = RootCause.objects.get(name="Delivery")
+    response = client.post(f"/calls/{world['call'].pk}/attempt/",
+                           {"outcome": "reached", "root_cause": cause.pk, "agreed": "Two pallets on Monday"})
+    assert response.status_code == 302
+    html = client.get(f"/calls/{world['call'].pk}/").content.decode()
+    assert "Close the loop by email" in html and "Two pallets on Monday" in html
+    assert "Request a recovery survey" in html
+
+
+def test_settings_page_saves_valid_values_and_refuses_bad_ones(client, admin_user):
+    from followups.models import FollowupSettings
+
+    client.force_login(admin_user)
+    bad = client.post("/calls/settings/", {"detractor_due_days": -1, "passive_due_days": 7,
+                                           "promoter_due_days": 14, "max_unanswered_attempts": 3})
+    assert bad.status_code == 400 and FollowupSettings.current().detractor_due_days == 2
+    client.post("/calls/settings/", {"detractor_due_days": 1, "passive_due_days": 5,
+                                     "promoter_due_days": 10, "max_unanswered_attempts": 4})
+    row = FollowupSettings.current()
+    assert (row.detractor_due_days, row.passive_due_days, row.promoter_due_days, row.max_unanswered_attempts) == (
+        1, 5, 10, 4)
+
+
+def test_rm_overdue_view_lists_region_calls_only(client, world, rm):
+    Call.objects.update(due_on=timezone.localdate() - timedelta(days=2))
+    client.force_login(rm)
+    html = client.get("/calls/overdue/").content.decode()
+    assert f"/calls/{world['call'].pk}/" in html and f"/calls/{world['other_call'].pk}/" not in html
+
+
+def test_discipline_page_is_scoped(client, world):
+    client.force_login(world["users"]["am_other"])
+    page = client.get("/calls/discipline/")
+    assert page.context["discipline"]["answers"] == 1
+    client.force_login(world["users"]["director"])
+    page = client.get("/calls/discipline/")
+    assert page.context["discipline"]["answers"] == 2
+    assert [region.name for region, _row in page.context["region_rows"]] == ["North", "South"]
+    assert "Per region" in page.content.decode()
+
+
+@pytest.mark.parametrize("n", [10, 1000])
+def test_call_list_query_count_is_flat(client, am, account, max_queries, n):
+    bulk_calls(account, n)
+    client.force_login(am)
+    client.get("/calls/")  # warm FollowupSettings/session
+    with max_queries(8):
+        response = client.get("/calls/")
+    assert response.status_code == 200 and len(response.context["calls"]) == min(n, 50)
+
+
+@pytest.mark.parametrize("n", [10, 1000])
+def test_overdue_view_query_count_is_flat(client, rm, account, max_queries, n):
+    bulk_calls(account, n, due_on=timezone.localdate() - timedelta(days=9))
+    client.force_login(rm)
+    with max_queries(8):
+        response = client.get("/calls/overdue/")
+    assert response.status_code == 200 and response.context["page"].paginator.count == n
+
+
+@pytest.mark.parametrize("n", [10, 1000])
+def test_discipline_query_count_is_flat(client, director, account, max_queries, n):
+    bulk_calls(account, n)
+    client.force_login(director)
+    with max_queries(22):
+        assert client.get("/calls/discipline/").status_code == 200
+
+
+def test_partials_render(world, rm):
+    from django.template.loader import render_to_string
+
+    from followups.selectors import call_for_response, discipline_summary_context, overdue_for_rm_context
+    from surveys.selectors import accounts_visible_to
+
+    Call.objects.filter(pk=world["call"].pk).update(due_on=timezone.localdate() - timedelta(days=10))
+    call = call_for_response(world["call"].response)
+    assert "Open the call" in render_to_string("followups/_call_for_response.html", {"call": call})
+    assert "No call queued" in render_to_string("followups/_call_for_response.html", {"call": None})
+    recent = answer_with_call(world["call"].account, score=5, name="Rita Recent")
+    Call.objects.filter(pk=recent.pk).update(due_on=timezone.localdate() - timedelta(days=3))
+    context = overdue_for_rm_context(rm)
+    html = render_to_string("followups/_overdue_for_rm.html", context)
+    assert world["call"].contact.name in html and world["other_call"].contact.name not in html
+    assert "Rita Recent" not in html and context["overdue_count"] == 1  # overdue by 3 days: not yet a week
+    html = render_to_string("followups/_discipline_summary.html", discipline_summary_context(accounts_visible_to(rm)))
+    assert "Follow-up discipline" in html
+
+
+def test_slots_for_the_rollup_and_answer_pages(world, rm, am, rf):
+    """The partials the rollups page includes with its own context (owner, period, accounts, r)."""
+    from django.template.loader import render_to_string
+
+    from surveys.selectors import accounts_visible_to
+
+    request = rf.get("/region/")
+    request.user = rm
+    accounts = accounts_visible_to(rm)
+    assert "Follow-up done" in render_to_string("followups/_am_followup_th.html", {})
+    td = render_to_string("followups/_am_followup_td.html", {"owner": am, "period": "12m", "request": request})
+    assert td.strip().startswith("<td") and "0%" in td
+    html = render_to_string("followups/_at_risk_uncalled.html", {"accounts": accounts, "period": "12m",
+                                                                 "request": request})
+    assert world["call"].contact.name in html and world["other_call"].contact.name not in html
+    html = render_to_string("followups/_call_for_response.html", {"r": world["call"].response})
+    assert "Open the call" in html and "Open" in html
+
+
+@pytest.mark.parametrize("attempts", [1, 2])
+def test_call_page_query_count_is_flat(client, am, account, max_queries, attempts):
+    from followups.models import FollowupSettings
+    from followups.services import attempt_log
+
+    FollowupSettings.objects.filter(pk=FollowupSettings.current().pk).update(max_unanswered_attempts=5)
+    call = answer_with_call(account, score=4)
+    for _ in range(attempts):
+        attempt_log(call_id=call.pk, by=am, outcome="no_answer", note="tried")
+    client.force_login(am)
+    client.get(f"/calls/{call.pk}/")
+    with max_queries(10):
+        assert client.get(f"/calls/{call.pk}/").status_code == 200
+
+
+def test_recently_closed_list(client, am, account):
+    from followups.services import attempt_log
+
+    done = answer_with_call(account, score=6)
+    attempt_log(call_id=done.pk, by=am, outcome="declined")
+    still_open = answer_with_call(account, score=8)
+    client.force_login(am)
+    html = client.get("/calls/?show=closed").content.decode()
+    assert f"/calls/{done.pk}/" in html and f"/calls/{still_open.pk}/" not in html and "Declined" in html
