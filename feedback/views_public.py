@@ -58,14 +58,19 @@ class AnswerForm(forms.Form):
 
 
 def _customer_page(view):
-    """Security headers for every customer page: tokens are in the URL, so no referrer,
-    no caching, no framing, and a CSP that allows no script at all."""
+    """Security headers for every customer page: tokens are in the URL, so the URL never
+    leaves our origin as a referrer, no caching, no framing, a CSP that allows no script.
+
+    Referrer-Policy is same-origin, not no-referrer: under no-referrer the browser
+    sends `Origin: null` with the form's own POST, and Django's CSRF check (and its
+    Referer check over HTTPS) refuses every answer. same-origin sends nothing to
+    any other site, which is what keeps the token private."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["X-Frame-Options"] = "DENY"
         response["X-Content-Type-Options"] = "nosniff"
         add_never_cache_headers(response)

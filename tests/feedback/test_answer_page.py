@@ -80,7 +80,7 @@ def test_security_headers_on_the_page(client, invitation):
     assert "script-src" not in csp and "unsafe-inline" not in csp
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
 
 
@@ -253,7 +253,7 @@ def test_unknown_links_answer_404_with_no_hint(client, invitation):
     for name, response in pages.items():
         assert response.status_code == 404, name
         assert "We cannot find this page" in response.content.decode()
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "same-origin"
         bodies.add(response.content)
     assert len(bodies) == 1  # the same page whatever the reason
 
