@@ -6,6 +6,7 @@ in one database transaction (the outbox carries the work to Celery later).
 """
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +20,7 @@ from surveys.models import Contact, Invitation, Program
 from surveys.tokens import token_hash
 
 from .models import Response
-from .outbox import outbox_enqueue
+from .outbox import outbox_enqueue_many
 
 REASON_MAX_CHARS = 5000
 SCORES = range(0, 11)
@@ -57,13 +58,24 @@ class AnswerResult:
 
 # --- Selectors -------------------------------------------------------------------
 
+# Only what the pages and the service use: the lookup runs on every request.
+_LINK_FIELDS = (
+    "id", "status", "expires_at", "token_hash", "contact_id", "account_id",
+    "contact__id", "contact__name", "contact__email", "contact__language", "contact__opted_out_at",
+    "account__id", "account__owner_id", "account__owner__id", "account__owner__full_name",
+    "account__owner__email",
+)
+
+
 def answer_invitation_for_token(token: str) -> Invitation | None:
-    """The invitation behind a link token, with everything the page shows, in one query;
-    None for anything that is not a live link (no hint which)."""
+    """The invitation behind a link token, with everything the page shows (contact,
+    owner, the answer so far) in one query; None for anything that is not a live link
+    (no hint which)."""
     if not TOKEN_SHAPE.fullmatch(token or ""):
         return None
     return (
         Invitation.objects.select_related("contact", "account__owner", "response")
+        .only(*_LINK_FIELDS, *(f"response__{f.attname}" for f in Response._meta.concrete_fields))
         .exclude(status__in=NOT_EMAILED)
         .filter(token_hash=token_hash(token))
         .first()
@@ -84,9 +96,26 @@ def answer_language(contact: Contact | None) -> str:
     return code if code in {lang for lang, _ in settings.LANGUAGES} else settings.LANGUAGE_CODE
 
 
+# The program's texts change a few times a year: each process reads them at most
+# this often instead of on every request.
+PROGRAM_TTL = 30.0
+_program_cache: tuple[float, Program] | None = None
+
+
 def answer_program() -> Program:
-    """The program's texts, read only: a missing row reads as the defaults (a GET never writes)."""
-    return Program.objects.order_by("pk").first() or Program()
+    """The program's texts, read only: a missing row reads as the defaults (a GET never
+    writes). Cached per process for PROGRAM_TTL seconds."""
+    global _program_cache
+    now = time.monotonic()
+    if _program_cache is None or _program_cache[0] < now:
+        program = Program.objects.order_by("pk").first() or Program()
+        _program_cache = (now + PROGRAM_TTL, program)
+    return _program_cache[1]
+
+
+def answer_program_forget() -> None:
+    global _program_cache
+    _program_cache = None
 
 
 def response_for(invitation: Invitation) -> Response | None:
@@ -95,7 +124,7 @@ def response_for(invitation: Invitation) -> Response | None:
 
 def score_from_query(value: str | None) -> int | None:
     """`?score=N` from the email's buttons; anything but 0..10 selects nothing."""
-    if value is None or not value.isdigit():
+    if value is None or not (value.isascii() and value.isdigit()):
         return None
     score = int(value)
     return score if score in SCORES else None
@@ -141,53 +170,44 @@ def answer_validate(*, score, reason: str) -> tuple[int, str]:
 
 @transaction.atomic
 def response_submit(
-    *, token: str, score: int, reason: str = "", suspect_reason: str = "", now: datetime | None = None
+    *, token: str, score: int, reason: str = "", suspect_reason: str = "", now: datetime | None = None,
+    invitation: Invitation | None = None,
 ) -> AnswerResult:
     """Record (or change) the answer behind a link token. Idempotent: the same answer
     sent again changes nothing; a different one updates the one Response in place.
 
-    In the same transaction, the routing and follow-up hooks go to the outbox (no
-    follow-up call for a suspect answer: it is kept and shown, never acted on)."""
+    `invitation`: the caller's fresh `answer_invitation_for_token(token)`, to save the
+    lookup. In the same transaction, the routing and follow-up hooks go to the outbox
+    (no follow-up call for a suspect answer: it is kept and shown, never acted on)."""
     score, reason = answer_validate(score=score, reason=reason)
     now = now or timezone.now()
-    if not TOKEN_SHAPE.fullmatch(token or ""):
-        raise AnswerRefused(None)
-    # Lock the invitation: two submits at once (a double click) make one Response.
-    invitation = (
-        Invitation.objects.select_for_update(of=("self",))
-        .select_related("contact", "response")
-        .exclude(status__in=NOT_EMAILED)
-        .filter(token_hash=token_hash(token))
-        .first()
-    )
+    if invitation is None or invitation.token_hash != token_hash(token or ""):
+        invitation = answer_invitation_for_token(token)
     if invitation is None:
         raise AnswerRefused(None)
     state = answer_link_state(invitation, now)
     if state != LinkState.OPEN:
         raise AnswerRefused(state)
 
-    response = response_for(invitation)
-    created = response is None
-    if created:
-        response = Response(
-            invitation=invitation, contact=invitation.contact, account_id=invitation.account_id,
-            answered_at=now,
-        )
-    elif response.score == score and response.reason == reason:
-        return AnswerResult(response=response, created=False, changed=False)
+    current = response_for(invitation)
+    if current is not None and current.score == score and current.reason == reason:
+        return AnswerResult(response=current, created=False, changed=False)
 
+    response = Response(
+        invitation=invitation, contact_id=invitation.contact_id, account_id=invitation.account_id,
+        reason=reason, language=answer_language(invitation.contact),
+        answered_at=current.answered_at if current else now, changed_at=now,
+        suspect=bool(suspect_reason), suspect_reason=suspect_reason[:100],
+    )
     response.set_score(score)
-    response.reason = reason
-    response.language = answer_language(invitation.contact)
-    response.changed_at = now
-    response.suspect = bool(suspect_reason)
-    response.suspect_reason = suspect_reason[:100]
-    if created:
-        response.save(force_insert=True)
-    else:
-        response.save(update_fields=["score", "category", "reason", "language", "changed_at",
-                                     "suspect", "suspect_reason"])
-    outbox_enqueue(ROUTE_HANDLER, response_id=response.pk)
+    # One statement that is safe against a double click: insert the Response, or
+    # update the one there is (answered_at and triage stay as they were).
+    Response.objects.bulk_create(
+        [response], update_conflicts=True, unique_fields=["invitation"],
+        update_fields=["score", "category", "reason", "language", "changed_at", "suspect", "suspect_reason"],
+    )
+    hooks = [(ROUTE_HANDLER, {"response_id": response.pk})]
     if not response.suspect:
-        outbox_enqueue(CALL_HANDLER, response_id=response.pk)
-    return AnswerResult(response=response, created=created, changed=True)
+        hooks.append((CALL_HANDLER, {"response_id": response.pk}))
+    outbox_enqueue_many(hooks)
+    return AnswerResult(response=response, created=current is None, changed=True)

@@ -28,6 +28,32 @@ def outbox_enqueue(handler: str, **kwargs) -> OutboxMessage:
     return message
 
 
+def outbox_enqueue_many(calls: list[tuple[str, dict]]) -> list[OutboxMessage]:
+    """Several messages in one INSERT, dispatched together after the commit (one UPDATE):
+    the same guarantees as outbox_enqueue, fewer round trips on a hot path."""
+    messages = OutboxMessage.objects.bulk_create(
+        [OutboxMessage(handler=handler, kwargs=kwargs) for handler, kwargs in calls]
+    )
+    ids = [message.pk for message in messages]
+    transaction.on_commit(lambda: _dispatch_many(ids))
+    return messages
+
+
+def _dispatch_many(message_ids: list[int]) -> None:
+    from .tasks import outbox_deliver
+
+    sent = []
+    for message_id in message_ids:
+        try:
+            outbox_deliver.apply_async(args=[message_id], retry=False)
+        except Exception:  # noqa: BLE001 - broker down: the re-drive takes these, and the rest
+            log.warning("outbox %s not dispatched; beat will re-drive it", message_ids, exc_info=True)
+            break
+        sent.append(message_id)
+    if sent:
+        OutboxMessage.objects.filter(pk__in=sent, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
+
+
 def _dispatch(message_id: int) -> None:
     from .tasks import outbox_deliver
 

@@ -150,7 +150,7 @@ def _answer_post(request, token, invitation, program, lang):
     try:
         result = answering.response_submit(
             token=token, score=form.cleaned_data["score"], reason=form.cleaned_data["reason"],
-            suspect_reason=suspect_reason,
+            suspect_reason=suspect_reason, invitation=invitation,
         )
     except answering.AnswerRefused as refused:  # expired or opted out since the page was served
         if refused.state is None:

@@ -167,7 +167,7 @@ def test_post_queries_stay_flat(client, invitation, max_queries, others):
     for _ in range(others):
         ResponseFactory(invitation__contact__account=invitation.account)
     Program.current()
-    with max_queries(8):  # two reads, then savepoint, locked read, insert, two outbox rows
+    with max_queries(6):  # link, program; savepoint, upsert, outbox rows, release
         assert post_answer(client, invitation, score="8", reason="ok").status_code == 200
 
 
