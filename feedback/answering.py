@@ -73,13 +73,13 @@ def answer_invitation_for_token(token: str) -> Invitation | None:
     (no hint which)."""
     if not TOKEN_SHAPE.fullmatch(token or ""):
         return None
-    return (
+    found = list(
         Invitation.objects.select_related("contact", "account__owner", "response")
         .only(*_LINK_FIELDS, *(f"response__{f.attname}" for f in Response._meta.concrete_fields))
         .exclude(status__in=NOT_EMAILED)
-        .filter(token_hash=token_hash(token))
-        .first()
+        .filter(token_hash=token_hash(token))[:1]  # unique: no ORDER BY needed
     )
+    return found[0] if found else None
 
 
 def answer_link_state(invitation: Invitation, now: datetime | None = None) -> str:

@@ -74,6 +74,10 @@ def _redis_client(cache):
     """The raw client of Django's Redis cache backend, or None for any other backend."""
     from django.core.cache.backends.redis import RedisCache
 
-    if isinstance(cache, RedisCache):
-        return cache._cache.get_client(None, write=True)
-    return None
+    if not isinstance(cache, RedisCache):
+        return None
+    # One client per cache object (per thread), over the backend's connection pool.
+    client = getattr(cache, "_pulse_throttle_client", None)
+    if client is None:
+        client = cache._pulse_throttle_client = cache._cache.get_client(None, write=True)
+    return client

@@ -183,7 +183,10 @@ def _form_page(request, token, invitation, program, lang, *, selected, reason, c
         **_page_context(token, invitation, program, lang),
         "question": program.question(lang),
         "reason_question": program.reason_question(lang),
-        "scores": answering.SCORES,
+        # Strings, not numbers: no number formatting for each of the eleven options.
+        "options": [(str(n), n == selected) for n in answering.SCORES],
+        "low_label": _("Not at all likely"),
+        "high_label": _("Extremely likely"),
         "selected": selected,
         "reason": reason,
         "current": current,
