@@ -174,6 +174,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--conns", default="16,64")
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--gthreads", type=int, default=0, help="gunicorn gthread threads per worker (0: sync)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
@@ -210,6 +211,8 @@ def main() -> None:
         tokens = seed(args.tokens)
         gunicorn = [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", str(args.workers),
                     "-b", f"127.0.0.1:{web_port}", "--log-level", "error"]
+        if args.gthreads:
+            gunicorn += ["-k", "gthread", "--threads", str(args.gthreads)]
         processes.append(subprocess.Popen(gunicorn, cwd=ROOT, env=env))
         wait_port(web_port)
 
@@ -240,7 +243,8 @@ def main() -> None:
             for name, path in data.items():
                 results[(name, conns)] = run_wrk(web_port, lua, path, conns, args.duration, args.threads)
 
-        print(f"\nanswer page load: gunicorn {args.workers} sync workers, PostgreSQL (CONN_MAX_AGE=600), "
+        kind = f"gthread x{args.gthreads}" if args.gthreads else "sync"
+        print(f"\nanswer page load: gunicorn {args.workers} {kind} workers, PostgreSQL (CONN_MAX_AGE=600), "
               f"Redis broker+cache, wrk -t{args.threads} {args.duration}s, {args.tokens} links, "
               f"{os.cpu_count()} CPUs shared with wrk\n")
         print(f"{'scenario':<10} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'sock err':>8}")

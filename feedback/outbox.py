@@ -29,10 +29,15 @@ def outbox_enqueue(handler: str, **kwargs) -> OutboxMessage:
 
 
 def outbox_enqueue_many(calls: list[tuple[str, dict]]) -> list[OutboxMessage]:
-    """Several messages in one INSERT, dispatched together after the commit (one UPDATE):
-    the same guarantees as outbox_enqueue, fewer round trips on a hot path."""
+    """Several messages in one INSERT, handed to the broker together after the commit:
+    the same guarantees as outbox_enqueue, fewer round trips on a hot path.
+
+    dispatched_at is written with the rows (no second transaction after the commit);
+    if the broker does not take them, it is cleared again so the re-drive picks them
+    up at once (and even if that failed, the re-drive takes them after REDRIVE_AFTER)."""
+    now = timezone.now()
     messages = OutboxMessage.objects.bulk_create(
-        [OutboxMessage(handler=handler, kwargs=kwargs) for handler, kwargs in calls]
+        [OutboxMessage(handler=handler, kwargs=kwargs, created_at=now, dispatched_at=now) for handler, kwargs in calls]
     )
     ids = [message.pk for message in messages]
     transaction.on_commit(lambda: _dispatch_many(ids))
@@ -42,16 +47,13 @@ def outbox_enqueue_many(calls: list[tuple[str, dict]]) -> list[OutboxMessage]:
 def _dispatch_many(message_ids: list[int]) -> None:
     from .tasks import outbox_deliver
 
-    sent = []
-    for message_id in message_ids:
+    for index, message_id in enumerate(message_ids):
         try:
             outbox_deliver.apply_async(args=[message_id], retry=False)
         except Exception:  # noqa: BLE001 - broker down: the re-drive takes these, and the rest
-            log.warning("outbox %s not dispatched; beat will re-drive it", message_ids, exc_info=True)
-            break
-        sent.append(message_id)
-    if sent:
-        OutboxMessage.objects.filter(pk__in=sent, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
+            log.warning("outbox %s not dispatched; beat will re-drive them", message_ids[index:], exc_info=True)
+            OutboxMessage.objects.filter(pk__in=message_ids[index:], done_at__isnull=True).update(dispatched_at=None)
+            return
 
 
 def _dispatch(message_id: int) -> None:

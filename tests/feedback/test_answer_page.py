@@ -433,3 +433,13 @@ def test_no_open_redirects(client, invitation):
 def test_other_methods_are_not_allowed(client, invitation):
     assert client.put(answer_path(invitation)).status_code == 405
     assert client.delete(answer_path(invitation)).status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_commit_the_hooks_run_once(client, account):
+    """Embedded: no broker, the outbox runs the hooks in-process right after the commit."""
+    invitation = InvitationFactory(contact=ContactFactory(account=account))
+    assert post_answer(client, invitation, score="8").status_code == 200
+    messages = OutboxMessage.objects.all()
+    assert sorted(m.handler for m in messages) == [ROUTE, CALL]
+    assert all(m.done_at is not None and m.attempts == 1 for m in messages)
