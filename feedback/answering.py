@@ -58,24 +58,15 @@ class AnswerResult:
 
 # --- Selectors -------------------------------------------------------------------
 
-# Only what the pages and the service use: the lookup runs on every request.
-_LINK_FIELDS = (
-    "id", "status", "expires_at", "token_hash", "contact_id", "account_id",
-    "contact__id", "contact__name", "contact__email", "contact__language", "contact__opted_out_at",
-    "account__id", "account__owner_id", "account__owner__id", "account__owner__full_name",
-    "account__owner__email",
-)
-
-
-def answer_invitation_for_token(token: str) -> Invitation | None:
-    """The invitation behind a link token, with everything the page shows (contact,
-    owner, the answer so far) in one query; None for anything that is not a live link
-    (no hint which)."""
+def answer_invitation_for_token(token: str, *, with_owner: bool = False) -> Invitation | None:
+    """The invitation behind a link token, with its contact and the answer so far (and
+    the account's owner, for the thank-you page) in one query; None for anything that
+    is not a live link (no hint which)."""
     if not TOKEN_SHAPE.fullmatch(token or ""):
         return None
+    related = ("contact", "response", "account__owner") if with_owner else ("contact", "response")
     found = list(
-        Invitation.objects.select_related("contact", "account__owner", "response")
-        .only(*_LINK_FIELDS, *(f"response__{f.attname}" for f in Response._meta.concrete_fields))
+        Invitation.objects.select_related(*related)
         .exclude(status__in=NOT_EMAILED)
         .filter(token_hash=token_hash(token))[:1]  # unique: no ORDER BY needed
     )
@@ -182,7 +173,7 @@ def response_submit(
     score, reason = answer_validate(score=score, reason=reason)
     now = now or timezone.now()
     if invitation is None or invitation.token_hash != token_hash(token or ""):
-        invitation = answer_invitation_for_token(token)
+        invitation = answer_invitation_for_token(token, with_owner=True)
     if invitation is None:
         raise AnswerRefused(None)
     state = answer_link_state(invitation, now)

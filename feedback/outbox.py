@@ -45,15 +45,14 @@ def outbox_enqueue_many(calls: list[tuple[str, dict]]) -> list[OutboxMessage]:
 
 
 def _dispatch_many(message_ids: list[int]) -> None:
-    from .tasks import outbox_deliver
+    from .tasks import outbox_deliver_many
 
-    for index, message_id in enumerate(message_ids):
-        try:
-            outbox_deliver.apply_async(args=[message_id], retry=False)
-        except Exception:  # noqa: BLE001 - broker down: the re-drive takes these, and the rest
-            log.warning("outbox %s not dispatched; beat will re-drive them", message_ids[index:], exc_info=True)
-            OutboxMessage.objects.filter(pk__in=message_ids[index:], done_at__isnull=True).update(dispatched_at=None)
-            return
+    try:
+        # One broker message for the batch (retry=False: see _dispatch).
+        outbox_deliver_many.apply_async(args=[message_ids], retry=False)
+    except Exception:  # noqa: BLE001 - broker down: the re-drive takes them
+        log.warning("outbox %s not dispatched; beat will re-drive them", message_ids, exc_info=True)
+        OutboxMessage.objects.filter(pk__in=message_ids, done_at__isnull=True).update(dispatched_at=None)
 
 
 def _dispatch(message_id: int) -> None:

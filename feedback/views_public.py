@@ -7,7 +7,7 @@ rendered in the contact's language, under a strict CSP with no script at all.
 
 import base64
 import hashlib
-from functools import wraps
+from functools import lru_cache, wraps
 from urllib.parse import quote
 
 from django import forms
@@ -94,6 +94,17 @@ def _render(
     return response
 
 
+@lru_cache(maxsize=64)
+def _scale_options(lang: str, selected: int | None) -> str:
+    """The eleven radio buttons: the same for every contact of a language and a selected
+    score, so rendered once per process (24 variants per language)."""
+    with translation.override(lang):
+        html = loader.get_template("feedback/answer/_scale_options.html").render(
+            {"scores": answering.SCORES, "selected": selected}
+        )
+    return mark_safe(html)  # noqa: S308 - our own template's output
+
+
 def _client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
@@ -112,7 +123,7 @@ def answer(request, token):
         response["Retry-After"] = "60"
         return response
 
-    invitation = answering.answer_invitation_for_token(token)
+    invitation = answering.answer_invitation_for_token(token, with_owner=request.method == "POST")
     if invitation is None:
         return _not_found(request)
     lang = answering.answer_language(invitation.contact)
@@ -159,6 +170,7 @@ def _answer_post(request, token, invitation, program, lang):
     return _render(request, "thanks.html", {
         **_page_context(token, invitation, program, lang),
         "response": result.response,
+        "am_first_name": invitation.account.owner.first_name,
         "changed": not result.created and result.changed,
     }, lang=lang, form=True)
 
@@ -167,7 +179,6 @@ def _page_context(token, invitation, program, lang) -> dict:
     return {
         "token": token,
         "company": program.company_name,
-        "am_first_name": invitation.account.owner.first_name,
         "contact_first_name": invitation.contact.first_name,
         "expires_at": invitation.expires_at,
         "stamp": answering.answer_form_stamp(invitation),
@@ -183,10 +194,7 @@ def _form_page(request, token, invitation, program, lang, *, selected, reason, c
         **_page_context(token, invitation, program, lang),
         "question": program.question(lang),
         "reason_question": program.reason_question(lang),
-        # Strings, not numbers: no number formatting for each of the eleven options.
-        "options": [(str(n), n == selected) for n in answering.SCORES],
-        "low_label": _("Not at all likely"),
-        "high_label": _("Extremely likely"),
+        "scale_options": _scale_options(lang, selected),
         "selected": selected,
         "reason": reason,
         "current": current,
