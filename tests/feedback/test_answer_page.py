@@ -443,3 +443,9 @@ def test_after_the_commit_the_hooks_run_once(client, account):
     messages = OutboxMessage.objects.all()
     assert sorted(m.handler for m in messages) == [ROUTE, CALL]
     assert all(m.done_at is not None and m.attempts == 1 for m in messages)
+
+
+def test_staff_pages_keep_djangos_csrf_page(db):
+    response = Client(enforce_csrf_checks=True).post("/signin/", {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert b"CSRF verification failed" in response.content
