@@ -157,7 +157,37 @@ def form_fields(port: int, token: str) -> tuple[str, str, str]:
     return cookie, csrf, stamp
 
 
-def run_wrk(port: int, lua: Path, data: Path, conns: int, duration: int, threads: int) -> dict:
+def _cpu_seconds(pids) -> float:
+    """user+system CPU of these processes so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _server_pids(gunicorn_pid: int) -> tuple[list[int], list[int]]:
+    """The gunicorn master and workers; the PostgreSQL backends serving the bench database."""
+    children = Path(f"/proc/{gunicorn_pid}/task/{gunicorn_pid}/children").read_text().split()
+    import psycopg2
+
+    conn = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+    with conn.cursor() as cur:
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME])
+        backends = [row[0] for row in cur.fetchall()]
+    conn.close()
+    return [gunicorn_pid, *map(int, children)], backends
+
+
+def run_wrk(port: int, lua: Path, data: Path, conns: int, duration: int, threads: int,
+            gunicorn_pid: int | None = None) -> dict:
+    if gunicorn_pid:
+        web, db = _server_pids(gunicorn_pid)
+        web_before, db_before = _cpu_seconds(web), _cpu_seconds(db)
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s", "--timeout", "5s", "-s", str(lua),
          f"http://127.0.0.1:{port}", "--", str(data)],
@@ -165,6 +195,10 @@ def run_wrk(port: int, lua: Path, data: Path, conns: int, duration: int, threads
     ).stdout
     result = json.loads(out.split("RESULT ", 1)[1].splitlines()[0])
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    if gunicorn_pid:
+        # CPU per request: what the figures would be on a machine of our own.
+        result["web_ms"] = (_cpu_seconds(web) - web_before) / result["requests"] * 1000
+        result["db_ms"] = (_cpu_seconds(db) - db_before) / result["requests"] * 1000
     return result
 
 
@@ -241,20 +275,25 @@ def main() -> None:
         results = {}
         for conns in [int(c) for c in args.conns.split(",")]:
             for name, path in data.items():
-                results[(name, conns)] = run_wrk(web_port, lua, path, conns, args.duration, args.threads)
+                results[(name, conns)] = run_wrk(web_port, lua, path, conns, args.duration, args.threads,
+                                                 gunicorn_pid=processes[-1].pid)
 
         kind = f"gthread x{args.gthreads}" if args.gthreads else "sync"
         print(f"\nanswer page load: gunicorn {args.workers} {kind} workers, PostgreSQL (CONN_MAX_AGE=600), "
               f"Redis broker+cache, wrk -t{args.threads} {args.duration}s, {args.tokens} links, "
               f"{os.cpu_count()} CPUs shared with wrk\n")
-        print(f"{'scenario':<10} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'sock err':>8}")
+        print(f"{'scenario':<10} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
+              f"{'sock err':>8} {'web cpu ms/req':>15} {'pg cpu ms/req':>14}")
         for (name, conns), r in results.items():
             print(f"{name:<10} {conns:>5} {r['rps']:>9.0f} {r['p50_us'] / 1000:>8.2f} {r['p99_us'] / 1000:>8.2f} "
-                  f"{r['non2xx']:>8} {r['socket_errors']:>8}")
+                  f"{r['non2xx']:>8} {r['socket_errors']:>8} {r['web_ms']:>15.2f} {r['db_ms']:>14.2f}")
         print()
         for conns in [int(c) for c in args.conns.split(",")]:
-            a, b, c = (results[(n, conns)]["rps"] for n in ("a bare", "b floor", "c answer"))
-            print(f"{conns:>3} connections: c/b = {c / b:.0%}   c/a = {c / a:.0%}")
+            a, b, c = (results[(n, conns)] for n in ("a bare", "b floor", "c answer"))
+            cpu = {k: r["web_ms"] + r["db_ms"] for k, r in (("a", a), ("b", b), ("c", c))}
+            print(f"{conns:>3} connections: c/b = {c['rps'] / b['rps']:.0%}   c/a = {c['rps'] / a['rps']:.0%}   "
+                  f"(by server CPU per request: c/b = {cpu['b'] / cpu['c']:.0%}, c/a = {cpu['a'] / cpu['c']:.0%})")
+        print(f"load average during the runs: {os.getloadavg()[0]:.1f} (other work on this machine skews latency)")
         _check_database()
     finally:
         for process in reversed(processes):
