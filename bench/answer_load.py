@@ -10,7 +10,11 @@ database connections), wrk drives, for each connection count:
   (c) answer   the answer flow: GETs of real links and POSTed answers, half and half
                (each POST changes the answer: new score and reason, outbox rows written)
 
-and prints requests/s, p50 and p99 latency, non-2xx counts, and the ratios c/b and c/a.
+and prints requests/s, p50 and p99 latency, non-2xx counts, the server CPU spent per
+request (gunicorn processes, and the PostgreSQL backends serving the bench database,
+from /proc), and the ratios c/b and c/a by throughput and by CPU per request (the CPU
+ratio holds up when other work shares the machine; throughput and latency do not).
+--split adds the answer flow's GETs alone and POSTs alone.
 Everything runs on its own database (pulse_w4_bench, dropped at the end), its own
 redis-server on a free port (broker and cache) and its own gunicorn; nothing shared
 is touched. Needs wrk, redis-server and PostgreSQL on 127.0.0.1:5432.
@@ -211,6 +215,7 @@ def main() -> None:
     parser.add_argument("--gthreads", type=int, default=0, help="gunicorn gthread threads per worker (0: sync)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--split", action="store_true", help="also run the answer flow's GETs and POSTs alone")
     args = parser.parse_args()
     for tool in ("wrk", "redis-server"):
         if not shutil.which(tool):
@@ -267,6 +272,10 @@ def main() -> None:
         data["a bare"].write_text("G\t/bench/constant/\n")
         data["b floor"].write_text("\n".join(floor_lines) + "\n")
         data["c answer"].write_text("\n".join(answer_lines) + "\n")
+        if args.split:
+            data["c GETs"], data["c POSTs"] = tmp / "gets.txt", tmp / "posts.txt"
+            data["c GETs"].write_text("\n".join(line for line in answer_lines if line[0] == "G") + "\n")
+            data["c POSTs"].write_text("\n".join(line for line in answer_lines if line[0] == "P") + "\n")
         # Stamps older than ANSWER_MIN_SECONDS: the POSTs are a person's, not suspect.
         time.sleep(2.5)
 
