@@ -8,7 +8,7 @@ in one database transaction (the outbox carries the work to Celery later).
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -76,9 +76,17 @@ def answer_invitation_for_token(token: str, *, with_owner: bool = False) -> Invi
 def answer_link_state(invitation: Invitation, now: datetime | None = None) -> str:
     if invitation.contact.opted_out_at is not None:
         return LinkState.OPTED_OUT
-    if invitation.is_expired(now):
+    if answer_expires_at(invitation) is not None and (now or timezone.now()) >= answer_expires_at(invitation):
         return LinkState.EXPIRED
     return LinkState.OPEN
+
+
+def answer_expires_at(invitation: Invitation) -> datetime | None:
+    """When the link stops taking answers: set at sending; for an invitation sent
+    without it, the program's link_valid_days after sending."""
+    if invitation.expires_at is None and invitation.sent_at is not None:
+        return invitation.sent_at + timedelta(days=answer_program().link_valid_days)
+    return invitation.expires_at
 
 
 def answer_language(contact: Contact | None) -> str:

@@ -180,7 +180,7 @@ def _page_context(token, invitation, program, lang) -> dict:
         "token": token,
         "company": program.company_name,
         "contact_first_name": invitation.contact.first_name,
-        "expires_at": invitation.expires_at,
+        "expires_at": answering.answer_expires_at(invitation),
         "stamp": answering.answer_form_stamp(invitation),
         "honeypot_field": HONEYPOT_FIELD,
         "stamp_field": STAMP_FIELD,
@@ -214,7 +214,7 @@ def _closed(request, state, invitation, program, lang):
         "company": program.company_name,
         "sender_email": program.sender_email,
         "mailto": f"mailto:{program.sender_email}?subject={quote(subject)}",
-        "expires_at": invitation.expires_at,
+        "expires_at": answering.answer_expires_at(invitation),
     }, status=status, lang=lang)
 
 

@@ -110,8 +110,9 @@ def test_page_queries_stay_flat(client, invitation, max_queries, others):
     for _ in range(others):
         ResponseFactory(invitation__contact__account=invitation.account)
     ResponseFactory(invitation=invitation)
-    with max_queries(2):
+    with max_queries(2) as captured:
         assert client.get(answer_path(invitation, score=3)).status_code == 200
+    assert all(q["sql"].startswith("SELECT") for q in captured.captured_queries)  # a GET never writes
 
 
 # --- POST ----------------------------------------------------------------------
@@ -449,3 +450,17 @@ def test_staff_pages_keep_djangos_csrf_page(db):
     response = Client(enforce_csrf_checks=True).post("/signin/", {"username": "x", "password": "y"})
     assert response.status_code == 403
     assert b"CSRF verification failed" in response.content
+
+
+def test_a_link_sent_without_an_expiry_expires_after_the_programs_days(client, invitation):
+    Program.objects.create(link_valid_days=10)
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=None, sent_at=timezone.now() - timedelta(days=9))
+    assert client.get(answer_path(invitation)).status_code == 200
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now() - timedelta(days=11))
+    assert client.get(answer_path(invitation)).status_code == 410
+
+
+def test_head_request_answers_like_get(client, invitation):
+    response = client.head(answer_path(invitation, score=3))
+    assert response.status_code == 200
+    assert Response.objects.count() == 0
