@@ -109,7 +109,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# max_retries/interval_start: with Redis down, publishing fails at once (the outbox
+# re-drives it later) instead of kombu retrying for 6 s inside a customer's request.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "max_retries": 1, "interval_start": 0}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/Copenhagen"
 
@@ -165,6 +167,14 @@ X_FRAME_OPTIONS = "DENY"
 if SITE_URL.startswith("https://"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# --- The customer's answer page (feedback.views_public) ---------------------------
+# Fixed-window limits in the cache (fail open when it is down); "N/s|m|h".
+ANSWER_RATE_PER_TOKEN = env("ANSWER_RATE_PER_TOKEN", default="30/m")
+ANSWER_RATE_PER_ADDRESS = env("ANSWER_RATE_PER_ADDRESS", default="120/m")
+# A submit sooner than this after the form was served marks the answer suspect.
+ANSWER_MIN_SECONDS = 2.0
+CSRF_FAILURE_VIEW = "feedback.views_public.csrf_failure"
 
 # --- i18n -----------------------------------------------------------------------
 LANGUAGE_CODE = "en"

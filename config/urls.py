@@ -1,3 +1,5 @@
+import os
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -31,6 +33,10 @@ urlpatterns = [
     path("", include("feedback.urls")),
     path("", include("followups.urls")),
 ]
+
+if os.environ.get("PULSE_BENCH_VIEWS") == "1":
+    # Benchmark-only reference views (bench/answer_load.py); never mounted otherwise.
+    urlpatterns.append(path("bench/", include("bench.urls")))
 
 if settings.DEBUG:
     urlpatterns.append(path("i18n/", include("django.conf.urls.i18n")))

@@ -28,6 +28,33 @@ def outbox_enqueue(handler: str, **kwargs) -> OutboxMessage:
     return message
 
 
+def outbox_enqueue_many(calls: list[tuple[str, dict]]) -> list[OutboxMessage]:
+    """Several messages in one INSERT, handed to the broker together after the commit:
+    the same guarantees as outbox_enqueue, fewer round trips on a hot path.
+
+    dispatched_at is written with the rows (no second transaction after the commit);
+    if the broker does not take them, it is cleared again so the re-drive picks them
+    up at once (and even if that failed, the re-drive takes them after REDRIVE_AFTER)."""
+    now = timezone.now()
+    messages = OutboxMessage.objects.bulk_create(
+        [OutboxMessage(handler=handler, kwargs=kwargs, created_at=now, dispatched_at=now) for handler, kwargs in calls]
+    )
+    ids = [message.pk for message in messages]
+    transaction.on_commit(lambda: _dispatch_many(ids))
+    return messages
+
+
+def _dispatch_many(message_ids: list[int]) -> None:
+    from .tasks import outbox_deliver_many
+
+    try:
+        # One broker message for the batch (retry=False: see _dispatch).
+        outbox_deliver_many.apply_async(args=[message_ids], retry=False)
+    except Exception:  # noqa: BLE001 - broker down: the re-drive takes them
+        log.warning("outbox %s not dispatched; beat will re-drive them", message_ids, exc_info=True)
+        OutboxMessage.objects.filter(pk__in=message_ids, done_at__isnull=True).update(dispatched_at=None)
+
+
 def _dispatch(message_id: int) -> None:
     from .tasks import outbox_deliver
 

@@ -1,0 +1,334 @@
+"""Load on the customer's answer page, against two reference points.
+
+    /tmp/v/bin/python bench/answer_load.py [--tokens 2000] [--duration 10] [--conns 16,64]
+
+Under gunicorn on PostgreSQL (the same workers and settings for all three; persistent
+database connections), wrk drives, for each connection count:
+
+  (a) bare     a Django view returning a constant page          /bench/constant/
+  (b) floor    a view reading one row by a unique key, updating  /bench/floor/<token>/
+  (c) answer   the answer flow: GETs of real links and POSTed answers, half and half
+               (each POST changes the answer: new score and reason, outbox rows written)
+
+and prints requests/s, p50 and p99 latency, non-2xx counts, the server CPU spent per
+request (gunicorn processes, and the PostgreSQL backends serving the bench database,
+from /proc), and the ratios c/b and c/a by throughput and by CPU per request (the CPU
+ratio holds up when other work shares the machine; throughput and latency do not).
+--split adds the answer flow's GETs alone and POSTs alone.
+Everything runs on its own database (pulse_w4_bench, dropped at the end), its own
+redis-server on a free port (broker and cache) and its own gunicorn; nothing shared
+is touched. Needs wrk, redis-server and PostgreSQL on 127.0.0.1:5432.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = "pulse_w4_bench"
+SECRET = "bench-secret-key-" + "b" * 40
+
+LUA = r"""
+local lines = {}
+local counter = 0
+local thread_id = 0
+function setup(thread)
+  thread:set("id", thread_id)
+  thread_id = thread_id + 1
+end
+function init(args)
+  for line in io.lines(args[1]) do
+    local fields = {}
+    for field in string.gmatch(line, "[^\t]+") do table.insert(fields, field) end
+    table.insert(lines, fields)
+  end
+  counter = (tonumber(wrk.thread:get("id")) or 0) * 7919
+end
+function request()
+  counter = counter + 1
+  local f = lines[(counter % #lines) + 1]
+  if f[1] == "P" then
+    local body = "csrfmiddlewaretoken=" .. f[4] .. "&served=" .. f[5] .. "&notes_extra=" ..
+      "&score=" .. (counter % 11) .. "&reason=Bench+answer+" .. counter
+    return wrk.format("POST", f[2], {["Cookie"] = "csrftoken=" .. f[3],
+      ["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+  end
+  return wrk.format("GET", f[2])
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "non2xx": %d, ' ..
+    '"socket_errors": %d}\n', summary.requests, summary.duration, latency:percentile(50),
+    latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def recreate_database() -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
+        cur.execute(f"CREATE DATABASE {DB_NAME}")
+    conn.close()
+
+
+def drop_database() -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    conn.close()
+
+
+def seed(count: int) -> list[str]:
+    """Sent invitations with live links; returns their tokens."""
+    import django
+
+    django.setup()
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from surveys.models import Account, Contact, Invitation, Program, Region, User, Wave
+    from surveys.tokens import token_fields_new, token_for_nonce
+
+    call_command("migrate", verbosity=0)
+    Program.current()
+    owner = User.objects.create_user("bench.am@pulse.test", full_name="Bea Bench", role="am")
+    region = Region.objects.create(name="Bench")
+    accounts = Account.objects.bulk_create(
+        Account(external_id=f"B{i:05d}", name=f"Account {i}", region=region, owner=owner) for i in range(count // 4)
+    )
+    contacts = Contact.objects.bulk_create(
+        Contact(account=accounts[i % len(accounts)], email=f"c{i}@bench.test", name=f"Contact {i}",
+                level="manager", language="da" if i % 3 == 0 else "en")
+        for i in range(count)
+    )
+    wave = Wave.objects.create(month=timezone.localdate().replace(day=1), status="sent")
+    now = timezone.now()
+    invitations = Invitation.objects.bulk_create(
+        Invitation(wave=wave, contact=c, account_id=c.account_id, status="sent", sent_at=now,
+                   expires_at=now + timedelta(days=30), **token_fields_new())
+        for c in contacts
+    )
+    return [token_for_nonce(i.token_nonce) for i in invitations]
+
+
+def form_fields(port: int, token: str) -> tuple[str, str, str]:
+    """GET the page as a browser would: the CSRF cookie, the form's token and stamp."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", f"/r/{token}/")
+    response = conn.getresponse()
+    html = response.read().decode()
+    conn.close()
+    assert response.status == 200, (response.status, html[:200])
+    cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie")).group(1)
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    stamp = re.search(r'name="served" value="([^"]+)"', html).group(1)
+    return cookie, csrf, stamp
+
+
+def _cpu_seconds(pids) -> float:
+    """user+system CPU of these processes so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _server_pids(gunicorn_pid: int) -> tuple[list[int], list[int]]:
+    """The gunicorn master and workers; the PostgreSQL backends serving the bench database."""
+    children = Path(f"/proc/{gunicorn_pid}/task/{gunicorn_pid}/children").read_text().split()
+    import psycopg2
+
+    conn = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+    with conn.cursor() as cur:
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME])
+        backends = [row[0] for row in cur.fetchall()]
+    conn.close()
+    return [gunicorn_pid, *map(int, children)], backends
+
+
+def run_wrk(port: int, lua: Path, data: Path, conns: int, duration: int, threads: int,
+            gunicorn_pid: int | None = None) -> dict:
+    if gunicorn_pid:
+        web, db = _server_pids(gunicorn_pid)
+        web_before, db_before = _cpu_seconds(web), _cpu_seconds(db)
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s", "--timeout", "5s", "-s", str(lua),
+         f"http://127.0.0.1:{port}", "--", str(data)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    result = json.loads(out.split("RESULT ", 1)[1].splitlines()[0])
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    if gunicorn_pid:
+        # CPU per request: what the figures would be on a machine of our own.
+        result["web_ms"] = (_cpu_seconds(web) - web_before) / result["requests"] * 1000
+        result["db_ms"] = (_cpu_seconds(db) - db_before) / result["requests"] * 1000
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tokens", type=int, default=2000)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--conns", default="16,64")
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--gthreads", type=int, default=0, help="gunicorn gthread threads per worker (0: sync)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--split", action="store_true", help="also run the answer flow's GETs and POSTs alone")
+    args = parser.parse_args()
+    for tool in ("wrk", "redis-server"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} not found (apt-get install -y {tool})")
+
+    tmp = Path(tempfile.mkdtemp(prefix="pulse-bench-"))
+    redis_port, web_port = free_port(), free_port()
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": SECRET,
+        "DEBUG": "0",
+        "CONN_MAX_AGE": "600",
+        "PULSE_BENCH_VIEWS": "1",
+        # The limiter still runs on every request; one address must not trip it here.
+        "ANSWER_RATE_PER_ADDRESS": "100000000/m",
+        "ANSWER_RATE_PER_TOKEN": "100000000/m",
+        "LOG_LEVEL": "ERROR",
+    }
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    processes = []
+    try:
+        processes.append(subprocess.Popen(
+            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(tmp)], stdout=subprocess.DEVNULL))
+        wait_port(redis_port)
+        recreate_database()
+        tokens = seed(args.tokens)
+        gunicorn = [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", str(args.workers),
+                    "-b", f"127.0.0.1:{web_port}", "--log-level", "error"]
+        if args.gthreads:
+            gunicorn += ["-k", "gthread", "--threads", str(args.gthreads)]
+        processes.append(subprocess.Popen(gunicorn, cwd=ROOT, env=env))
+        wait_port(web_port)
+
+        half = len(tokens) // 2
+        answer_lines, floor_lines = [], []
+        for token in tokens:
+            floor_lines.append(f"G\t/bench/floor/{token}/")
+        for i in range(half):
+            get_token, post_token = tokens[2 * i], tokens[2 * i + 1]
+            cookie, csrf, stamp = form_fields(web_port, post_token)
+            answer_lines.append(f"G\t/r/{get_token}/?score={i % 11}")
+            answer_lines.append(f"P\t/r/{post_token}/\t{cookie}\t{csrf}\t{stamp}")
+        lua = tmp / "mix.lua"
+        lua.write_text(LUA)
+        data = {
+            "a bare": tmp / "bare.txt", "b floor": tmp / "floor.txt", "c answer": tmp / "answer.txt",
+        }
+        data["a bare"].write_text("G\t/bench/constant/\n")
+        data["b floor"].write_text("\n".join(floor_lines) + "\n")
+        data["c answer"].write_text("\n".join(answer_lines) + "\n")
+        if args.split:
+            data["c GETs"], data["c POSTs"] = tmp / "gets.txt", tmp / "posts.txt"
+            data["c GETs"].write_text("\n".join(line for line in answer_lines if line[0] == "G") + "\n")
+            data["c POSTs"].write_text("\n".join(line for line in answer_lines if line[0] == "P") + "\n")
+        # Stamps older than ANSWER_MIN_SECONDS: the POSTs are a person's, not suspect.
+        time.sleep(2.5)
+
+        for name in data:  # warm every worker's connections and caches
+            run_wrk(web_port, lua, data[name], 8, 2, args.threads)
+        results = {}
+        for conns in [int(c) for c in args.conns.split(",")]:
+            for name, path in data.items():
+                results[(name, conns)] = run_wrk(web_port, lua, path, conns, args.duration, args.threads,
+                                                 gunicorn_pid=processes[-1].pid)
+
+        kind = f"gthread x{args.gthreads}" if args.gthreads else "sync"
+        print(f"\nanswer page load: gunicorn {args.workers} {kind} workers, PostgreSQL (CONN_MAX_AGE=600), "
+              f"Redis broker+cache, wrk -t{args.threads} {args.duration}s, {args.tokens} links, "
+              f"{os.cpu_count()} CPUs shared with wrk\n")
+        print(f"{'scenario':<10} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
+              f"{'sock err':>8} {'web cpu ms/req':>15} {'pg cpu ms/req':>14}")
+        for (name, conns), r in results.items():
+            print(f"{name:<10} {conns:>5} {r['rps']:>9.0f} {r['p50_us'] / 1000:>8.2f} {r['p99_us'] / 1000:>8.2f} "
+                  f"{r['non2xx']:>8} {r['socket_errors']:>8} {r['web_ms']:>15.2f} {r['db_ms']:>14.2f}")
+        print()
+        for conns in [int(c) for c in args.conns.split(",")]:
+            a, b, c = (results[(n, conns)] for n in ("a bare", "b floor", "c answer"))
+            cpu = {k: r["web_ms"] + r["db_ms"] for k, r in (("a", a), ("b", b), ("c", c))}
+            print(f"{conns:>3} connections: c/b = {c['rps'] / b['rps']:.0%}   c/a = {c['rps'] / a['rps']:.0%}   "
+                  f"(by server CPU per request: c/b = {cpu['b'] / cpu['c']:.0%}, c/a = {cpu['a'] / cpu['c']:.0%})")
+        print(f"load average during the runs: {os.getloadavg()[0]:.1f} (other work on this machine skews latency)")
+        _check_database()
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not args.keep_db:
+            from django.db import connections
+
+            connections.close_all()
+            drop_database()
+
+
+def _check_database() -> None:
+    from django.db import connections
+
+    from feedback.models import OutboxMessage, Response
+
+    connections.close_all()
+    answers = Response.objects.count()
+    suspect = Response.objects.filter(suspect=True).count()
+    print(f"\nafter the runs: {answers} responses ({suspect} suspect), {OutboxMessage.objects.count()} outbox rows")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Lighthouse (mobile) on the customer's answer page, served by gunicorn like production
+# (DEBUG off) on a throwaway SQLite database; prints the accessibility and performance
+# scores. Targets: accessibility 100, performance >= 95.
+#
+#   bench/lighthouse_answer.sh
+#
+# Lighthouse comes from npm into $LH_DIR (default /tmp/pulse-lighthouse; never committed)
+# and drives Debian's Chromium ($CHROME_PATH, default /usr/bin/chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PY=${PYTHON:-/tmp/v/bin/python}
+LH_DIR=${LH_DIR:-/tmp/pulse-lighthouse}
+LH_VERSION=${LH_VERSION:-12.8.2}
+export CHROME_PATH=${CHROME_PATH:-/usr/bin/chromium}
+
+if [ ! -x "$LH_DIR/node_modules/.bin/lighthouse" ]; then
+  mkdir -p "$LH_DIR"
+  npm install --silent --no-audit --no-fund --prefix "$LH_DIR" "lighthouse@$LH_VERSION" >/dev/null
+fi
+
+WORK=$(mktemp -d /tmp/pulse-lh-XXXXXX)
+PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export DATABASE_URL="sqlite:///$WORK/lh.sqlite3" DEBUG=0 SECRET_KEY="lighthouse-only-$RANDOM$RANDOM-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+export SITE_URL="http://127.0.0.1:$PORT" REDIS_URL="" LOG_LEVEL=ERROR MAIL_DIR="$WORK/mail"
+unset REDIS_URL
+
+cleanup() {
+  if [ -n "${SERVER:-}" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+$PY manage.py migrate --noinput -v 0
+# Two links: one not answered yet (the email's "3" button), one answered with reasons.
+PATHS=$($PY manage.py shell -v 0 -c '
+from datetime import timedelta
+from django.utils import timezone
+from feedback.models import Response, category_for_score
+from surveys.models import Account, Contact, Invitation, Program, Region, User, Wave
+from surveys.tokens import invitation_token, token_fields_new
+Program.current()
+am = User.objects.create_user("lh.am@pulse.test", full_name="Anna Andersen", role="am")
+account = Account.objects.create(external_id="LH1", name="Nordic Freight", region=Region.objects.create(name="North"), owner=am)
+wave = Wave.objects.create(month=timezone.localdate().replace(day=1), status="sent")
+now = timezone.now()
+links = []
+for i, email in enumerate(["carla@customer.test", "dan@customer.test"]):
+    contact = Contact.objects.create(account=account, email=email, name="Carla Customer", level="manager")
+    inv = Invitation.objects.create(wave=wave, contact=contact, account=account, status="sent", sent_at=now,
+                                    expires_at=now + timedelta(days=30), **token_fields_new())
+    links.append(f"/r/{invitation_token(inv)}/" + ("?score=3" if i == 0 else ""))
+    if i == 1:
+        Response.objects.create(invitation=inv, contact=contact, account=account, score=6,
+                                category=category_for_score(6), reason="Deliveries were late twice.")
+print(" ".join(links))
+')
+
+$PY -m gunicorn config.wsgi -w 2 -b "127.0.0.1:$PORT" --log-level error &
+SERVER=$!
+for _ in $(seq 1 100); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && break
+  sleep 0.1
+done
+
+printf '%-34s %14s %12s\n' "page (Lighthouse $LH_VERSION, mobile)" accessibility performance
+for path in $PATHS; do
+  name="answer form"
+  case "$path" in *score=*) name="answer form (from the email's 3)";; *) name="answer form (answered before)";; esac
+  "$LH_DIR/node_modules/.bin/lighthouse" "http://127.0.0.1:$PORT$path" --quiet \
+    --only-categories=accessibility,performance --form-factor=mobile \
+    --chrome-flags="--headless --no-sandbox --disable-gpu --disable-background-networking" \
+    --output=json --output-path="$WORK/report.json" >/dev/null 2>&1
+  $PY - "$WORK/report.json" "$name" <<'EOF'
+import json, sys
+report = json.load(open(sys.argv[1]))
+cats = report["categories"]
+score = lambda key: "n/a" if cats[key]["score"] is None else f"{cats[key]['score'] * 100:.0f}"
+print(f"{sys.argv[2]:<34} {score('accessibility'):>14} {score('performance'):>12}")
+failed = [a["id"] for a in report["audits"].values()
+          if a.get("scoreDisplayMode") == "binary" and a.get("score") == 0]
+if failed:
+    print("  failed audits:", ", ".join(sorted(failed)))
+m = report["audits"]
+print(f"  FCP {m['first-contentful-paint']['displayValue']}, LCP {m['largest-contentful-paint']['displayValue']}, "
+      f"TBT {m['total-blocking-time']['displayValue']}, CLS {m['cumulative-layout-shift']['displayValue']}")
+EOF
+done

@@ -1,0 +1,466 @@
+"""The customer's answer page behind the emailed link: states, answering, bad input, abuse."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from feedback.models import OutboxMessage, Response
+from surveys.models import Invitation, Program
+from surveys.tokens import invitation_token
+from tests.factories import ContactFactory, InvitationFactory, ResponseFactory
+from tests.feedback.answer_support import (  # noqa: F401
+    answer_path,
+    fast_password_hashing,
+    fresh_rate_limits,
+    post_answer,
+)
+
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits", "fast_password_hashing")
+
+ROUTE = "feedback.routing.response_route"
+CALL = "followups.services.call_queue_for_response"
+
+
+@pytest.fixture
+def invitation(account):
+    contact = ContactFactory(account=account, name="Carla Customer", language="en")
+    return InvitationFactory(contact=contact)
+
+
+def checked_score(html: str) -> list[str]:
+    return re.findall(r'value="(\d+)" checked', html)
+
+
+def handlers() -> list[str]:
+    return sorted(OutboxMessage.objects.values_list("handler", flat=True))
+
+
+# --- GET -----------------------------------------------------------------------
+
+def test_link_from_email_shows_both_questions_with_the_score_selected(client, invitation):
+    response = client.get(answer_path(invitation, score=3))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert "How likely is it that you would recommend Acme to others?" in html
+    assert "What are the reasons behind your assessment?" in html
+    assert "Not at all likely" in html and "Extremely likely" in html
+    assert checked_score(html) == ["3"]
+    assert "<script" not in html
+
+
+def test_get_never_records_anything(client, invitation):
+    for score in (None, 0, 10, 3):
+        assert client.get(answer_path(invitation, score=score)).status_code == 200
+    assert Response.objects.count() == 0
+    assert OutboxMessage.objects.count() == 0
+
+
+def test_get_is_cheap_no_session_and_only_the_csrf_cookie(client, invitation):
+    response = client.get(answer_path(invitation, score=9))
+    assert set(response.cookies) == {"csrftoken"}
+    assert "sessionid" not in response.cookies
+
+
+@pytest.mark.parametrize("score", ["11", "-1", "abc", "7.5", ""])
+def test_a_bad_score_in_the_link_selects_nothing(client, invitation, score):
+    response = client.get(answer_path(invitation) + f"?score={score}")
+    assert response.status_code == 200
+    assert checked_score(response.content.decode()) == []
+
+
+def test_security_headers_on_the_page(client, invitation):
+    response = client.get(answer_path(invitation, score=3))
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src" not in csp and "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_the_inline_stylesheet_matches_its_csp_hash(client, invitation):
+    import base64
+    import hashlib
+
+    response = client.get(answer_path(invitation))
+    css = re.search(r"<style>(.*?)</style>", response.content.decode(), re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in response["Content-Security-Policy"]
+
+
+def test_existing_answer_is_shown_for_changing(client, invitation):
+    ResponseFactory(invitation=invitation, score=6, reason="Slow support")
+    html = client.get(answer_path(invitation)).content.decode()
+    assert checked_score(html) == ["6"]
+    assert "Slow support</textarea>" in html
+    assert "You answered 6." in html
+    # A button in the email picks the new score; nothing changes until they send it.
+    assert checked_score(client.get(answer_path(invitation, score=9)).content.decode()) == ["9"]
+    assert Response.objects.get().score == 6
+
+
+@pytest.mark.parametrize("others", [0, 25])
+def test_page_queries_stay_flat(client, invitation, max_queries, others):
+    for _ in range(others):
+        ResponseFactory(invitation__contact__account=invitation.account)
+    ResponseFactory(invitation=invitation)
+    with max_queries(2) as captured:
+        assert client.get(answer_path(invitation, score=3)).status_code == 200
+    assert all(q["sql"].startswith("SELECT") for q in captured.captured_queries)  # a GET never writes
+
+
+# --- POST ----------------------------------------------------------------------
+
+def test_score_alone_records_the_answer_and_thanks(client, invitation):
+    response = post_answer(client, invitation, score="3")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Thank you for your answer" in html
+    assert "Anna from Acme will call you to hear more." in html
+    answer = Response.objects.get()
+    assert (answer.score, answer.reason, answer.category, answer.language) == (3, "", "detractor", "en")
+    assert (answer.contact, answer.account, answer.invitation) == (invitation.contact, invitation.account, invitation)
+    assert answer.suspect is False
+    assert handlers() == [ROUTE, CALL]
+    assert OutboxMessage.objects.filter(kwargs={"response_id": answer.pk}).count() == 2
+
+
+def test_thank_you_page_offers_a_reason_and_a_change(client, invitation):
+    html = post_answer(client, invitation, score="9").content.decode()
+    assert "Would you like to tell us why?" in html
+    assert f'href="{answer_path(invitation)}"' in html
+    assert "Change your answer" in html
+    response = post_answer(client, invitation, score="9", reason="Great people")
+    assert "Thank you, your answer is updated" in response.content.decode()
+    answer = Response.objects.get()
+    assert (answer.score, answer.reason, answer.category) == (9, "Great people", "promoter")
+
+
+def test_replayed_post_is_idempotent(client, invitation):
+    post_answer(client, invitation, score="7", reason="Fine")
+    first = Response.objects.get()
+    response = post_answer(client, invitation, score="7", reason="Fine")
+    assert response.status_code == 200
+    again = Response.objects.get()
+    assert again.changed_at == first.changed_at
+    assert OutboxMessage.objects.count() == 2
+
+
+def test_changing_the_answer_updates_the_one_response(client, invitation):
+    post_answer(client, invitation, score="3", reason="Late deliveries")
+    first = Response.objects.get()
+    post_answer(client, invitation, score="4", reason="Late deliveries")
+    answer = Response.objects.get()
+    assert (answer.pk, answer.score, answer.category) == (first.pk, 4, "detractor")
+    assert answer.answered_at == first.answered_at
+    assert answer.changed_at > first.changed_at
+    assert handlers() == [ROUTE, ROUTE, CALL, CALL]
+
+
+@pytest.mark.parametrize("others", [0, 25])
+def test_post_queries_stay_flat(client, invitation, max_queries, others):
+    for _ in range(others):
+        ResponseFactory(invitation__contact__account=invitation.account)
+    Program.current()
+    with max_queries(6):  # link, program; savepoint, upsert, outbox rows, release
+        assert post_answer(client, invitation, score="8", reason="ok").status_code == 200
+
+
+# --- Bad input: a clear message, nothing changed ---------------------------------
+
+@pytest.mark.parametrize("score", [None, "-1", "11", "7.5", "abc", ""])
+def test_bad_score_is_refused_with_a_clear_message(client, invitation, score):
+    ResponseFactory(invitation=invitation, score=6, reason="before")
+    data = {"reason": "new reason"} | ({"score": score} if score is not None else {})
+    response = post_answer(client, invitation, **data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Please choose a number from 0 to 10." in html
+    assert 'role="alert"' in html and "<title>Error:" in html
+    assert "new reason</textarea>" in html  # their text is not lost
+    answer = Response.objects.get()
+    assert (answer.score, answer.reason) == (6, "before")
+    assert OutboxMessage.objects.count() == 0
+
+
+@pytest.mark.parametrize("length", [5001, 1024 * 1024])
+def test_too_long_reason_is_refused(client, invitation, length):
+    response = post_answer(client, invitation, score="5", reason="x" * length)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Please keep your reasons to 5,000 characters or fewer" in html
+    assert 'aria-invalid="true"' in html
+    assert len(response.content) < 40_000  # a megabyte is not echoed back
+    assert Response.objects.count() == 0
+    assert OutboxMessage.objects.count() == 0
+
+
+def test_reason_of_exactly_5000_characters_is_kept(client, invitation):
+    assert post_answer(client, invitation, score="5", reason="é" * 5000).status_code == 200
+    assert Response.objects.get().reason == "é" * 5000
+
+
+def test_nul_character_is_refused(client, invitation):
+    response = post_answer(client, invitation, score="5", reason="a\x00b")
+    assert response.status_code == 400
+    assert Response.objects.count() == 0
+
+
+def test_html_and_script_are_stored_as_text_and_escaped(client, invitation):
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)> & </textarea><b>'
+    response = post_answer(client, invitation, score="2", reason=evil)
+    assert Response.objects.get().reason == evil
+    for html in (response.content.decode(), client.get(answer_path(invitation)).content.decode()):
+        assert "<script>" not in html
+        assert "<img src=x" not in html
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+        assert "&lt;/textarea&gt;&lt;b&gt;" in html
+
+
+def test_emoji_and_right_to_left_text_are_kept_exactly(client, invitation):
+    text = "Great 👍🏽 service 👨‍👩‍👧 — שירות מצוין \u200fעם תמיכה\u200f — خدمة ممتازة 🇩🇰"
+    response = post_answer(client, invitation, score="10", reason=text)
+    assert response.status_code == 200
+    assert Response.objects.get().reason == text
+    assert text in response.content.decode()
+    assert f"{text}</textarea>" in client.get(answer_path(invitation)).content.decode()
+
+
+# --- Links that do not take answers ---------------------------------------------------
+
+def not_found_bodies(client, invitation):
+    token = invitation_token(invitation)
+    changed = token[:-1] + ("A" if token[-1] != "A" else "B")
+    forged = "Zm9yZ2VkLXRva2VuLXRoYXQtbmV2ZXItZXhpc3RlZC0x"
+    return {
+        "one character changed": client.get(f"/r/{changed}/?score=3"),
+        "forged": client.get(f"/r/{forged}/"),
+        "odd shape": client.get("/r/%3Cscript%3E/"),
+        "too long": client.get("/r/" + "a" * 300 + "/"),
+    }
+
+
+def test_unknown_links_answer_404_with_no_hint(client, invitation):
+    planned = InvitationFactory(status=Invitation.Status.PLANNED, sent_at=None)
+    pages = not_found_bodies(client, invitation)
+    pages["not sent yet"] = client.get(answer_path(planned))
+    bodies = set()
+    for name, response in pages.items():
+        assert response.status_code == 404, name
+        assert "We cannot find this page" in response.content.decode()
+        assert response["Referrer-Policy"] == "same-origin"
+        bodies.add(response.content)
+    assert len(bodies) == 1  # the same page whatever the reason
+
+
+def test_post_to_an_unknown_link_changes_nothing(client, invitation):
+    token = invitation_token(invitation)
+    response = post_answer(client, invitation, path=f"/r/{token[:-1]}x/", score="5")
+    assert response.status_code == 404
+    assert Response.objects.count() == 0
+
+
+def test_expired_link_answers_410_with_a_way_to_write_to_us(client, invitation):
+    Program.objects.create(sender_email="care@acme.test")
+    invitation.expires_at = timezone.now() - timedelta(minutes=1)
+    invitation.save()
+    response = client.get(answer_path(invitation, score=3))
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "This link has expired" in html
+    assert 'href="mailto:care@acme.test?subject=Feedback%20for%20Acme"' in html
+    response = post_answer(client, invitation, score="3")
+    assert response.status_code == 410
+    assert Response.objects.count() == 0
+
+
+def test_expired_link_keeps_the_earlier_answer_unchanged(client, invitation):
+    ResponseFactory(invitation=invitation, score=8, reason="ok")
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert post_answer(client, invitation, score="1").status_code == 410
+    assert Response.objects.get().score == 8
+
+
+def test_opted_out_contact_gets_a_friendly_page(client, invitation):
+    invitation.contact.opted_out_at = timezone.now()
+    invitation.contact.save()
+    response = client.get(answer_path(invitation, score=3))
+    assert response.status_code == 403
+    assert "You have unsubscribed" in response.content.decode()
+    assert "mailto:" in response.content.decode()
+    assert post_answer(client, invitation, score="3").status_code == 403
+    assert Response.objects.count() == 0
+
+
+# --- Languages --------------------------------------------------------------------------
+
+def test_danish_contact_sees_danish_pages(client, account):
+    contact = ContactFactory(account=account, name="Dorthe Dansk", language="da")
+    invitation = InvitationFactory(contact=contact)
+    response = client.get(answer_path(invitation, score=8), HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert '<html lang="da">' in html and response["Content-Language"] == "da"
+    assert "Hvor sandsynligt er det, at du vil anbefale Acme til andre?" in html
+    assert "Hvad er årsagerne til din vurdering?" in html
+    assert "Slet ikke sandsynligt" in html and "Meget sandsynligt" in html
+    assert "Send svar" in html
+    html = post_answer(client, invitation, score="8").content.decode()
+    assert "Anna fra Acme ringer til dig for at høre mere." in html
+    assert Response.objects.get().language == "da"
+    html = post_answer(client, invitation, score="99").content.decode()
+    assert "Vælg et tal fra 0 til 10." in html
+
+
+def test_danish_expired_page(client, account):
+    contact = ContactFactory(account=account, language="da")
+    invitation = InvitationFactory(contact=contact, expires_at=timezone.now() - timedelta(days=1))
+    response = client.get(answer_path(invitation))
+    assert response.status_code == 410
+    assert "Linket er udløbet" in response.content.decode()
+    assert "subject=Feedback%20til%20Acme" in response.content.decode()
+
+
+def test_unknown_language_falls_back_to_english(client, account):
+    invitation = InvitationFactory(contact=ContactFactory(account=account, language="de"))
+    assert '<html lang="en">' in client.get(answer_path(invitation)).content.decode()
+
+
+# --- Bots: kept, marked, thanked, never counted ------------------------------------------
+
+def test_filled_honeypot_marks_the_answer_suspect(client, invitation):
+    response = post_answer(client, invitation, score="10", notes_extra="http://spam.example")
+    assert "Thank you for your answer" in response.content.decode()
+    answer = Response.objects.get()
+    assert answer.suspect and answer.suspect_reason == "honeypot filled"
+    assert handlers() == [ROUTE]  # shown to staff, no follow-up call
+
+
+def test_submit_faster_than_a_person_marks_the_answer_suspect(client, invitation):
+    response = post_answer(client, invitation, score="0", stamp_age=0.3)
+    assert response.status_code == 200
+    answer = Response.objects.get()
+    assert answer.suspect and answer.suspect_reason.startswith("sent 0.")
+
+
+@pytest.mark.parametrize("stamp", ["", "1.1700000000000:forged", "garbage"])
+def test_missing_or_forged_form_stamp_marks_the_answer_suspect(client, invitation, stamp):
+    client.post(answer_path(invitation), {"score": "5", "served": stamp})
+    answer = Response.objects.get()
+    assert answer.suspect and answer.suspect_reason == "form stamp missing or forged"
+
+
+def test_a_stamp_from_another_link_marks_the_answer_suspect(client, invitation):
+    from tests.feedback.answer_support import human_stamp
+
+    other = InvitationFactory()
+    client.post(answer_path(invitation), {"score": "5", "served": human_stamp(other)})
+    assert Response.objects.get().suspect_reason == "form stamp from another link"
+
+
+def test_a_person_after_two_seconds_is_not_suspect(client, invitation):
+    post_answer(client, invitation, score="5", stamp_age=2.5)
+    assert Response.objects.get().suspect is False
+
+
+# --- Abuse ----------------------------------------------------------------------------------
+
+def test_post_without_csrf_token_is_refused(invitation):
+    csrf_client = Client(enforce_csrf_checks=True)
+    response = post_answer(csrf_client, invitation, score="5")
+    assert response.status_code == 403
+    assert "Your answer was not sent" in response.content.decode()
+    assert response["Content-Security-Policy"].startswith("default-src 'self'")
+    assert Response.objects.count() == 0
+
+
+def test_post_with_the_page_csrf_token_is_accepted(invitation):
+    csrf_client = Client(enforce_csrf_checks=True)
+    html = csrf_client.get(answer_path(invitation, score=5)).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    response = post_answer(csrf_client, invitation, score="5", csrfmiddlewaretoken=token)
+    assert response.status_code == 200
+    assert Response.objects.get().score == 5
+
+
+def test_rate_limit_per_token(client, invitation, settings):
+    settings.ANSWER_RATE_PER_TOKEN = "3/m"
+    for _ in range(3):
+        assert client.get(answer_path(invitation)).status_code == 200
+    response = post_answer(client, invitation, score="5")
+    assert response.status_code == 429
+    assert response["Retry-After"] == "60"
+    assert "Too many attempts" in response.content.decode()
+    assert Response.objects.count() == 0
+    # Another link from the same address is not affected.
+    assert client.get(answer_path(InvitationFactory())).status_code == 200
+
+
+def test_rate_limit_per_address(client, invitation, settings):
+    settings.ANSWER_RATE_PER_ADDRESS = "4/m"
+    others = [InvitationFactory() for _ in range(4)]
+    for other in others:
+        assert client.get(answer_path(other)).status_code == 200
+    assert client.get(answer_path(invitation)).status_code == 429
+    # Unknown tokens count too: guessing is limited before any database lookup.
+    assert client.get("/r/" + "A" * 43 + "/").status_code == 429
+    assert client.get(answer_path(invitation), REMOTE_ADDR="10.1.2.3").status_code == 200
+
+
+def test_rate_limit_fails_open_when_the_cache_is_down(client, invitation, settings):
+    from tests.smtp import free_port
+
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": dead}}
+    settings.ANSWER_RATE_PER_TOKEN = "1/m"
+    assert client.get(answer_path(invitation, score=4)).status_code == 200
+    assert post_answer(client, invitation, score="4").status_code == 200
+    assert Response.objects.get().score == 4
+
+
+def test_no_open_redirects(client, invitation):
+    path = answer_path(invitation) + "?next=https://evil.example/&score=3"
+    assert "Location" not in client.get(path)
+    response = post_answer(client, invitation, path=path, score="3", next="https://evil.example/")
+    assert response.status_code == 200 and "Location" not in response
+    assert "evil.example" not in response.content.decode()
+
+
+def test_other_methods_are_not_allowed(client, invitation):
+    assert client.put(answer_path(invitation)).status_code == 405
+    assert client.delete(answer_path(invitation)).status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_commit_the_hooks_run_once(client, account):
+    """Embedded: no broker, the outbox runs the hooks in-process right after the commit."""
+    invitation = InvitationFactory(contact=ContactFactory(account=account))
+    assert post_answer(client, invitation, score="8").status_code == 200
+    messages = OutboxMessage.objects.all()
+    assert sorted(m.handler for m in messages) == [ROUTE, CALL]
+    assert all(m.done_at is not None and m.attempts == 1 for m in messages)
+
+
+def test_staff_pages_keep_djangos_csrf_page(db):
+    response = Client(enforce_csrf_checks=True).post("/signin/", {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert b"CSRF verification failed" in response.content
+
+
+def test_a_link_sent_without_an_expiry_expires_after_the_programs_days(client, invitation):
+    Program.objects.create(link_valid_days=10)
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=None, sent_at=timezone.now() - timedelta(days=9))
+    assert client.get(answer_path(invitation)).status_code == 200
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now() - timedelta(days=11))
+    assert client.get(answer_path(invitation)).status_code == 410
+
+
+def test_head_request_answers_like_get(client, invitation):
+    response = client.head(answer_path(invitation, score=3))
+    assert response.status_code == 200
+    assert Response.objects.count() == 0
