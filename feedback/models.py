@@ -49,6 +49,8 @@ class Response(models.Model):
     triaged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set (by a conditional update) when the owner was emailed about this detractor: once.
+    alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -86,3 +88,58 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.handler}({self.kwargs})"
+
+
+class Note(models.Model):
+    """An internal note on an answer: staff only, never shown to the customer."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"note on {self.response_id} by {self.author_id}"
+
+
+class Digest(models.TextChoices):
+    OFF = "off", _("No digest")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+
+
+class NotificationSettings(models.Model):
+    """One user's choices. No row means the defaults (`feedback.selectors.notification_settings_for`)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    detractor_alerts = models.BooleanField(
+        default=True, help_text=_("Email me at once when a customer of mine answers as a detractor.")
+    )
+    digest = models.CharField(max_length=8, choices=Digest.choices, default=Digest.OFF)
+    # The end of the last period a digest was sent for; claimed by conditional update.
+    digest_sent_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"notifications of {self.user_id}"
+
+
+class OwnershipChange(models.Model):
+    """Who moved which account from whom to whom, and when."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="ownership_changes")
+    old_owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    new_owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.account_id}: {self.old_owner_id} -> {self.new_owner_id}"
