@@ -40,6 +40,18 @@ def _next_url(request, default: str) -> str:
     return default
 
 
+def _filter_in_scope_or_404(user, flt, accounts=None) -> None:
+    """A filter naming an account, region or owner outside the user's scope is a 404,
+    like the page of that account would be."""
+    accounts = accounts if accounts is not None else accounts_visible_to(user)
+    if flt.account and not accounts.filter(pk=flt.account).exists():
+        raise Http404
+    if flt.owner and flt.owner != user.pk and not accounts.filter(owner_id=flt.owner).exists():
+        raise Http404
+    if flt.region and not regions_visible_to(user).filter(pk=flt.region).exists():
+        raise Http404
+
+
 def _response_or_404(user, pk) -> Response:
     response = selectors.response_for(user, pk)
     if response is None:
@@ -54,6 +66,9 @@ def inbox(request):
     owned = Account.objects.filter(owner=request.user).only("pk", "name").order_by("name")
     form = AnswerFilterForm(request.GET or None, accounts=owned)
     flt = form.answer_filter()
+    if "account" in form.errors:
+        raise Http404
+    _filter_in_scope_or_404(request.user, flt, owned)
     page = _page(request, selectors.inbox_responses(request.user, flt))
     context = {"form": form, "filter": flt, "page": page, "here": request.get_full_path()}
     if request.htmx and request.htmx.target == "inbox-list":
@@ -85,6 +100,7 @@ def response_triage(request, pk):
 def answers(request):
     form = AnswerFilterForm(request.GET or None)
     flt = form.answer_filter()
+    _filter_in_scope_or_404(request.user, flt)
     qs = selectors.answers_list(request.user, flt)
     context = {
         "form": form,
@@ -126,6 +142,7 @@ class _Echo:
 @login_required
 def answers_export(request):
     flt = AnswerFilterForm(request.GET or None).answer_filter()
+    _filter_in_scope_or_404(request.user, flt)
     writer = csv.writer(_Echo())
 
     def rows():
