@@ -94,4 +94,4 @@ class NotificationSettingsForm(forms.Form):
 
 
 class RollupPeriodForm(forms.Form):
-    period = forms.ChoiceField(choices=[(k, v) for k, v in PERIODS.items() if k != "7d"], required=False)
+    period = forms.ChoiceField(choices=[(k, PERIODS[k]) for k in ("3m", "12m", "all")], required=False)

@@ -57,6 +57,8 @@ class Response(models.Model):
             models.Index(fields=["account", "answered_at"]),
             models.Index(fields=["answered_at"]),
             models.Index(fields=["contact", "answered_at"]),
+            # The navigation's count of new answers, on every page.
+            models.Index(fields=["account"], condition=models.Q(triage="new"), name="response_new_by_account"),
         ]
 
     def __str__(self):
@@ -143,3 +145,45 @@ class OwnershipChange(models.Model):
 
     def __str__(self):
         return f"{self.account_id}: {self.old_owner_id} -> {self.new_owner_id}"
+
+
+class MonthSummary(models.Model):
+    """Counted (non-suspect) answers and delivered invitations of one account, one contact
+    level and one month (local time): what the rollups add up, so a page sums thousands of
+    rows rather than a million answers. Derived data, rebuilt from responses and
+    invitations by `feedback.summaries` (at once for a routed answer, every few minutes
+    for recent sends, and in full nightly). Answers count in the month they were given;
+    delivered/answered invitations in the month they were sent."""
+
+    month = models.DateField()
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=12)
+    promoters = models.PositiveIntegerField(default=0)
+    passives = models.PositiveIntegerField(default=0)
+    detractors = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "month", "level"], name="month_summary_once"),
+        ]
+        indexes = [models.Index(fields=["month", "account"])]
+
+    def __str__(self):
+        return f"{self.account_id} {self.month:%Y-%m} {self.level}"
+
+
+class AccountSummary(models.Model):
+    """Per account, for the accounts-at-risk lists (derived, like MonthSummary)."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    contacts = models.PositiveIntegerField(default=0)
+    answering_contacts = models.PositiveIntegerField(default=0)
+    last_executive_answer_at = models.DateTimeField(null=True, blank=True)
+    # Waves since an executive last answered in which an executive was asked and did not answer.
+    executive_waves_unanswered = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"summary of {self.account_id}"

@@ -4,7 +4,8 @@ Run through the outbox after an answer is saved or changed:
 `outbox_enqueue("feedback.routing.response_route", response_id=...)`.
 
 The answer reaches the owner's inbox by itself (inboxes read the account's current
-owner). What routing adds is the alert: a detractor emails the owning AM at once.
+owner). Routing brings the account's rollup summary up to date, and sends the alert:
+a detractor emails the owning AM at once.
 The alert is sent once per answer: `alerted_at` is claimed by a conditional update
 inside the outbox's transaction, so a re-delivered message finds it taken, and a
 failed send rolls the claim back for the retry. An answer changed from a promoter
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from .models import Category, Response
 from .selectors import notification_settings_for
+from .summaries import summary_refresh
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,10 @@ def response_route(*, response_id: int) -> None:
     response = (
         Response.objects.select_related("contact", "account__owner", "account__region").filter(pk=response_id).first()
     )
-    if response is None or response.category != Category.DETRACTOR or response.suspect:
+    if response is None:
+        return
+    summary_refresh(account_ids=[response.account_id])
+    if response.category != Category.DETRACTOR or response.suspect:
         return
     claimed = Response.objects.filter(pk=response.pk, alerted_at__isnull=True, category=Category.DETRACTOR).update(
         alerted_at=timezone.now()

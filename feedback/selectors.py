@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
     FloatField,
     IntegerField,
@@ -23,16 +22,26 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, TruncMonth
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from surveys.models import Account, Contact, Invitation, Level, Region, Role, User
 from surveys.selectors import accounts_visible_to
 
-from .models import Category, Digest, Note, NotificationSettings, OwnershipChange, Response
+from .models import (
+    AccountSummary,
+    Category,
+    Digest,
+    MonthSummary,
+    Note,
+    NotificationSettings,
+    OwnershipChange,
+    Response,
+)
 
 # Below this many answers a figure is shown as "too few answers", not as a number.
 MIN_N = 10
@@ -172,6 +181,7 @@ PERIODS = {
     "7d": "Last 7 days",
     "30d": "Last 30 days",
     "90d": "Last 90 days",
+    "3m": "This and the last 2 months",
     "12m": "Last 12 months",
     "all": "All time",
 }
@@ -198,6 +208,8 @@ def period_bounds(period: str, month: date | None = None, now: datetime | None =
         return now - timedelta(days=30), None
     if period == "90d":
         return now - timedelta(days=90), None
+    if period == "3m":
+        return _aware(month_start(timezone.localdate(now), 2)), None
     if period == "12m":
         return _aware(month_start(timezone.localdate(now), 11)), None
     return None, None
@@ -373,30 +385,42 @@ def ownership_history(account: Account) -> list[OwnershipChange]:
     )
 
 
-# --- Rollups -------------------------------------------------------------------------
+# --- Rollups (from the monthly summary, see feedback.summaries) ------------------------
 
-def _counted(responses: QuerySet[Response], start, end) -> QuerySet[Response]:
-    qs = responses.filter(suspect=False)
-    if start is not None:
-        qs = qs.filter(answered_at__gte=start)
-    if end is not None:
-        qs = qs.filter(answered_at__lt=end)
-    return qs
-
-
-def _delivered(invitations: QuerySet[Invitation], start, end) -> QuerySet[Invitation]:
-    qs = invitations.filter(status=Invitation.Status.SENT)
-    if start is not None:
-        qs = qs.filter(sent_at__gte=start)
-    if end is not None:
-        qs = qs.filter(sent_at__lt=end)
-    return qs
-
-
-RATE_COUNTS = {
-    "delivered": Count("pk"),
-    "answered": Count("pk", filter=Q(response__isnull=False, response__suspect=False)),
+SUMS = {
+    "promoters": Sum("promoters"),
+    "passives": Sum("passives"),
+    "detractors": Sum("detractors"),
+    "delivered": Sum("delivered"),
+    "answered": Sum("answered"),
 }
+
+
+def figures_of(row: dict) -> Figures:
+    p, pa, d = (row.get(k) or 0 for k in ("promoters", "passives", "detractors"))
+    return Figures(
+        n=p + pa + d, promoters=p, passives=pa, detractors=d,
+        delivered=row.get("delivered") or 0, answered=row.get("answered") or 0,
+    )
+
+
+def summaries_visible_to(user: User, *, region: Region | None = None) -> QuerySet[MonthSummary]:
+    qs = MonthSummary.objects.all()
+    if not (user.is_authenticated and user.is_active and user.sees_everything):
+        qs = qs.filter(account__in=accounts_visible_to(user))
+    if region is not None:
+        qs = qs.filter(account__region=region)
+    return qs
+
+
+def rollup_start(period: str, now=None) -> date | None:
+    """The first month a rollup period covers (rollup periods are whole months)."""
+    today = timezone.localdate(now or timezone.now())
+    if period == "3m":
+        return month_start(today, 2)
+    if period == "12m":
+        return month_start(today, 11)
+    return None
 
 
 @dataclass
@@ -409,100 +433,77 @@ class Rollup:
     by_level: list  # [(level, label, Figures)]
     by_region: list  # [(Region, Figures)]
     lowest_accounts: list  # [(Account, Figures)]
-    one_voice_accounts: list  # [Account with .answering_contacts, .contacts_count]
-    silent_executive_accounts: list  # [Account with .waves_unanswered, .last_executive_answer]
+    one_voice_accounts: list  # [AccountSummary with .account]
+    silent_executive_accounts: list  # [AccountSummary with .account]
 
 
-def rollup(accounts: QuerySet[Account], *, period: str = "12m", now=None, regions=False) -> Rollup:
-    """The figures of a rollup page. `accounts` is already scoped (and maybe narrowed to a region)."""
+def rollup(user: User, *, region: Region | None = None, period: str = "12m", now=None, regions=False) -> Rollup:
+    """The figures of a rollup page: the user's scope, maybe narrowed to one region."""
     now = now or timezone.now()
-    start, end = period_bounds(period, now=now)
-    responses = Response.objects.filter(account__in=accounts)
-    invitations = Invitation.objects.filter(account__in=accounts)
-    counted = _counted(responses, start, end)
-    delivered = _delivered(invitations, start, end)
-
-    rate = delivered.aggregate(**RATE_COUNTS)
-    figures = Figures.from_row(counted.aggregate(**COUNTS), **rate)
-
+    summaries = summaries_visible_to(user, region=region)
+    start = rollup_start(period, now)
+    in_period = summaries.filter(month__gte=start) if start else summaries
+    accounts = AccountSummary.objects.all()
+    if not user.sees_everything:
+        accounts = accounts.filter(account__in=accounts_visible_to(user))
+    if region is not None:
+        accounts = accounts.filter(account__region=region)
     return Rollup(
-        figures=figures,
-        trend=rollup_trend(responses, invitations, now=now),
-        by_owner=rollup_by(counted, delivered, "account__owner", User),
-        by_level=rollup_by_level(counted, delivered),
-        by_region=rollup_by(counted, delivered, "account__region", Region) if regions else [],
-        lowest_accounts=lowest_accounts(counted),
-        one_voice_accounts=one_voice_accounts(accounts),
-        silent_executive_accounts=silent_executive_accounts(accounts),
+        figures=figures_of(in_period.aggregate(**SUMS)),
+        trend=summary_trend(summaries, now=now),
+        by_owner=_grouped(in_period, "account__owner", User),
+        by_level=rollup_by_level(in_period),
+        by_region=_grouped(in_period, "account__region", Region) if regions else [],
+        lowest_accounts=lowest_accounts(in_period),
+        one_voice_accounts=list(
+            accounts.filter(answering_contacts=1, contacts__gt=1, account__active=True)
+            .select_related("account__owner")
+            .order_by("-contacts", "account__name")[:10]
+        ),
+        silent_executive_accounts=list(
+            accounts.filter(executive_waves_unanswered__gte=2, account__active=True)
+            .select_related("account__owner")
+            .order_by("-executive_waves_unanswered", "account__name")[:10]
+        ),
     )
 
 
-def _by_key(counted, delivered, key: str) -> dict:
-    rows = {row[key]: row for row in counted.values(key).annotate(**COUNTS).order_by()}
-    rates = {row[key]: row for row in delivered.values(key).annotate(**RATE_COUNTS).order_by()}
-    out = {}
-    for k in set(rows) | set(rates):
-        rate = rates.get(k, {"delivered": 0, "answered": 0})
-        out[k] = Figures.from_row(rows.get(k, {}), delivered=rate["delivered"], answered=rate["answered"])
-    return out
-
-
-def rollup_by_level(counted, delivered) -> list:
-    """[(level, label, Figures)] in the order of the levels."""
-    figures = _by_key(counted, delivered, "contact__level")
-    return [(level, label, figures.get(level, Figures(delivered=0, answered=0))) for level, label in Level.choices]
-
-
-def rollup_by(counted, delivered, key: str, model) -> list:
+def _grouped(summaries, key: str, model) -> list:
     """[(object, Figures)] grouped by a foreign key; weakest NPS first, thin groups last."""
-    figures = _by_key(counted, delivered, key)
+    figures = {row[key]: figures_of(row) for row in summaries.values(key).annotate(**SUMS).order_by()}
     objects = model.objects.in_bulk([k for k in figures if k is not None])
     rows = [(objects[k], fig) for k, fig in figures.items() if k in objects]
     rows.sort(key=lambda r: (not r[1].confident, r[1].nps if r[1].nps is not None else 999, str(r[0])))
     return rows
 
 
-def rollup_trend(responses, invitations, *, now=None, months: int = 12) -> list:
+def rollup_by_level(summaries) -> list:
+    """[(level, label, Figures)] in the order of the levels."""
+    figures = {row["level"]: figures_of(row) for row in summaries.values("level").annotate(**SUMS).order_by()}
+    return [(level, label, figures.get(level, Figures(delivered=0, answered=0))) for level, label in Level.choices]
+
+
+def summary_trend(summaries, *, now=None, months: int = 12) -> list:
     """[(month, Figures)] for the last `months` calendar months, oldest first."""
-    now = now or timezone.now()
-    first = month_start(timezone.localdate(now), months - 1)
-    start = _aware(first)
+    today = timezone.localdate(now or timezone.now())
+    first = month_start(today, months - 1)
     rows = {
-        _month_key(row["month"]): row
-        for row in responses.filter(suspect=False, answered_at__gte=start)
-        .annotate(month=TruncMonth("answered_at"))
-        .values("month")
-        .annotate(**COUNTS)
-        .order_by()
-    }
-    rates = {
-        _month_key(row["month"]): row
-        for row in invitations.filter(status=Invitation.Status.SENT, sent_at__gte=start)
-        .annotate(month=TruncMonth("sent_at"))
-        .values("month")
-        .annotate(**RATE_COUNTS)
-        .order_by()
+        row["month"]: figures_of(row)
+        for row in summaries.filter(month__gte=first).values("month").annotate(**SUMS).order_by()
     }
     out = []
     for i in range(months - 1, -1, -1):
-        m = month_start(timezone.localdate(now), i)
-        rate = rates.get(m, {"delivered": 0, "answered": 0})
-        out.append((m, Figures.from_row(rows.get(m, {}), delivered=rate["delivered"], answered=rate["answered"])))
+        m = month_start(today, i)
+        out.append((m, rows.get(m, Figures(delivered=0, answered=0))))
     return out
 
 
-def _month_key(value) -> date:
-    if isinstance(value, datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-        return value.date().replace(day=1)
-    return value.replace(day=1)
-
-
-def lowest_accounts(counted: QuerySet[Response], limit: int = 10) -> list:
+def lowest_accounts(summaries, limit: int = 10) -> list:
     """Accounts with the lowest NPS in the period (at least 2 answers), weakest first."""
     rows = list(
-        counted.values("account")
-        .annotate(**COUNTS)
+        summaries.values("account")
+        .annotate(**SUMS)
+        .annotate(n=F("promoters") + F("passives") + F("detractors"))
         .filter(n__gte=2)
         .annotate(
             nps_sql=Cast(F("promoters") - F("detractors"), FloatField()) / Cast(F("n"), FloatField())
@@ -510,66 +511,47 @@ def lowest_accounts(counted: QuerySet[Response], limit: int = 10) -> list:
         .order_by("nps_sql", "-n", "account")[:limit]
     )
     accounts = Account.objects.select_related("owner").in_bulk([r["account"] for r in rows])
-    return [(accounts[r["account"]], Figures.from_row(r)) for r in rows if r["account"] in accounts]
-
-
-def one_voice_accounts(accounts: QuerySet[Account], limit: int = 10) -> list:
-    """Accounts with several contacts where only one contact has ever answered."""
-    answering = (
-        Response.objects.filter(account=OuterRef("pk"), suspect=False)
-        .values("account")
-        .annotate(c=Count("contact", distinct=True))
-        .values("c")[:1]
-    )
-    contacts = Contact.objects.filter(account=OuterRef("pk")).values("account").annotate(c=Count("pk")).values("c")[:1]
-    return list(
-        accounts.annotate(answering_contacts=Subquery(answering), contacts_count=Subquery(contacts))
-        .filter(answering_contacts=1, contacts_count__gt=1)
-        .select_related("owner")
-        .order_by("-contacts_count", "name")[:limit]
-    )
-
-
-def silent_executive_accounts(accounts: QuerySet[Account], limit: int = 10) -> list:
-    """Accounts whose executives were asked in two or more waves since an executive last answered."""
-    last_exec_answer = (
-        Response.objects.filter(account=OuterRef("pk"), suspect=False, contact__level=Level.EXECUTIVE)
-        .order_by("-answered_at")
-        .values("answered_at")[:1]
-    )
-    waves_since = (
-        Invitation.objects.filter(
-            account=OuterRef("pk"),
-            contact__level=Level.EXECUTIVE,
-            status=Invitation.Status.SENT,
-            sent_at__gt=Coalesce(OuterRef("last_executive_answer"), Value(datetime(1970, 1, 1, tzinfo=UTC))),
-        )
-        .filter(~Exists(Response.objects.filter(invitation=OuterRef("pk"), suspect=False)))
-        .values("account")
-        .annotate(c=Count("wave", distinct=True))
-        .values("c")[:1]
-    )
-    return list(
-        accounts.filter(active=True)
-        .annotate(last_executive_answer=Subquery(last_exec_answer))
-        .annotate(waves_unanswered=Subquery(waves_since))
-        .filter(waves_unanswered__gte=2)
-        .select_related("owner")
-        .order_by("-waves_unanswered", "name")[:limit]
-    )
+    return [(accounts[r["account"]], figures_of(r)) for r in rows if r["account"] in accounts]
 
 
 def account_trend(account: Account, *, months: int = 24, now=None) -> list:
-    responses = Response.objects.filter(account=account)
-    invitations = Invitation.objects.filter(account=account)
-    return rollup_trend(responses, invitations, now=now, months=months)
+    return summary_trend(MonthSummary.objects.filter(account=account), now=now, months=months)
 
 
 def account_figures(account: Account) -> Figures:
     """All-time figures of one account."""
-    row = Response.objects.filter(account=account, suspect=False).aggregate(**COUNTS)
-    rate = Invitation.objects.filter(account=account, status=Invitation.Status.SENT).aggregate(**RATE_COUNTS)
-    return Figures.from_row(row, **rate)
+    return figures_of(MonthSummary.objects.filter(account=account).aggregate(**SUMS))
+
+
+def filter_figures(user: User, flt: AnswerFilter) -> Figures | None:
+    """The figures of an answers list, from the summary, when its filter is one the summary
+    can answer (whole months; no state, reason or suspect-only filter); else None."""
+    if flt.triage or flt.reason or flt.suspect == "yes":
+        return None
+    if flt.month:
+        start, end = flt.month, flt.month
+    elif flt.period in ("3m", "12m", "all"):
+        start, end = rollup_start(flt.period), None
+    else:
+        return None
+    qs = summaries_visible_to(user)
+    if start:
+        qs = qs.filter(month__gte=start)
+    if end:
+        qs = qs.filter(month__lte=end)
+    if flt.region:
+        qs = qs.filter(account__region_id=flt.region)
+    if flt.owner:
+        qs = qs.filter(account__owner_id=flt.owner)
+    if flt.account:
+        qs = qs.filter(account_id=flt.account)
+    if flt.level:
+        qs = qs.filter(level=flt.level)
+    fig = figures_of(qs.aggregate(**SUMS))
+    if flt.category:
+        only = {k: (getattr(fig, k) if k == flt.category + "s" else 0) for k in ("promoters", "passives", "detractors")}
+        fig = figures_of({**only, "delivered": fig.delivered, "answered": fig.answered})
+    return fig
 
 
 # --- Notifications -------------------------------------------------------------------

@@ -2,7 +2,7 @@ from celery import shared_task
 
 from config.celery import beat_schedule_add, crontab
 
-from . import digests, outbox
+from . import digests, outbox, summaries
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=5, retry_backoff_max=300, max_retries=8)
@@ -33,5 +33,17 @@ def digest_send(user_id: int, frequency: str) -> None:
     digests.digest_send(user_id=user_id, frequency=frequency)
 
 
+@shared_task
+def summaries_refresh_recent() -> None:
+    summaries.summary_refresh_recent()
+
+
+@shared_task
+def summaries_rebuild() -> None:
+    summaries.summary_rebuild()
+
+
+beat_schedule_add("summaries-refresh-recent", "feedback.tasks.summaries_refresh_recent", 600.0)
+beat_schedule_add("summaries-rebuild", "feedback.tasks.summaries_rebuild", crontab(hour=3, minute=15))
 beat_schedule_add("digests-daily", "feedback.tasks.digests_daily", crontab(hour=6, minute=30))
 beat_schedule_add("digests-weekly", "feedback.tasks.digests_weekly", crontab(hour=6, minute=45, day_of_week=1))

@@ -106,9 +106,7 @@ def answers(request):
         "form": form,
         "filter": flt,
         "page": _page(request, qs),
-        "figures": selectors.Figures.from_row(
-            flt.apply(selectors.responses_visible_to(request.user)).filter(suspect=False).aggregate(**selectors.COUNTS)
-        ),
+        "figures": selectors.filter_figures(request.user, flt),
         "context_names": _filter_names(request.user, flt),
         "export_query": request.GET.urlencode(),
         "here": request.get_full_path(),
@@ -228,12 +226,11 @@ def region_detail(request, pk):
     if region is None:
         raise Http404
     period = _period(request)
-    accounts = accounts_visible_to(request.user).filter(region=region)
     return render(request, "feedback/region_home.html", {
         "region": region,
         "period": period,
         "periods": RollupPeriodForm.base_fields["period"].choices,
-        "rollup": selectors.rollup(accounts, period=period),
+        "rollup": selectors.rollup(request.user, region=region, period=period),
         "base": {"region": region.pk, **_period_param(period)},
     })
 
@@ -250,7 +247,7 @@ def org_home(request):
     return render(request, "feedback/org_home.html", {
         "period": period,
         "periods": RollupPeriodForm.base_fields["period"].choices,
-        "rollup": selectors.rollup(accounts_visible_to(request.user), period=period, regions=True),
+        "rollup": selectors.rollup(request.user, period=period, regions=True),
         "base": _period_param(period),
     })
 

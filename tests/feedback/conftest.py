@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from feedback.summaries import summary_rebuild
 from tests import factories
 
 
@@ -27,6 +28,7 @@ def world(am, rm, director, admin_user, region, account):
     response = factories.ResponseFactory(invitation__contact=contact, score=3, reason="Late <b>deliveries</b>")
     other_response = factories.ResponseFactory(invitation__contact__account=other_account, score=9)
     far_response = factories.ResponseFactory(invitation__contact__account=far_account, score=5)
+    summary_rebuild()
     return SimpleNamespace(
         am=am, rm=rm, director=director, admin=admin_user, region=region, account=account,
         other_am=other_am, other_account=other_account, far_rm=far_rm, far_region=far_region, far_am=far_am,
