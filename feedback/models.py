@@ -59,6 +59,12 @@ class Response(models.Model):
             models.Index(fields=["contact", "answered_at"]),
             # The navigation's count of new answers, on every page.
             models.Index(fields=["account"], condition=models.Q(triage="new"), name="response_new_by_account"),
+            # The inbox's pinned detractors (not yet handled).
+            models.Index(
+                fields=["account", "answered_at"],
+                condition=models.Q(category="detractor", triage__in=["new", "seen"]),
+                name="response_open_detractors",
+            ),
         ]
 
     def __str__(self):
@@ -174,10 +180,43 @@ class MonthSummary(models.Model):
         return f"{self.account_id} {self.month:%Y-%m} {self.level}"
 
 
+class OwnerMonthSummary(models.Model):
+    """MonthSummary added up per owner and region (derived from it): a few thousand rows
+    for the whole organisation, so rollup pages read no more than that."""
+
+    month = models.DateField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey("surveys.Region", on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=12)
+    promoters = models.PositiveIntegerField(default=0)
+    passives = models.PositiveIntegerField(default=0)
+    detractors = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "region", "month", "level"], name="owner_month_summary_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.owner_id}/{self.region_id} {self.month:%Y-%m} {self.level}"
+
+
 class AccountSummary(models.Model):
-    """Per account, for the accounts-at-risk lists (derived, like MonthSummary)."""
+    """Per account, for the accounts-at-risk lists (derived, like MonthSummary). The
+    period counts (3 and 12 months) are as of `refreshed_at` (nightly at the latest)."""
 
     account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    promoters_3m = models.PositiveIntegerField(default=0)
+    passives_3m = models.PositiveIntegerField(default=0)
+    detractors_3m = models.PositiveIntegerField(default=0)
+    promoters_12m = models.PositiveIntegerField(default=0)
+    passives_12m = models.PositiveIntegerField(default=0)
+    detractors_12m = models.PositiveIntegerField(default=0)
+    promoters_all = models.PositiveIntegerField(default=0)
+    passives_all = models.PositiveIntegerField(default=0)
+    detractors_all = models.PositiveIntegerField(default=0)
     contacts = models.PositiveIntegerField(default=0)
     answering_contacts = models.PositiveIntegerField(default=0)
     last_executive_answer_at = models.DateTimeField(null=True, blank=True)

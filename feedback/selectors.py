@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     FloatField,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -39,6 +39,7 @@ from .models import (
     MonthSummary,
     Note,
     NotificationSettings,
+    OwnerMonthSummary,
     OwnershipChange,
     Response,
 )
@@ -277,20 +278,20 @@ class AnswerFilter:
         return bool(self.params())
 
 
+OPEN_DETRACTOR = Q(category=Category.DETRACTOR, triage__in=[Response.Triage.NEW, Response.Triage.SEEN])
+PINNED_MAX = 100
+
+
+def inbox_pinned(user: User, flt: AnswerFilter) -> QuerySet[Response]:
+    """The user's detractors not yet handled: on top of the inbox, newest first."""
+    qs = Response.objects.filter(account__owner=user).filter(OPEN_DETRACTOR)
+    return flt.apply(qs).select_related("contact", "account").order_by("-answered_at", "-pk")
+
+
 def inbox_responses(user: User, flt: AnswerFilter) -> QuerySet[Response]:
-    """The user's own accounts' answers: detractors not yet handled on top, then newest first."""
-    pinned = Case(
-        When(category=Category.DETRACTOR, triage__in=[Response.Triage.NEW, Response.Triage.SEEN], then=Value(0)),
-        default=Value(1),
-        output_field=IntegerField(),
-    )
-    qs = Response.objects.filter(account__owner=user)
-    return (
-        flt.apply(qs)
-        .select_related("contact", "account")
-        .annotate(pinned=pinned)
-        .order_by("pinned", "-answered_at", "-pk")
-    )
+    """The rest of the user's own accounts' answers, newest first."""
+    qs = Response.objects.filter(account__owner=user).exclude(OPEN_DETRACTOR)
+    return flt.apply(qs).select_related("contact", "account").order_by("-answered_at", "-pk")
 
 
 def answers_list(user: User, flt: AnswerFilter) -> QuerySet[Response]:
@@ -404,12 +405,16 @@ def figures_of(row: dict) -> Figures:
     )
 
 
-def summaries_visible_to(user: User, *, region: Region | None = None) -> QuerySet[MonthSummary]:
-    qs = MonthSummary.objects.all()
+def summaries_visible_to(user: User, *, region: Region | None = None) -> QuerySet[OwnerMonthSummary]:
+    """Per-owner-and-region summary rows of the user's scope: a row is visible when the
+    user may see the accounts it adds up (the scope rule decides, through an EXISTS)."""
+    qs = OwnerMonthSummary.objects.all()
     if not (user.is_authenticated and user.is_active and user.sees_everything):
-        qs = qs.filter(account__in=accounts_visible_to(user))
+        qs = qs.filter(
+            Exists(accounts_visible_to(user).filter(owner_id=OuterRef("owner_id"), region_id=OuterRef("region_id")))
+        )
     if region is not None:
-        qs = qs.filter(account__region=region)
+        qs = qs.filter(region=region)
     return qs
 
 
@@ -451,10 +456,10 @@ def rollup(user: User, *, region: Region | None = None, period: str = "12m", now
     return Rollup(
         figures=figures_of(in_period.aggregate(**SUMS)),
         trend=summary_trend(summaries, now=now),
-        by_owner=_grouped(in_period, "account__owner", User),
+        by_owner=_grouped(in_period, "owner", User),
         by_level=rollup_by_level(in_period),
-        by_region=_grouped(in_period, "account__region", Region) if regions else [],
-        lowest_accounts=lowest_accounts(in_period),
+        by_region=_grouped(in_period, "region", Region) if regions else [],
+        lowest_accounts=lowest_accounts(accounts, period),
         one_voice_accounts=list(
             accounts.filter(answering_contacts=1, contacts__gt=1, account__active=True)
             .select_related("account__owner")
@@ -498,20 +503,21 @@ def summary_trend(summaries, *, now=None, months: int = 12) -> list:
     return out
 
 
-def lowest_accounts(summaries, limit: int = 10) -> list:
+def lowest_accounts(account_summaries, period: str, limit: int = 10) -> list:
     """Accounts with the lowest NPS in the period (at least 2 answers), weakest first."""
+    suffix = period if period in ("3m", "12m") else "all"
+    p, pa, d = (F(f"{k}_{suffix}") for k in ("promoters", "passives", "detractors"))
     rows = list(
-        summaries.values("account")
-        .annotate(**SUMS)
-        .annotate(n=F("promoters") + F("passives") + F("detractors"))
+        account_summaries.annotate(n=p + pa + d)
         .filter(n__gte=2)
-        .annotate(
-            nps_sql=Cast(F("promoters") - F("detractors"), FloatField()) / Cast(F("n"), FloatField())
-        )
-        .order_by("nps_sql", "-n", "account")[:limit]
+        .annotate(nps_sql=Cast(p - d, FloatField()) / Cast(F("n"), FloatField()))
+        .select_related("account__owner")
+        .order_by("nps_sql", "-n", "account_id")[:limit]
     )
-    accounts = Account.objects.select_related("owner").in_bulk([r["account"] for r in rows])
-    return [(accounts[r["account"]], figures_of(r)) for r in rows if r["account"] in accounts]
+    return [
+        (s.account, figures_of({k: getattr(s, f"{k}_{suffix}") for k in ("promoters", "passives", "detractors")}))
+        for s in rows
+    ]
 
 
 def account_trend(account: Account, *, months: int = 24, now=None) -> list:
@@ -534,17 +540,22 @@ def filter_figures(user: User, flt: AnswerFilter) -> Figures | None:
         start, end = rollup_start(flt.period), None
     else:
         return None
-    qs = summaries_visible_to(user)
+    if flt.account:
+        qs = MonthSummary.objects.filter(account_id=flt.account, account__in=accounts_visible_to(user))
+        if flt.region:
+            qs = qs.filter(account__region_id=flt.region)
+        if flt.owner:
+            qs = qs.filter(account__owner_id=flt.owner)
+    else:
+        qs = summaries_visible_to(user)
+        if flt.region:
+            qs = qs.filter(region_id=flt.region)
+        if flt.owner:
+            qs = qs.filter(owner_id=flt.owner)
     if start:
         qs = qs.filter(month__gte=start)
     if end:
         qs = qs.filter(month__lte=end)
-    if flt.region:
-        qs = qs.filter(account__region_id=flt.region)
-    if flt.owner:
-        qs = qs.filter(account__owner_id=flt.owner)
-    if flt.account:
-        qs = qs.filter(account_id=flt.account)
     if flt.level:
         qs = qs.filter(level=flt.level)
     fig = figures_of(qs.aggregate(**SUMS))

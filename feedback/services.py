@@ -11,6 +11,7 @@ from surveys.models import Account, Role, User
 from .models import Digest, Note, NotificationSettings, OwnershipChange, Response
 from .outbox import outbox_enqueue
 from .selectors import can_change_owner, can_triage
+from .summaries import owner_summary_refresh
 
 NOTE_MAX = 5000
 
@@ -70,6 +71,8 @@ def account_owner_change(*, account: Account, new_owner: User, by: User) -> Owne
     )
     account.owner = new_owner
     account.save(update_fields=["owner", "updated_at"])
+    # The per-owner rollup rows follow the account at once.
+    owner_summary_refresh(pairs={(change.old_owner_id, account.region_id), (new_owner.pk, account.region_id)})
     outbox_enqueue("followups.services.calls_move_for_account", account_id=account.pk, new_owner_id=new_owner.pk)
     return change
 

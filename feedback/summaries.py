@@ -14,15 +14,16 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, DateField, Exists, Max, OuterRef, Q, Subquery, Value
+from django.db.models import Count, DateField, Exists, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from surveys.models import Account, Contact, Invitation, Level
 
-from .models import AccountSummary, Category, MonthSummary, Response
+from .models import AccountSummary, Category, MonthSummary, OwnerMonthSummary, Response
 
 CHUNK = 500
+COUNT_FIELDS = ("promoters", "passives", "detractors", "delivered", "answered")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -71,7 +72,38 @@ def summary_refresh(*, account_ids) -> int:
         batch_size=2000,
     )
     _account_summaries(ids)
+    owner_summary_refresh(pairs=set(Account.objects.filter(pk__in=ids).values_list("owner_id", "region_id")))
     return len(ids)
+
+
+@transaction.atomic
+def owner_summary_refresh(*, pairs) -> None:
+    """Recompute OwnerMonthSummary for these (owner, region) pairs from MonthSummary."""
+    q = Q()
+    for owner_id, region_id in pairs:
+        q |= Q(owner_id=owner_id, region_id=region_id)
+    if not q:
+        return
+    OwnerMonthSummary.objects.filter(q).delete()
+    source_q = Q()
+    for owner_id, region_id in pairs:
+        source_q |= Q(account__owner_id=owner_id, account__region_id=region_id)
+    rows = (
+        MonthSummary.objects.filter(source_q)
+        .values("account__owner_id", "account__region_id", "month", "level")
+        .annotate(**{k: Sum(k) for k in COUNT_FIELDS})
+        .order_by()
+    )
+    OwnerMonthSummary.objects.bulk_create(
+        [
+            OwnerMonthSummary(
+                owner_id=r["account__owner_id"], region_id=r["account__region_id"], month=r["month"],
+                level=r["level"], **{k: r[k] for k in COUNT_FIELDS},
+            )
+            for r in rows
+        ],
+        batch_size=2000,
+    )
 
 
 def _as_date(value) -> date:
@@ -114,18 +146,34 @@ def _account_summaries(ids: list[int]) -> None:
         .values_list("account_id", "w")
     )
     now = timezone.now()
+    today = timezone.localdate(now)
+    windows = {"3m": _month_back(today, 2), "12m": _month_back(today, 11)}
+    counts = {}
+    for name, start in (*windows.items(), ("all", None)):
+        qs = MonthSummary.objects.filter(account_id__in=ids)
+        if start:
+            qs = qs.filter(month__gte=start)
+        for r in qs.values("account_id").annotate(p=Sum("promoters"), pa=Sum("passives"), d=Sum("detractors")):
+            counts.setdefault(r["account_id"], {}).update(
+                {f"promoters_{name}": r["p"], f"passives_{name}": r["pa"], f"detractors_{name}": r["d"]}
+            )
     AccountSummary.objects.filter(account_id__in=ids).delete()
     AccountSummary.objects.bulk_create(
         [
             AccountSummary(
                 account_id=a, contacts=contacts.get(a, 0), answering_contacts=answering.get(a, 0),
                 last_executive_answer_at=last_exec.get(a), executive_waves_unanswered=silent.get(a, 0),
-                refreshed_at=now,
+                refreshed_at=now, **counts.get(a, {}),
             )
             for a in ids
         ],
         batch_size=2000,
     )
+
+
+def _month_back(d: date, back: int) -> date:
+    index = d.year * 12 + (d.month - 1) - back
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def summary_refresh_recent(*, since: timedelta = timedelta(days=2)) -> int:
@@ -138,8 +186,11 @@ def summary_refresh_recent(*, since: timedelta = timedelta(days=2)) -> int:
 
 def summary_rebuild() -> int:
     """Every account (and nothing left of deleted ones)."""
-    MonthSummary.objects.exclude(account__in=Account.objects.all()).delete()
-    return _in_chunks(list(Account.objects.order_by("pk").values_list("pk", flat=True)))
+    done = _in_chunks(list(Account.objects.order_by("pk").values_list("pk", flat=True)))
+    # Owners or regions no account has any more (ownership or region changes).
+    live = Account.objects.filter(owner_id=OuterRef("owner_id"), region_id=OuterRef("region_id"))
+    OwnerMonthSummary.objects.exclude(Exists(live)).delete()
+    return done
 
 
 def _in_chunks(ids: list[int]) -> int:

@@ -70,7 +70,11 @@ def inbox(request):
         raise Http404
     _filter_in_scope_or_404(request.user, flt, owned)
     page = _page(request, selectors.inbox_responses(request.user, flt))
-    context = {"form": form, "filter": flt, "page": page, "here": request.get_full_path()}
+    pinned = list(selectors.inbox_pinned(request.user, flt)[: selectors.PINNED_MAX + 1]) if page["number"] == 1 else []
+    context = {
+        "form": form, "filter": flt, "page": page, "here": request.get_full_path(),
+        "pinned": pinned[: selectors.PINNED_MAX], "pinned_more": len(pinned) > selectors.PINNED_MAX,
+    }
     if request.htmx and request.htmx.target == "inbox-list":
         return render(request, "feedback/_inbox_list.html", context)
     return render(request, "feedback/inbox.html", context)
@@ -265,7 +269,8 @@ def account_detail(request, pk):
         "trend": selectors.account_trend(account, months=24),
         "levels": selectors.account_contacts_by_level(account),
         "recent": list(
-            Response.objects.filter(account=account).select_related("contact").order_by("-answered_at")[:10]
+            Response.objects.filter(account=account).select_related("contact", "account__owner")
+            .order_by("-answered_at")[:10]
         ),
         "ownership": selectors.ownership_history(account),
         "can_change_owner": selectors.can_change_owner(request.user, account),

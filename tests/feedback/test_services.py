@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from feedback import services
 from feedback.models import Note, OutboxMessage, OwnershipChange, Response
-from feedback.selectors import AnswerFilter, inbox_responses
+from feedback.selectors import AnswerFilter, inbox_pinned, inbox_responses, rollup
 from tests import factories
 
 
@@ -54,8 +54,13 @@ def test_owner_change_moves_inbox_records_and_queues_calls(world, django_capture
     assert (change.old_owner, change.new_owner, change.changed_by) == (world.am, new_am, world.rm)
     world.account.refresh_from_db()
     assert world.account.owner == new_am
-    assert list(inbox_responses(new_am, AnswerFilter())) == [world.response]
+    assert list(inbox_pinned(new_am, AnswerFilter())) == [world.response]  # a detractor, on top
+    assert not inbox_pinned(world.am, AnswerFilter()).exists()
     assert not inbox_responses(world.am, AnswerFilter()).exists()
+    # and the per-owner rollup rows moved with it
+    by_owner = dict(rollup(world.director, period="all").by_owner)
+    assert world.am not in by_owner
+    assert by_owner[new_am].detractors == 1
     message = OutboxMessage.objects.get(handler="followups.services.calls_move_for_account")
     assert message.kwargs == {"account_id": world.account.pk, "new_owner_id": new_am.pk}
     assert message.done_at is not None  # delivered in-process after commit
