@@ -82,10 +82,10 @@ def _small_book(rnd: random.Random) -> None:
 def _invitations(rnd: random.Random, months: int = 18) -> None:
     today = timezone.localdate()
     contacts = list(Contact.objects.filter(account__active=True).values_list("pk", "account_id"))
-    for back in range(months, 0, -1):
+    for back in range(months - 1, -1, -1):
         month = _month(today, back)
         wave, _ = Wave.objects.get_or_create(month=month, defaults={"status": Wave.Status.SENT})
-        sent = timezone.make_aware(datetime.combine(month, time(9)))
+        sent = min(timezone.make_aware(datetime.combine(month, time(9))), timezone.now() - timedelta(hours=12))
         Invitation.objects.bulk_create(
             [
                 Invitation(wave=wave, contact_id=c, account_id=a, sent_at=sent + timedelta(minutes=i % 600),
@@ -122,20 +122,23 @@ def seed_answers(*, seed: int, stdout) -> str:
         score = int(max(0, min(10, round(rnd.gauss(7.6 + lean[inv.account.owner_id], 2.2)))))
         category = category_for_score(score)
         answered = min(now - timedelta(minutes=5), inv.sent_at + timedelta(hours=rnd.randint(1, 120)))
-        age = (now - answered).days
-        triage = Response.Triage.HANDLED if age > 21 else rnd.choice([Response.Triage.NEW, Response.Triage.SEEN]) \
-            if age > 4 else Response.Triage.NEW
         suspect = rnd.random() < 0.01
         responses.append(Response(
             invitation=inv, contact_id=inv.contact_id, account_id=inv.account_id, score=score, category=category,
             reason=rnd.choice(REASONS[category]) if rnd.random() < 0.6 else "",
             language="en", answered_at=answered, changed_at=answered, suspect=suspect,
             suspect_reason="honeypot field filled" if suspect else "",
-            triage=triage, triaged_at=answered + timedelta(days=1) if triage != Response.Triage.NEW else None,
-            triaged_by_id=inv.account.owner_id if triage != Response.Triage.NEW else None,
+            triage=Response.Triage.HANDLED, triaged_at=answered + timedelta(days=1),
+            triaged_by_id=inv.account.owner_id,
             # The demo's past detractors count as alerted: seeding sends no email.
             alerted_at=answered if category == Category.DETRACTOR else None,
         ))
+    # The newest answers are still new or just seen; the older ones were handled.
+    responses.sort(key=lambda r: r.answered_at, reverse=True)
+    for i, r in enumerate(responses[: max(3, len(responses) // 7)]):
+        r.triage = Response.Triage.NEW if i % 3 else Response.Triage.SEEN
+        r.triaged_at = None if r.triage == Response.Triage.NEW else r.answered_at + timedelta(hours=2)
+        r.triaged_by_id = None if r.triage == Response.Triage.NEW else r.triaged_by_id
     Response.objects.bulk_create(responses, batch_size=2000)
     detractors = list(
         Response.objects.filter(category=Category.DETRACTOR)
