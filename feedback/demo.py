@@ -119,7 +119,7 @@ def seed_answers(*, seed: int, stdout) -> str:
     for inv in invitations.iterator(chunk_size=2000):
         if rnd.random() > 0.45:
             continue
-        score = int(max(0, min(10, round(rnd.gauss(7.6 + lean[inv.account.owner_id], 2.2)))))
+        score = int(max(0, min(10, round(rnd.gauss(8.2 + lean[inv.account.owner_id], 1.9)))))
         category = category_for_score(score)
         answered = min(now - timedelta(minutes=5), inv.sent_at + timedelta(hours=rnd.randint(1, 120)))
         suspect = rnd.random() < 0.01

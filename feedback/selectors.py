@@ -179,12 +179,12 @@ def owner_candidates(account: Account) -> QuerySet[User]:
 # --- Periods and filters -------------------------------------------------------------
 
 PERIODS = {
+    "all": "All time",
     "7d": "Last 7 days",
     "30d": "Last 30 days",
     "90d": "Last 90 days",
     "3m": "This and the last 2 months",
     "12m": "Last 12 months",
-    "all": "All time",
 }
 
 

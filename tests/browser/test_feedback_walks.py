@@ -56,6 +56,7 @@ def test_inbox_filters_work(page, sign_in, am, account):
     _answers(account, [1, 9, 10])
     _answers(account, [7], reason="Slow web shop")
     sign_in(am)
+    page.get_by_text("Filters").click()
     page.get_by_label("Category").select_option("passive")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("li.answer")).to_have_count(1)
