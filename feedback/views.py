@@ -18,6 +18,7 @@ from surveys.selectors import accounts_visible_to, regions_visible_to
 
 from . import selectors, services
 from .forms import AnswerFilterForm, NoteForm, NotificationSettingsForm, OwnerForm, RollupPeriodForm, TriageForm
+from .hooks import rollup_extras
 from .models import Response
 
 PAGE_SIZE = 50
@@ -235,6 +236,7 @@ def region_detail(request, pk):
         "period": period,
         "periods": RollupPeriodForm.base_fields["period"].choices,
         "rollup": selectors.rollup(request.user, region=region, period=period),
+        "extras": rollup_extras(user=request.user, region=region, start=selectors.rollup_start(period)),
         "base": {"region": region.pk, **_period_param(period)},
     })
 
@@ -252,6 +254,7 @@ def org_home(request):
         "period": period,
         "periods": RollupPeriodForm.base_fields["period"].choices,
         "rollup": selectors.rollup(request.user, period=period, regions=True),
+        "extras": rollup_extras(user=request.user, region=None, start=selectors.rollup_start(period)),
         "base": _period_param(period),
     })
 

@@ -72,3 +72,12 @@ def trend(trend_rows, base=None, caption=""):
 @register.simple_tag
 def month_param(month):
     return month.strftime("%Y-%m")
+
+
+@register.filter
+def get_item(mapping, key):
+    """`{{ extras.followup_done|get_item:owner.pk }}`; None when absent."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
