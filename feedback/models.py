@@ -59,6 +59,8 @@ class Response(models.Model):
             models.Index(fields=["contact", "answered_at"]),
             # The navigation's count of new answers, on every page.
             models.Index(fields=["account"], condition=models.Q(triage="new"), name="response_new_by_account"),
+            # Lists filtered by category, newest first (the inbox's "detractors only").
+            models.Index(fields=["category", "answered_at"], name="response_category_answered"),
             # The inbox's pinned detractors (not yet handled).
             models.Index(
                 fields=["account", "answered_at"],

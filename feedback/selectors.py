@@ -279,7 +279,7 @@ class AnswerFilter:
 
 
 OPEN_DETRACTOR = Q(category=Category.DETRACTOR, triage__in=[Response.Triage.NEW, Response.Triage.SEEN])
-PINNED_MAX = 100
+PINNED_MAX = 30
 
 
 def inbox_pinned(user: User, flt: AnswerFilter) -> QuerySet[Response]:

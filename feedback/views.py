@@ -21,7 +21,7 @@ from .forms import AnswerFilterForm, NoteForm, NotificationSettingsForm, OwnerFo
 from .hooks import rollup_extras
 from .models import Response
 
-PAGE_SIZE = 50
+PAGE_SIZE = 40
 
 
 def _page(request, qs):
