@@ -137,6 +137,16 @@ def _filter_names(user, flt):
     return names
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """Text a customer typed must not run as a formula when the CSV opens in a spreadsheet."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -151,7 +161,7 @@ def answers_export(request):
     def rows():
         yield writer.writerow(selectors.EXPORT_HEADER)
         for row in selectors.export_rows(request.user, flt):
-            row = list(row)
+            row = [_cell(v) for v in row]
             row[1] = row[1].isoformat()
             row[2] = row[2].isoformat()
             yield writer.writerow(row)

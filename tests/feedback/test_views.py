@@ -148,3 +148,11 @@ def test_rollup_pages_link_every_figure_to_its_answers(client, world):
     assert "category=detractor" in body and "<svg" in body and "Trend as a table" in body
     region = client.get(reverse("feedback:region_detail", args=[world.region.pk])).content.decode()
     assert world.far_account.name not in region
+
+
+def test_export_defuses_spreadsheet_formulas(client, world):
+    factories.ResponseFactory(invitation__contact__account=world.account, score=10, reason="=HYPERLINK(\"x\")")
+    client.force_login(world.am)
+    response = client.get(reverse("feedback:answers_export") + "?category=promoter")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1][5] == "'=HYPERLINK(\"x\")"
