@@ -94,7 +94,7 @@ def test_director_compares_regions_and_drills_into_one(page, sign_in, director, 
     expect(regions.locator("tbody tr")).to_have_count(2)
     expect(regions.get_by_role("row", name=re.compile("North"))).to_contain_text("100")
     expect(regions.get_by_role("row", name=re.compile("South"))).to_contain_text("too few answers")
-    expect(page.get_by_role("img", name=re.compile("NPS by month"))).to_be_visible()
+    expect(page.get_by_role("group", name=re.compile("NPS by month"))).to_be_visible()
     regions.get_by_role("link", name="South").click()
     expect(page.get_by_role("heading", name="Region South")).to_be_visible()
     expect(page.locator(".at-risk")).to_contain_text("Southern Steel")
@@ -129,3 +129,36 @@ def test_notification_settings(page, sign_in, rm):
     expect(page.get_by_role("status")).to_contain_text("saved")
     expect(page.get_by_label("Daily")).to_be_checked()
     expect(page.get_by_label(re.compile("Email me at once"))).not_to_be_checked()
+
+
+def test_rm_adds_a_note_in_place(page, sign_in, rm, account):
+    answer = factories.ResponseFactory(invitation__contact__account=account, score=3, reason="Slow")
+    sign_in(rm)
+    page.goto(f"/answers/{answer.pk}/")
+    expect(page.get_by_role("button", name="Mark handled")).to_have_count(0)  # RMs read, the owner triages
+    page.get_by_label("Add a note").fill("Call me before you ring them.")
+    page.get_by_role("button", name="Save note").click()
+    expect(page.locator("#notes ol.notes li")).to_have_count(1)
+    expect(page.locator("#notes")).to_contain_text("Call me before you ring them.")
+    expect(page.get_by_label("Add a note")).to_have_value("")
+
+
+@pytest.mark.parametrize("who", ["am", "rm", "director"])
+def test_pages_pass_axe(page, sign_in, who, request, am, rm, director, account):
+    from axe_playwright_python.sync_playwright import Axe
+
+    answer = factories.ResponseFactory(invitation__contact__account=account, score=2, reason="Slow")
+    _answers(account, [9, 10, 7, 8, 10, 9, 6, 10, 9, 10])
+    summary_rebuild()
+    sign_in({"am": am, "rm": rm, "director": director}[who])
+    paths = {
+        "am": ["/inbox/", f"/answers/{answer.pk}/", f"/accounts/{account.pk}/", "/settings/notifications/"],
+        "rm": ["/region/", "/answers/?suspect=no"],
+        "director": ["/organisation/"],
+    }[who]
+    axe = Axe()
+    for path in paths:
+        page.goto(path)
+        results = axe.run(page)
+        serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert not serious, (path, [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in serious])
