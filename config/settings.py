@@ -65,6 +65,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "surveys.context_processors.navigation",
+                "feedback.context_processors.inbox_count",
             ],
         },
     },

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import OutboxMessage, Response
+from .models import Note, NotificationSettings, OutboxMessage, OwnershipChange, Response
 
 
 @admin.register(Response)
@@ -16,3 +16,25 @@ class ResponseAdmin(admin.ModelAdmin):
 class OutboxMessageAdmin(admin.ModelAdmin):
     list_display = ["created_at", "handler", "dispatched_at", "done_at", "attempts"]
     list_filter = ["handler"]
+
+
+@admin.register(Note)
+class NoteAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "response", "author"]
+    raw_id_fields = ["response", "author"]
+
+
+@admin.register(NotificationSettings)
+class NotificationSettingsAdmin(admin.ModelAdmin):
+    list_display = ["user", "detractor_alerts", "digest", "digest_sent_until"]
+    list_filter = ["digest", "detractor_alerts"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(OwnershipChange)
+class OwnershipChangeAdmin(admin.ModelAdmin):
+    list_display = ["changed_at", "account", "old_owner", "new_owner", "changed_by"]
+    raw_id_fields = ["account", "old_owner", "new_owner", "changed_by"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a record, not something to edit

@@ -49,12 +49,24 @@ class Response(models.Model):
     triaged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set (by a conditional update) when the owner was emailed about this detractor: once.
+    alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["account", "answered_at"]),
             models.Index(fields=["answered_at"]),
             models.Index(fields=["contact", "answered_at"]),
+            # The navigation's count of new answers, on every page.
+            models.Index(fields=["account"], condition=models.Q(triage="new"), name="response_new_by_account"),
+            # Lists filtered by category, newest first (the inbox's "detractors only").
+            models.Index(fields=["category", "answered_at"], name="response_category_answered"),
+            # The inbox's pinned detractors (not yet handled).
+            models.Index(
+                fields=["account", "answered_at"],
+                condition=models.Q(category="detractor", triage__in=["new", "seen"]),
+                name="response_open_detractors",
+            ),
         ]
 
     def __str__(self):
@@ -86,3 +98,133 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.handler}({self.kwargs})"
+
+
+class Note(models.Model):
+    """An internal note on an answer: staff only, never shown to the customer."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"note on {self.response_id} by {self.author_id}"
+
+
+class Digest(models.TextChoices):
+    OFF = "off", _("No digest")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+
+
+class NotificationSettings(models.Model):
+    """One user's choices. No row means the defaults (`feedback.selectors.notification_settings_for`)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    detractor_alerts = models.BooleanField(
+        default=True, help_text=_("Email me at once when a customer of mine answers as a detractor.")
+    )
+    digest = models.CharField(max_length=8, choices=Digest.choices, default=Digest.OFF)
+    # The end of the last period a digest was sent for; claimed by conditional update.
+    digest_sent_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"notifications of {self.user_id}"
+
+
+class OwnershipChange(models.Model):
+    """Who moved which account from whom to whom, and when."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="ownership_changes")
+    old_owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    new_owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.account_id}: {self.old_owner_id} -> {self.new_owner_id}"
+
+
+class MonthSummary(models.Model):
+    """Counted (non-suspect) answers and delivered invitations of one account, one contact
+    level and one month (local time): what the rollups add up, so a page sums thousands of
+    rows rather than a million answers. Derived data, rebuilt from responses and
+    invitations by `feedback.summaries` (at once for a routed answer, every few minutes
+    for recent sends, and in full nightly). Answers count in the month they were given;
+    delivered/answered invitations in the month they were sent."""
+
+    month = models.DateField()
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=12)
+    promoters = models.PositiveIntegerField(default=0)
+    passives = models.PositiveIntegerField(default=0)
+    detractors = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "month", "level"], name="month_summary_once"),
+        ]
+        indexes = [models.Index(fields=["month", "account"])]
+
+    def __str__(self):
+        return f"{self.account_id} {self.month:%Y-%m} {self.level}"
+
+
+class OwnerMonthSummary(models.Model):
+    """MonthSummary added up per owner and region (derived from it): a few thousand rows
+    for the whole organisation, so rollup pages read no more than that."""
+
+    month = models.DateField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey("surveys.Region", on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=12)
+    promoters = models.PositiveIntegerField(default=0)
+    passives = models.PositiveIntegerField(default=0)
+    detractors = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "region", "month", "level"], name="owner_month_summary_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.owner_id}/{self.region_id} {self.month:%Y-%m} {self.level}"
+
+
+class AccountSummary(models.Model):
+    """Per account, for the accounts-at-risk lists (derived, like MonthSummary). The
+    period counts (3 and 12 months) are as of `refreshed_at` (nightly at the latest)."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    promoters_3m = models.PositiveIntegerField(default=0)
+    passives_3m = models.PositiveIntegerField(default=0)
+    detractors_3m = models.PositiveIntegerField(default=0)
+    promoters_12m = models.PositiveIntegerField(default=0)
+    passives_12m = models.PositiveIntegerField(default=0)
+    detractors_12m = models.PositiveIntegerField(default=0)
+    promoters_all = models.PositiveIntegerField(default=0)
+    passives_all = models.PositiveIntegerField(default=0)
+    detractors_all = models.PositiveIntegerField(default=0)
+    contacts = models.PositiveIntegerField(default=0)
+    answering_contacts = models.PositiveIntegerField(default=0)
+    last_executive_answer_at = models.DateTimeField(null=True, blank=True)
+    # Waves since an executive last answered in which an executive was asked and did not answer.
+    executive_waves_unanswered = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"summary of {self.account_id}"

@@ -1,9 +1,68 @@
-"""Routing a saved answer to its owner (the routing issue fills this in).
+"""Routing a saved answer to its owner.
 
 Run through the outbox after an answer is saved or changed:
 `outbox_enqueue("feedback.routing.response_route", response_id=...)`.
+
+The answer reaches the owner's inbox by itself (inboxes read the account's current
+owner). Routing brings the account's rollup summary up to date, and sends the alert:
+a detractor emails the owning AM at once.
+The alert is sent once per answer: `alerted_at` is claimed by a conditional update
+inside the outbox's transaction, so a re-delivered message finds it taken, and a
+failed send rolls the claim back for the retry. An answer changed from a promoter
+to a detractor alerts then; one changed among detractor scores does not alert twice.
 """
 
+import logging
 
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import Category, Response
+from .selectors import notification_settings_for
+from .summaries import summary_refresh
+
+log = logging.getLogger(__name__)
+
+
+def response_url(response: Response) -> str:
+    return settings.SITE_URL + reverse("feedback:response_detail", args=[response.pk])
+
+
+@transaction.atomic
 def response_route(*, response_id: int) -> None:
     """Alert the owning AM of a detractor at once; idempotent."""
+    response = (
+        Response.objects.select_related("contact", "account__owner", "account__region").filter(pk=response_id).first()
+    )
+    if response is None:
+        return
+    summary_refresh(account_ids=[response.account_id])
+    if response.category != Category.DETRACTOR or response.suspect:
+        return
+    claimed = Response.objects.filter(pk=response.pk, alerted_at__isnull=True, category=Category.DETRACTOR).update(
+        alerted_at=timezone.now()
+    )
+    if not claimed:
+        return
+    owner = response.account.owner
+    if not owner.is_active or not notification_settings_for(owner).detractor_alerts:
+        return
+    detractor_alert_send(response=response)
+
+
+def detractor_alert_send(*, response: Response) -> None:
+    owner = response.account.owner
+    context = {"response": response, "owner": owner, "url": response_url(response), "site_url": settings.SITE_URL}
+    subject = " ".join(render_to_string("emails/detractor_alert.subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/detractor_alert.txt", context),
+        to=[owner.email],
+        headers={"X-Pulse-Response": str(response.pk)},
+    )
+    message.attach_alternative(render_to_string("emails/detractor_alert.html", context), "text/html")
+    message.send()

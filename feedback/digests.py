@@ -1,0 +1,68 @@
+"""Digests: RMs and directors (and anyone who asks) get their scope's new answers,
+detractors and NPS move, daily or weekly."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from surveys.models import User
+from surveys.selectors import user_home_url_name
+
+from .models import Digest, NotificationSettings
+from .selectors import default_digest, digest_content, users_with_digest
+
+PERIOD_DAYS = {Digest.DAILY: 1, Digest.WEEKLY: 7}
+
+
+def digest_period(frequency: str, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The whole days before today (local time): yesterday, or the last seven days."""
+    now = now or timezone.now()
+    end = timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
+    return end - timedelta(days=PERIOD_DAYS[frequency]), end
+
+
+def digest_user_ids(frequency: str) -> list[int]:
+    return list(users_with_digest(frequency).values_list("pk", flat=True))
+
+
+@transaction.atomic
+def digest_send(*, user_id: int, frequency: str, now: datetime | None = None) -> bool:
+    """Send one user's digest for the period that just ended, once. True if an email went."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    start, end = digest_period(frequency, now)
+    NotificationSettings.objects.get_or_create(user=user, defaults={"digest": default_digest(user)})
+    claimed = (
+        NotificationSettings.objects.filter(user=user, digest=frequency)
+        .filter(Q(digest_sent_until__isnull=True) | Q(digest_sent_until__lt=end))
+        .update(digest_sent_until=end)
+    )
+    if not claimed:
+        return False
+    content = digest_content(user, start=start, end=end)
+    if content.empty:
+        return False
+    context = {
+        "user": user,
+        "frequency": Digest(frequency).label.lower(),
+        "content": content,
+        "home_url": settings.SITE_URL + reverse(user_home_url_name(user)),
+        "site_url": settings.SITE_URL,
+        "answers_url": settings.SITE_URL + reverse("feedback:answers"),
+        "settings_url": settings.SITE_URL + reverse("feedback:notification_settings"),
+    }
+    subject = " ".join(render_to_string("emails/digest.subject.txt", context).split())
+    body = render_to_string("emails/digest.txt", context)
+    message = EmailMultiAlternatives(subject=subject, body=body, to=[user.email])
+    message.attach_alternative(render_to_string("emails/digest.html", context), "text/html")
+    message.send()
+    return True

@@ -1,0 +1,97 @@
+from datetime import date
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from surveys.models import Level, User
+
+from .models import Category, Digest, Response
+from .selectors import PERIODS, AnswerFilter
+
+BLANK = [("", _("Any"))]
+
+
+class AnswerFilterForm(forms.Form):
+    """The filters of the inbox, the answers list and the export, from the query string.
+    A bad value is reported and ignored, never a server error."""
+
+    category = forms.ChoiceField(label=_("Category"), choices=BLANK + Category.choices, required=False)
+    triage = forms.ChoiceField(label=_("State"), choices=BLANK + Response.Triage.choices, required=False)
+    period = forms.ChoiceField(label=_("Period"), choices=list(PERIODS.items()), required=False)
+    month = forms.CharField(required=False, widget=forms.HiddenInput)
+    account = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    owner = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    region = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    level = forms.ChoiceField(label=_("Contact level"), choices=BLANK + Level.choices, required=False)
+    reason = forms.ChoiceField(
+        label=_("Reason"), choices=BLANK + [("with", _("With a reason")), ("without", _("Without a reason"))],
+        required=False,
+    )
+    suspect = forms.ChoiceField(
+        label=_("Suspect"),
+        choices=[("", _("Include suspect")), ("no", _("Counted answers only")), ("yes", _("Suspect only"))],
+        required=False,
+    )
+
+    def __init__(self, data=None, *, accounts=None, default_period="all", **kwargs):
+        self.default_period = default_period
+        super().__init__(data, **kwargs)
+        if accounts is not None:
+            self.fields["account"] = forms.TypedChoiceField(
+                label=_("Account"), coerce=int, empty_value=None, required=False,
+                choices=BLANK + [(a.pk, a.name) for a in accounts],
+            )
+
+    def clean_month(self):
+        value = self.cleaned_data.get("month") or ""
+        if not value:
+            return None
+        try:
+            year, month = (int(x) for x in value.split("-"))
+            return date(year, month, 1)
+        except (ValueError, TypeError):
+            raise forms.ValidationError(_("Month must look like 2026-03."))
+
+    def answer_filter(self) -> AnswerFilter:
+        """The valid fields as a filter; invalid ones are dropped (and shown as errors)."""
+        self.is_valid()
+        data = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k not in self.errors}
+        return AnswerFilter(
+            category=data.get("category") or "",
+            triage=data.get("triage") or "",
+            period=data.get("period") or self.default_period,
+            month=data.get("month"),
+            region=data.get("region"),
+            owner=data.get("owner"),
+            account=data.get("account"),
+            level=data.get("level") or "",
+            reason=data.get("reason") or "",
+            suspect=data.get("suspect") or "",
+        )
+
+
+class TriageForm(forms.Form):
+    state = forms.ChoiceField(choices=Response.Triage.choices)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class OwnerForm(forms.Form):
+    new_owner = forms.ModelChoiceField(label=_("New owner"), queryset=User.objects.none())
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_owner"].queryset = candidates
+
+
+class NotificationSettingsForm(forms.Form):
+    detractor_alerts = forms.BooleanField(
+        label=_("Email me at once when a customer of mine answers as a detractor"), required=False
+    )
+    digest = forms.ChoiceField(label=_("Digest of my scope"), choices=Digest.choices, widget=forms.RadioSelect)
+
+
+class RollupPeriodForm(forms.Form):
+    period = forms.ChoiceField(choices=[(k, PERIODS[k]) for k in ("3m", "12m", "all")], required=False)

@@ -1,0 +1,87 @@
+"""Writes on answers and accounts by staff: triage, internal notes, ownership, settings."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from surveys.models import Account, Role, User
+
+from .models import Digest, Note, NotificationSettings, OwnershipChange, Response
+from .outbox import outbox_enqueue
+from .selectors import can_change_owner, can_triage
+from .summaries import owner_summary_refresh
+
+NOTE_MAX = 5000
+
+
+@transaction.atomic
+def response_triage(*, response: Response, state: str, by: User) -> Response:
+    """Move an answer to new, seen or handled. The owning AM (or an administrator) only."""
+    if state not in Response.Triage.values:
+        raise ValidationError(f"Unknown state {state!r}.")
+    if not can_triage(by, response):
+        raise PermissionDenied("Only the account's owner triages its answers.")
+    if response.triage != state:
+        response.triage = state
+        response.triaged_at = timezone.now()
+        response.triaged_by = by
+        response.save(update_fields=["triage", "triaged_at", "triaged_by"])
+    return response
+
+
+def response_mark_seen(*, response: Response, by: User) -> bool:
+    """The owner opened a new answer: it is seen. Nothing for anyone else. True if it changed."""
+    if response.triage != Response.Triage.NEW or response.account.owner_id != by.pk:
+        return False
+    changed = Response.objects.filter(pk=response.pk, triage=Response.Triage.NEW).update(
+        triage=Response.Triage.SEEN, triaged_at=timezone.now(), triaged_by=by
+    )
+    if changed:
+        response.triage = Response.Triage.SEEN
+    return bool(changed)
+
+
+@transaction.atomic
+def note_add(*, response: Response, author: User, text: str) -> Note:
+    """An internal note, by anyone who may read the answer (scope is checked by the caller)."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("Write something in the note.")
+    if len(text) > NOTE_MAX:
+        raise ValidationError(f"A note holds at most {NOTE_MAX} characters.")
+    return Note.objects.create(response=response, author=author, text=text)
+
+
+@transaction.atomic
+def account_owner_change(*, account: Account, new_owner: User, by: User) -> OwnershipChange | None:
+    """Give the account to `new_owner`: its inbox follows at once (inboxes read the current
+    owner), its open follow-up calls follow through the outbox, and the change is recorded.
+    Returns None when `new_owner` already owns it."""
+    account = Account.objects.select_for_update().select_related("region").get(pk=account.pk)
+    if not can_change_owner(by, account):
+        raise PermissionDenied("Only an administrator, or the region's manager, changes an account's owner.")
+    if not new_owner.is_active or new_owner.role not in (Role.ACCOUNT_MANAGER, Role.REGIONAL_MANAGER):
+        raise ValidationError("The new owner must be an active account manager or regional manager.")
+    if account.owner_id == new_owner.pk:
+        return None
+    change = OwnershipChange.objects.create(
+        account=account, old_owner_id=account.owner_id, new_owner=new_owner, changed_by=by
+    )
+    account.owner = new_owner
+    account.save(update_fields=["owner", "updated_at"])
+    # The per-owner rollup rows follow the account at once.
+    owner_summary_refresh(pairs={(change.old_owner_id, account.region_id), (new_owner.pk, account.region_id)})
+    outbox_enqueue("followups.services.calls_move_for_account", account_id=account.pk, new_owner_id=new_owner.pk)
+    return change
+
+
+@transaction.atomic
+def notification_settings_update(*, user: User, detractor_alerts: bool, digest: str) -> NotificationSettings:
+    if digest not in Digest.values:
+        raise ValidationError(f"Unknown digest {digest!r}.")
+    settings, _ = NotificationSettings.objects.update_or_create(
+        user=user, defaults={"detractor_alerts": detractor_alerts, "digest": digest}
+    )
+    return settings
