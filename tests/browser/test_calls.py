@@ -86,7 +86,7 @@ def test_rm_sees_overdue_calls_and_the_discipline_page(page, sign_in, rm, am, ac
     answer_with_call(account, score=10, name="Nina Notdue")
 
     sign_in(rm)
-    page.get_by_role("link", name="Overdue calls").click()
+    page.get_by_role("navigation").get_by_role("link", name="Overdue calls").click()
     assert page.get_by_role("heading", name="Overdue calls").is_visible()
     assert page.get_by_role("cell", name="Oskar Overdue").is_visible()
     assert page.get_by_role("cell", name="Nina Notdue").count() == 0
