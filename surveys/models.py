@@ -128,6 +128,12 @@ class Contact(models.Model):
     language = models.CharField(max_length=8, default="en")
     opted_out_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
+    # The contact's phase in the survey year (0..11), dealt round-robin the first time
+    # a wave is planned after the contact joined; with P = 12 / frequency months the
+    # contact is due in the months whose index mod P equals survey_slot mod P.
+    survey_slot = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    # The wave month in which the slot was dealt: a contact is never "owed" for months before it.
+    survey_slot_month = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -191,10 +197,18 @@ class Program(models.Model):
     reason_question_da = models.CharField(
         max_length=300, default="Hvad er årsagerne til din vurdering?"
     )
+    # First wave month planned under the current frequency: changing the frequency
+    # starts a new cycle, so nobody is "owed" under the old rhythm.
+    cycle_start = models.DateField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):
         return "Survey program"
+
+    @property
+    def period_months(self) -> int:
+        """Months between two asks of one contact: 12 / frequency."""
+        return 12 // self.frequency
 
     @classmethod
     def current(cls) -> "Program":
