@@ -423,7 +423,7 @@ def _claim(ids: list[int], now) -> list[int]:
     return claimed
 
 
-def _email_language(contact: Contact) -> str:
+def email_language(contact: Contact) -> str:
     language = (contact.language or "en").lower()[:2]
     return language if language in EMAIL_LANGUAGES else "en"
 
@@ -435,7 +435,7 @@ def invitation_email(invitation: Invitation, *, program: Program, reminder: bool
     token = invitation_token(invitation)
     answer_url = settings.SITE_URL + reverse("answer:answer", args=[token])
     unsubscribe_url = settings.SITE_URL + reverse("surveys:unsubscribe", args=[token])
-    language = _email_language(contact)
+    language = email_language(contact)
     context = {
         "contact": contact,
         "contact_first_name": contact.first_name,
