@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 
 SLOTS = 12
 INSERT_BATCH = 5000
-SEND_BATCH = 50
+SEND_BATCH = 100
 # Without a rate limit, one dispatcher run hands out at most this many invitations.
 DISPATCH_UNLIMITED = 30_000
 # After this many attempts a temporary failure becomes `failed`.
