@@ -574,6 +574,12 @@ def _smtp_open(smtp) -> None:
         log.warning("SMTP connection failed; each message of the batch is retried later", exc_info=True)
 
 
+def _commit_default() -> None:
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO DEFAULT")
+
+
 def _commit_fast() -> None:
     """Each `sent` mark is its own commit; on PostgreSQL, do not wait for the WAL flush.
     A killed worker loses nothing by it (the commit is in the server); only a crash of
@@ -637,6 +643,7 @@ def invitations_send(*, invitation_ids: list[int]) -> SendResult:
             result.sent += 1
     finally:
         smtp.close()
+        _commit_default()
     return result
 
 

@@ -283,3 +283,19 @@ def test_beat_plans_in_the_hold_window_and_sends_on_the_first(smtp_server, accou
     assert len(services.waves_send_due()) == 1
     smtp_server.wait_for(1)
     assert smtp_server.count() == 1
+
+
+def test_names_are_escaped_in_the_html_and_placeholders_stay_literal(smtp_server, account, this_month):
+    wave = Wave.objects.create(month=this_month)
+    contact = ContactFactory(account=account, name="<b>Bo</b> & @@company@@", email="bo@customer.test")
+    invitations_create(wave=wave, contacts=[contact])
+    services.wave_send(month=this_month)
+    message = smtp_server.wait_for(1)[0]
+    text, html = _parts(message)
+    assert "Dear &lt;b&gt;Bo&lt;/b&gt;," in html and "<b>Bo</b>" not in html
+    assert "Dear <b>Bo</b>," in text
+    contact.name = "@@company@@ Jensen"
+    contact.save()
+    invitation = wave.invitations.select_related("contact", "account__owner").get()
+    email = services.invitation_email(invitation, program=Program.current())
+    assert "Dear @@company@@," in email.body
