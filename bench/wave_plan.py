@@ -50,7 +50,7 @@ def _book(contacts: int) -> None:
                    CASE WHEN g %% 3 = 0 THEN 'da' ELSE 'en' END,
                    CASE WHEN g %% 97 = 0 THEN now() END, CASE WHEN g %% 89 = 0 THEN now() END, now(), now()
             FROM generate_series(1, %s) AS g
-            JOIN surveys_account a ON a.external_id = 'A' || (1 + (g * 7919) %% %s)
+            JOIN surveys_account a ON a.external_id = 'A' || (1 + (g::bigint * 7919) %% %s)
             """,
             [contacts, accounts],
         )

@@ -348,10 +348,12 @@ def _chunks(items: list, size: int):
         yield items[start:start + size]
 
 
-def _enqueue(task, ids: list[int], rate: int, batch: int) -> int:
+def _enqueue(task, ids: list[int], rate: int, batch: int, after: int = 0) -> int:
+    """Hand `ids` to `task` in batches; with a rate, batch n starts (after + n * batch) / rate
+    seconds from now (within the minute: short countdowns, never long ETAs)."""
     sent = 0
     for number, chunk in enumerate(_chunks(ids, batch)):
-        countdown = number * batch / rate if rate else 0
+        countdown = (after + number * batch) / rate if rate else 0
         try:
             task.apply_async(args=[chunk], countdown=countdown or None, retry=False)
         except Exception:  # noqa: BLE001 - broker down: the lease runs out, the next run retries
@@ -365,8 +367,9 @@ def _batch_size(rate: int) -> int:
     return min(SEND_BATCH, max(1, rate)) if rate else SEND_BATCH
 
 
-def invitations_due_ids(*, now, limit: int) -> list[int]:
-    """Lease up to `limit` due planned invitations of sending waves; returns their ids."""
+def invitations_due_ids(*, now, limit: int, spread: float = 0) -> list[int]:
+    """Lease up to `limit` due planned invitations of sending waves; returns their ids.
+    The lease (send_after) outlasts the `spread` seconds over which their batches start."""
     with transaction.atomic():
         ids = list(
             Invitation.objects.select_for_update(skip_locked=True, of=("self",))
@@ -375,7 +378,7 @@ def invitations_due_ids(*, now, limit: int) -> list[int]:
             .order_by("id")
             .values_list("id", flat=True)[:limit]
         )
-        lease_until = now + _dispatch_lease() + timedelta(seconds=60)
+        lease_until = now + _dispatch_lease() + timedelta(seconds=spread)
         for chunk in _chunks(ids, INSERT_BATCH):
             Invitation.objects.filter(pk__in=chunk).update(send_after=lease_until)
     return ids
@@ -391,10 +394,11 @@ def invitations_dispatch(*, now=None) -> DispatchResult:
     program = Program.current()
     rate = program.send_rate
     limit = rate * 60 if rate else DISPATCH_UNLIMITED
-    ids = invitations_due_ids(now=now, limit=limit)
+    spread = 60 if rate else 0  # with a rate, one minute's batches start spread over the minute
+    ids = invitations_due_ids(now=now, limit=limit, spread=spread)
     result.enqueued = _enqueue(tasks.invitations_send_batch, ids, rate, _batch_size(rate))
-    reminder_ids = reminders_due_ids(now=now, limit=max(0, limit - len(ids)))
-    result.reminders = _enqueue(tasks.reminders_send_batch, reminder_ids, rate, _batch_size(rate))
+    reminder_ids = reminders_due_ids(now=now, limit=max(0, limit - len(ids)), spread=spread)
+    result.reminders = _enqueue(tasks.reminders_send_batch, reminder_ids, rate, _batch_size(rate), after=len(ids))
     result.finished = waves_finish(now=now)
     return result
 
@@ -662,7 +666,7 @@ def reminders_due(*, now):
     )
 
 
-def reminders_due_ids(*, now, limit: int) -> list[int]:
+def reminders_due_ids(*, now, limit: int, spread: float = 0) -> list[int]:
     if limit <= 0 or not Program.current().reminder_days:
         return []
     with transaction.atomic():
@@ -670,7 +674,7 @@ def reminders_due_ids(*, now, limit: int) -> list[int]:
             reminders_due(now=now).select_for_update(skip_locked=True, of=("self",))
             .order_by("id").values_list("id", flat=True)[:limit]
         )
-        lease_until = now + _dispatch_lease() + timedelta(seconds=60)
+        lease_until = now + _dispatch_lease() + timedelta(seconds=spread)
         for chunk in _chunks(ids, INSERT_BATCH):
             Invitation.objects.filter(pk__in=chunk).update(reminder_after=lease_until)
     return ids
