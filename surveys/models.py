@@ -128,12 +128,6 @@ class Contact(models.Model):
     language = models.CharField(max_length=8, default="en")
     opted_out_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
-    # The contact's phase in the survey year (0..11), dealt round-robin the first time
-    # a wave is planned after the contact joined; with P = 12 / frequency months the
-    # contact is due in the months whose index mod P equals survey_slot mod P.
-    survey_slot = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
-    # The wave month in which the slot was dealt: a contact is never "owed" for months before it.
-    survey_slot_month = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

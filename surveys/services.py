@@ -3,11 +3,12 @@ unsubscribing (DESIGN §2 steps 2 and 3).
 
 Planning
 --------
-Each contact gets a stable phase, `Contact.survey_slot` (0..11), dealt round-robin the
-first time a wave is planned after the contact joined. With P = 12 / frequency months,
-a contact is *due* in the months whose index (year * 12 + month - 1) mod P equals its
-slot mod P: f times a year, exactly P months apart, and because the slots are dealt
-round-robin every residue holds the same share of the book, so each slice is N / P.
+Each contact has a stable phase, its id mod 12 (ids are dealt in order, so phases are
+dealt round-robin). With P = 12 / frequency months, a contact is *due* in the months
+whose index (year * 12 + month - 1) mod P equals its id mod P: f times a year, exactly
+P months apart, and every residue holds the same share of the book, so each slice is
+about N / P. A contact added mid-cycle waits for its phase (at most P - 1 months), so a
+big import does not swell one wave.
 A contact due earlier in the current cycle who was not asked since (held by the AM,
 cut by the per-account cap) is *owed* and rolls over, ahead of the due ones, until its
 next due month. Never asked: opted out, bounced, inactive account, asked within the
@@ -46,18 +47,16 @@ from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Q, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from .models import Contact, Invitation, Program, User, Wave
+from .models import Account, Contact, Invitation, Program, User, Wave
 from .tokens import invitation_token, token_fields_new
 
 log = logging.getLogger(__name__)
 
-SLOTS = 12
 INSERT_BATCH = 5000
 SEND_BATCH = 100
 # Without a rate limit, one dispatcher run hands out at most this many invitations.
@@ -152,71 +151,63 @@ class PlanResult:
     total: int
 
 
-def _slots_deal(month: date) -> int:
-    """Give every contact without a slot one, round-robin after the ones dealt before."""
-    dealt = Contact.objects.filter(survey_slot__isnull=False).count()
-    table = Contact._meta.db_table
+def _statistics_refresh() -> None:
+    """Fresh planner statistics before the big query: last month's invitations would
+    otherwise look like nothing to PostgreSQL. ANALYZE samples; it takes a moment."""
+    if connection.vendor != "postgresql":
+        return
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE {table} SET survey_slot = (numbered.rn + %s) %% {SLOTS}, survey_slot_month = %s
-            FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS rn
-                  FROM {table} WHERE survey_slot IS NULL) AS numbered
-            WHERE {table}.id = numbered.id
-            """,
-            [dealt % SLOTS, month],
-        )
-        return cursor.rowcount
+        cursor.execute(f"ANALYZE {Contact._meta.db_table}, {Invitation._meta.db_table}, {Wave._meta.db_table}")
 
 
 def plan_candidates(*, program: Program, wave: Wave):
-    """Contacts to add to `wave`, as (contact_id, account_id, rank within account) rows:
-    due and owed contacts, eligible, ranked per account (owed first) for the cap."""
+    """Contacts to add to `wave`: (contact_id, account_id, rank within its account) rows,
+    owed ones ranked first, at most per_account_cap per account, from one SQL statement.
+
+    A contact's phase is its id mod 12 (ids are dealt in order, so phases are dealt
+    round-robin); it is due when (month index - id) mod P == 0, and owed since its last
+    due month in the cycle if it existed then and nobody asked it since (held, capped,
+    or ineligible then). Each branch is a plain anti-join, so PostgreSQL hashes them."""
+    ops = connection.ops
     month = wave.month
     period = program.period_months
     index = month_index(month)
-    due_residue = index % period
-    cutoff = month_start(month) - timedelta(days=program.quiet_days)
-
-    owed_since = []
+    contact, account = Contact._meta.db_table, Account._meta.db_table
+    invitation, wave_table = Invitation._meta.db_table, Wave._meta.db_table
+    eligible = "c.opted_out_at IS NULL AND c.bounced_at IS NULL"
+    branches = [f"SELECT c.id, c.account_id, 0 AS owed FROM {contact} c WHERE c.id %% {period} = %s AND {eligible}"]
+    params: list = [index % period]
     for residue in range(period):
-        if residue == due_residue:
+        if residue == index % period:
             continue
         since = month_from_index(index - (index - residue) % period)
         if program.cycle_start and since < program.cycle_start:
             continue
-        owed_since.append(When(slot_mod=residue, then=Value(since)))
-
-    asked_since = Invitation.objects.filter(
-        contact=OuterRef("pk"), wave__month__gte=OuterRef("owed_since"), wave__month__lt=month
-    ).exclude(status=Invitation.Status.HELD)
-    asked_lately = Invitation.objects.filter(contact=OuterRef("pk"), sent_at__gte=cutoff)
-    in_wave = Invitation.objects.filter(contact=OuterRef("pk"), wave=wave)
-
-    contacts = (
-        Contact.objects.filter(
-            opted_out_at__isnull=True, bounced_at__isnull=True, account__active=True, survey_slot__isnull=False
+        branches.append(
+            f"""SELECT c.id, c.account_id, 1 AS owed FROM {contact} c
+            WHERE c.id %% {period} = %s AND {eligible} AND c.created_at < %s
+            AND NOT EXISTS (SELECT 1 FROM {invitation} i JOIN {wave_table} w ON w.id = i.wave_id
+                            WHERE i.contact_id = c.id AND w.month >= %s AND w.month < %s AND i.status <> %s)"""
         )
-        .annotate(
-            slot_mod=F("survey_slot") % period,
-            owed_since=Case(*owed_since, default=Value(None), output_field=DateField()),
-        )
-        .filter(
-            Q(slot_mod=due_residue)
-            | (Q(owed_since__isnull=False, survey_slot_month__lte=F("owed_since")) & ~Exists(asked_since))
-        )
-        .filter(~Exists(asked_lately), ~Exists(in_wave))
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("account_id")],
-                order_by=[Case(When(slot_mod=due_residue, then=Value(1)), default=Value(0)).asc(), F("id").asc()],
-            )
-        )
-        .filter(rank__lte=program.per_account_cap)
-        .values_list("id", "account_id", "rank")
-    )
-    return contacts
+        params += [
+            residue, ops.adapt_datetimefield_value(month_start(since)), ops.adapt_datefield_value(since),
+            ops.adapt_datefield_value(month), Invitation.Status.HELD.value,
+        ]
+    cutoff = month_start(month) - timedelta(days=program.quiet_days)
+    sql = f"""
+        SELECT id, account_id, rnk FROM (
+            SELECT d.id, d.account_id,
+                   ROW_NUMBER() OVER (PARTITION BY d.account_id ORDER BY d.owed DESC, d.id) AS rnk
+            FROM ({" UNION ALL ".join(branches)}) d
+            JOIN {account} a ON a.id = d.account_id
+            WHERE a.active = %s
+              AND NOT EXISTS (SELECT 1 FROM {invitation} q WHERE q.contact_id = d.id AND q.sent_at >= %s)
+              AND NOT EXISTS (SELECT 1 FROM {invitation} v WHERE v.contact_id = d.id AND v.wave_id = %s)
+        ) ranked
+        WHERE rnk <= %s
+    """
+    params += [True, ops.adapt_datetimefield_value(cutoff), wave.pk, program.per_account_cap]
+    return sql, params
 
 
 @transaction.atomic
@@ -237,25 +228,26 @@ def wave_plan(*, month: date, today: date | None = None) -> PlanResult:
         )
     if wave is None:
         wave = Wave.objects.create(month=month, status=Wave.Status.PLANNED, planned_at=timezone.now())
-    _slots_deal(month)
-
+    if program.cycle_start is None:
+        # The first wave ever starts the first cycle: nobody is owed for the months before.
+        Program.objects.filter(pk=program.pk).update(cycle_start=month)
+        program.cycle_start = month
+    _statistics_refresh()
     existing = {}
     if wave.invitations.exists():
-        existing = dict(
-            wave.invitations.values("account_id").annotate(n=Count("id")).values_list("account_id", "n")
-        )
+        existing = dict(wave.invitations.values("account_id").annotate(n=Count("id")).values_list("account_id", "n"))
     cap = program.per_account_cap
     added = 0
-    batch = []
-    for contact_id, account_id, rank in plan_candidates(program=program, wave=wave).iterator(chunk_size=INSERT_BATCH):
-        if rank > cap - existing.get(account_id, 0):
-            continue
-        batch.append(Invitation(wave=wave, contact_id=contact_id, account_id=account_id, **token_fields_new()))
-        if len(batch) >= INSERT_BATCH:
+    sql, params = plan_candidates(program=program, wave=wave)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(INSERT_BATCH):
+            batch = [
+                Invitation(wave=wave, contact_id=contact_id, account_id=account_id, **token_fields_new())
+                for contact_id, account_id, rank in rows
+                if rank <= cap - existing.get(account_id, 0)
+            ]
             added += len(Invitation.objects.bulk_create(batch, ignore_conflicts=True))
-            batch = []
-    if batch:
-        added += len(Invitation.objects.bulk_create(batch, ignore_conflicts=True))
     return PlanResult(wave=wave, added=added, total=wave.invitations.count())
 
 
