@@ -70,7 +70,7 @@ def _one(contacts: int) -> dict:
         _book(contacts)
         book = Contact.objects.count()
         rows = []
-        for label, month in (("first plan (slots dealt)", date(2031, 1, 1)), ("next month", date(2031, 2, 1))):
+        for label, month in (("first wave", date(2031, 1, 1)), ("next month", date(2031, 2, 1))):
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
