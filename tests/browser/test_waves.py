@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from surveys import services
 from surveys.models import Contact, Invitation, Program, Wave
@@ -24,16 +25,16 @@ def planned_wave(account):
 def test_am_holds_a_contact_out_with_a_reason(page, sign_in, am, planned_wave):
     sign_in(am)
     page.get_by_role("link", name="Next wave").click()
-    assert page.get_by_role("heading", name=re.compile(r"The .* wave")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"The .* wave"))).to_be_visible()
     page.get_by_label("Reason to hold Erik Berg out").fill("Open escalation about the last delivery")
     page.get_by_role("button", name="Hold Erik Berg out").click()
-    assert page.get_by_text("Erik Berg is held out of this wave").is_visible()
+    expect(page.get_by_text("Erik Berg is held out of this wave")).to_be_visible()
     row = page.locator("tr", has_text="Erik Berg")
-    assert row.get_by_text("Open escalation about the last delivery").is_visible()
+    expect(row.get_by_text("Open escalation about the last delivery")).to_be_visible()
     invitation = Invitation.objects.get(contact__name="Erik Berg")
     assert invitation.status == "held" and invitation.held_by == am
     row.get_by_role("button", name="Put Erik Berg back in the wave").click()
-    assert page.get_by_text("Erik Berg is back in this wave").is_visible()
+    expect(page.get_by_text("Erik Berg is back in this wave")).to_be_visible()
 
 
 def test_admin_edits_the_program_after_a_bad_value(page, sign_in, admin_user):
@@ -41,13 +42,13 @@ def test_admin_edits_the_program_after_a_bad_value(page, sign_in, admin_user):
     page.get_by_role("link", name="Survey program").click()
     page.get_by_label("Quiet period (days)").fill("400")
     page.get_by_role("button", name="Save program").click()
-    assert page.get_by_text("Nothing was saved").is_visible()
-    assert page.get_by_text("less than or equal to 365").is_visible()
+    expect(page.get_by_text("Nothing was saved")).to_be_visible()
+    expect(page.get_by_text("less than or equal to 365")).to_be_visible()
     assert Program.current().quiet_days == 60
     page.get_by_label("Quiet period (days)").fill("45")
     page.get_by_label("Times each contact is asked per year").select_option("4")
     page.get_by_role("button", name="Save program").click()
-    assert page.get_by_text("Survey program saved").is_visible()
+    expect(page.get_by_text("Survey program saved")).to_be_visible()
     program = Program.current()
     assert (program.quiet_days, program.frequency) == (45, 4)
 
@@ -58,10 +59,10 @@ def test_rm_reads_the_wave_page(page, sign_in, rm, planned_wave):
     sign_in(rm)
     page.get_by_role("link", name="Waves").click()
     page.get_by_role("link", name=planned_wave.month.strftime("%B %Y")).click()
-    assert page.get_by_role("heading", name=f"Wave {planned_wave.month:%B %Y}").is_visible()
-    assert page.get_by_text("Sending: 1 of 2").is_visible()
-    assert page.get_by_role("row", name=re.compile("North")).is_visible()
-    assert page.get_by_role("progressbar").is_visible()
+    expect(page.get_by_role("heading", name=f"Wave {planned_wave.month:%B %Y}")).to_be_visible()
+    expect(page.get_by_text("Sending: 1 of 2")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("North"))).to_be_visible()
+    expect(page.get_by_role("progressbar")).to_be_visible()
 
 
 def test_contact_unsubscribes_from_the_email_link(page, smtp_server, account):
@@ -72,8 +73,8 @@ def test_contact_unsubscribes_from_the_email_link(page, smtp_server, account):
     html = message.get_body(("html",)).get_content()
     link = next(href for href in re.findall(r'href="([^"]+)"', html) if "/u/" in href)
     page.goto(link)
-    assert page.get_by_role("heading", name="Unsubscribe from surveys?").is_visible()
+    expect(page.get_by_role("heading", name="Unsubscribe from surveys?")).to_be_visible()
     assert Contact.objects.get(email="erik@customer.test").opted_out_at is None
     page.get_by_role("button", name="Unsubscribe").click()
-    assert page.get_by_role("heading", name="You are unsubscribed").is_visible()
+    expect(page.get_by_role("heading", name="You are unsubscribed")).to_be_visible()
     assert Contact.objects.get(email="erik@customer.test").opted_out_at is not None
