@@ -567,7 +567,7 @@ def _smtp_open(smtp) -> None:
     try:
         smtp.open()
     except (smtplib.SMTPException, OSError):
-        log.warning("SMTP connection failed; each message of the batch is retried later", exc_info=True)
+        log.warning("SMTP connection failed; each message of the batch is retried later")
 
 
 def _commit_default() -> None:

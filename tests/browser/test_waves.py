@@ -78,3 +78,28 @@ def test_contact_unsubscribes_from_the_email_link(page, smtp_server, account):
     page.get_by_role("button", name="Unsubscribe").click()
     expect(page.get_by_role("heading", name="You are unsubscribed")).to_be_visible()
     assert Contact.objects.get(email="erik@customer.test").opted_out_at is not None
+
+
+def test_hold_and_unsubscribe_pages_pass_axe(page, sign_in, am, planned_wave):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from surveys.tokens import invitation_token
+
+    sign_in(am)
+    page.goto("/waves/next/")
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+    invitation = planned_wave.invitations.first()
+    page.goto(f"/u/{invitation_token(invitation)}/")
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_program_and_wave_pages_pass_axe(page, sign_in, admin_user, planned_wave):
+    from axe_playwright_python.sync_playwright import Axe
+
+    sign_in(admin_user)
+    for path in ("/program/", "/waves/", f"/waves/{planned_wave.month:%Y-%m}/"):
+        page.goto(path)
+        results = Axe().run(page)
+        assert results.violations_count == 0, (path, results.generate_report())
