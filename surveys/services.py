@@ -9,9 +9,11 @@ whose index (year * 12 + month - 1) mod P equals its id mod P: f times a year, e
 P months apart, and every residue holds the same share of the book, so each slice is
 about N / P. A contact added mid-cycle waits for its phase (at most P - 1 months), so a
 big import does not swell one wave.
-A contact due earlier in the current cycle who was not asked since (held by the AM,
-cut by the per-account cap) is *owed* and rolls over, ahead of the due ones, until its
-next due month. Never asked: opted out, bounced, inactive account, asked within the
+A contact due earlier in the current cycle who existed then and was not asked since
+(held by the AM, cut by the per-account cap, ineligible that month) is *owed* and rolls
+over, ahead of the due ones, until its next due month. The first wave ever, and a change
+of frequency, start a cycle (Program.cycle_start): nobody is owed for months before it.
+Never asked: opted out, bounced, inactive account, asked within the
 quiet period. At most K (per_account_cap) per account and wave. Planning selects in one
 SQL statement and inserts in batches; one row per (wave, contact), so planning again
 changes nothing.
@@ -32,7 +34,11 @@ again. Only the one message a killed worker had handed to the SMTP server but no
 committed as sent can go out twice: at most one duplicate per killed worker process.
 
 Temporary SMTP failures (4xx, connection errors) put the row back to `planned` with
-`send_after` backed off; permanent ones (5xx) mark the invitation and the contact bounced.
+`send_after` backed off (1, 5, 15, 60, 180 minutes; `failed` after 6 attempts); permanent
+ones (5xx) mark the invitation and the contact bounced. With a send rate, the dispatcher
+hands out one minute's worth per run, batches starting spread over the minute (short
+countdowns only). Reminders are claimed by setting `reminded_at` before sending: a
+worker killed mid-send loses at most that reminder, never sends it twice.
 """
 
 import html

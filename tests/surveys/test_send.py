@@ -299,3 +299,17 @@ def test_names_are_escaped_in_the_html_and_placeholders_stay_literal(smtp_server
     invitation = wave.invitations.select_related("contact", "account__owner").get()
     email = services.invitation_email(invitation, program=Program.current())
     assert "Dear @@company@@," in email.body
+
+
+def test_beat_runs_planning_sending_and_the_dispatcher():
+    import surveys.tasks  # noqa: F401 - registers the entries
+    from config.celery import app
+
+    schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
+    assert schedule["surveys.tasks.invitations_dispatch"] == 60.0
+    assert "surveys.tasks.waves_plan_due" in schedule and "surveys.tasks.waves_send_due" in schedule
+    # Far below the Redis visibility timeout: a stale row is recovered long after any live task ended.
+    from django.conf import settings
+
+    assert settings.CELERY_TASK_TIME_LIMIT < services._stale_after().total_seconds()
+    assert services._stale_after().total_seconds() < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
