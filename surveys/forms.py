@@ -3,6 +3,8 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from .models import Program
+
 
 class SignInForm(AuthenticationForm):
     username = forms.EmailField(
@@ -30,3 +32,47 @@ class CustomerImportForm(forms.Form):
                 % {"size": upload.size // 2**20, "limit": limit // 2**20}
             )
         return upload.read()
+class ProgramForm(forms.ModelForm):
+    """The survey program. Ranges come from the model's validators; Program.clean checks
+    the settings against each other (the quiet period against the frequency)."""
+
+    class Meta:
+        model = Program
+        fields = [
+            "frequency", "quiet_days", "per_account_cap", "hold_days", "reminder_days", "link_valid_days",
+            "send_rate", "sender_name", "sender_email", "company_name",
+            "question_en", "reason_question_en", "question_da", "reason_question_da",
+        ]
+        labels = {
+            "frequency": _("Times each contact is asked per year"),
+            "quiet_days": _("Quiet period (days)"),
+            "per_account_cap": _("Most contacts per account in one wave"),
+            "hold_days": _("Hold window before sending (days)"),
+            "reminder_days": _("Reminder after (days)"),
+            "link_valid_days": _("Answer link valid for (days)"),
+            "send_rate": _("Send rate (emails per second)"),
+            "sender_name": _("Sender name"),
+            "sender_email": _("Sender address"),
+            "company_name": _("Company name, as customers know it"),
+            "question_en": _("Question (English)"),
+            "reason_question_en": _("Follow-up question (English)"),
+            "question_da": _("Question (Danish)"),
+            "reason_question_da": _("Follow-up question (Danish)"),
+        }
+        help_texts = {
+            "quiet_days": _("Nobody is asked again within this many days (0 to 365)."),
+            "per_account_cap": _("The rest roll over to the next wave (1 to 1000)."),
+            "hold_days": _(
+                "The wave is planned this many days before the 1st, so account managers can hold "
+                "contacts out (0 to 27)."
+            ),
+            "reminder_days": _("One reminder to those who have not answered; 0 sends none (0 to 27)."),
+            "link_valid_days": _("Customers can answer or change their answer until then (1 to 365)."),
+            "send_rate": _("0 sends as fast as the workers can (0 to 10000)."),
+            "question_en": _("Write {company} where the company name goes."),
+            "question_da": _("Write {company} where the company name goes."),
+        }
+
+
+class HoldForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300, strip=True)

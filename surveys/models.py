@@ -191,10 +191,39 @@ class Program(models.Model):
     reason_question_da = models.CharField(
         max_length=300, default="Hvad er årsagerne til din vurdering?"
     )
+    # First wave month planned under the current frequency: changing the frequency
+    # starts a new cycle, so nobody is "owed" under the old rhythm.
+    cycle_start = models.DateField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):
         return "Survey program"
+
+    @property
+    def period_months(self) -> int:
+        """Months between two asks of one contact: 12 / frequency."""
+        return 12 // self.frequency
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.frequency in dict(self.FREQUENCIES) and self.quiet_days is not None:
+            shortest = 28 * self.period_months  # the shortest gap between two asks, in days
+            if self.quiet_days >= shortest:
+                errors["quiet_days"] = _(
+                    "Asked %(f)s times a year, a contact is asked every %(p)s month(s); "
+                    "the quiet period must be shorter than %(days)s days."
+                ) % {"f": self.frequency, "p": self.period_months, "days": shortest}
+        if self.reminder_days and self.link_valid_days and self.reminder_days >= self.link_valid_days:
+            errors["reminder_days"] = _("The reminder must go before the answer link expires.")
+        for field in ("question_en", "question_da"):
+            try:
+                (getattr(self, field) or "").format(company=self.company_name)
+            except (KeyError, IndexError, ValueError):
+                errors[field] = _("Write {company} for the company name; no other {braces}.")
+        if errors:
+            raise ValidationError(errors)
 
     @classmethod
     def current(cls) -> "Program":

@@ -1,8 +1,9 @@
 """Reads of the customer book, and the one rule of who may see what (DESIGN §3)."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from .models import Account, Region, User
+from .models import Account, Invitation, Region, User, Wave
+from .tokens import token_hash
 
 
 def accounts_visible_to(user: User) -> QuerySet[Account]:
@@ -38,3 +39,118 @@ def user_home_url_name(user: User) -> str:
     if user.is_regional_manager:
         return "feedback:region_home"
     return "feedback:org_home"
+
+
+# --- Waves ------------------------------------------------------------------------------
+
+def wave_upcoming():
+    """The next wave still in its hold window (planned, not sending), if any."""
+    return Wave.objects.filter(status=Wave.Status.PLANNED).order_by("month").first()
+
+
+def wave_for_month(month):
+    return Wave.objects.filter(month=month).first()
+
+
+def wave_invitations_visible_to(user: User, wave) -> QuerySet:
+    """The wave's invitations of accounts `user` may read."""
+    return Invitation.objects.filter(wave=wave, account__in=accounts_visible_to(user))
+
+
+def invitation_visible_to(user: User, pk: int):
+    """One invitation of a visible account, or None (the view answers 404)."""
+    return (
+        Invitation.objects.filter(pk=pk, account__in=accounts_visible_to(user))
+        .select_related("wave", "contact", "account")
+        .first()
+    )
+
+
+def wave_hold_rows(user: User, wave) -> QuerySet:
+    """The contacts of the user's own accounts in the wave, for holding out."""
+    return (
+        Invitation.objects.filter(wave=wave, account__owner=user, account__in=accounts_visible_to(user))
+        .exclude(status__in=[Invitation.Status.FAILED])
+        .select_related("contact", "account", "held_by")
+        .order_by("account__name", "contact__name", "pk")
+    )
+
+
+def wave_holds_visible_to(user: User, wave) -> QuerySet:
+    return (
+        wave_invitations_visible_to(user, wave)
+        .filter(status=Invitation.Status.HELD)
+        .select_related("contact", "account__owner", "held_by")
+        .order_by("account__name", "contact__name", "pk")
+    )
+
+
+FIGURES = ("total", "planned", "held", "sending", "sent", "failed", "bounced", "reminded", "answered")
+
+
+def _figure_counts() -> dict:
+    """Counts of a wave's invitations by status, answers included, as SQL aggregates."""
+    status = Invitation.Status
+    return {
+        "total": Count("id"),
+        "planned": Count("id", filter=Q(status=status.PLANNED)),
+        "held": Count("id", filter=Q(status=status.HELD)),
+        "sending": Count("id", filter=Q(status=status.SENDING)),
+        "sent": Count("id", filter=Q(status=status.SENT)),
+        "failed": Count("id", filter=Q(status=status.FAILED)),
+        "bounced": Count("id", filter=Q(status=status.BOUNCED)),
+        "reminded": Count("id", filter=Q(reminded_at__isnull=False)),
+        # feedback.Response is 1:1 with Invitation (reverse name "response").
+        "answered": Count("id", filter=Q(status=status.SENT, response__isnull=False)),
+    }
+
+
+def _wave_figures(invitations: QuerySet) -> dict:
+    return invitations.aggregate(**_figure_counts())
+
+
+def figures_finish(figures: dict) -> dict:
+    """Add the response rate (answers / delivered) and the sending progress."""
+    sent = figures["sent"]
+    figures["response_rate"] = round(100 * figures["answered"] / sent, 1) if sent else None
+    to_send = figures["total"] - figures["held"]
+    done = figures["sent"] + figures["failed"] + figures["bounced"]
+    figures["to_send"] = to_send
+    figures["done"] = done
+    figures["progress"] = round(100 * done / to_send) if to_send else 100
+    return figures
+
+
+def wave_figures(user: User, wave) -> dict:
+    return figures_finish(_wave_figures(wave_invitations_visible_to(user, wave)))
+
+
+def wave_figures_by_region(user: User, wave) -> list[dict]:
+    """One row of figures per visible region, in one grouped query."""
+    rows = (
+        wave_invitations_visible_to(user, wave)
+        .values("account__region__name")
+        .annotate(**_figure_counts())
+        .order_by("account__region__name")
+    )
+    return [figures_finish({**row, "region": row["account__region__name"]}) for row in rows]
+
+
+def waves_with_figures(user: User, limit: int = 24) -> list:
+    """Recent waves, each with the user's scoped figures, in two queries."""
+    waves = list(Wave.objects.order_by("-month")[:limit])
+    rows = (
+        Invitation.objects.filter(wave__in=waves, account__in=accounts_visible_to(user))
+        .values("wave_id")
+        .annotate(**_figure_counts())
+        .order_by()
+    )
+    empty = dict.fromkeys(FIGURES, 0)
+    by_wave = {row.pop("wave_id"): row for row in rows}
+    for wave in waves:
+        wave.figures = figures_finish(dict(by_wave.get(wave.pk, empty)))
+    return waves
+
+
+def invitation_by_token(token: str):
+    return Invitation.objects.filter(token_hash=token_hash(token)).select_related("contact", "account").first()

@@ -1,0 +1,66 @@
+"""A scratch PostgreSQL database for a benchmark: created fresh, migrated, dropped at the end.
+
+    from bench._scratch import scratch_database
+    with scratch_database("wave_plan") as url:  # before django.setup()
+        ...
+"""
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _admin_connect(url):
+    import psycopg2
+
+    parsed = urlparse(url)
+    conn = psycopg2.connect(
+        host=parsed.hostname or "127.0.0.1", port=parsed.port or 5432, user=parsed.username or "postgres",
+        password=parsed.password, dbname="postgres",
+    )
+    conn.autocommit = True
+    return conn
+
+
+@contextlib.contextmanager
+def scratch_database(suffix: str):
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/pulse")
+    parsed = urlparse(base)
+    name = f"{parsed.path.lstrip('/') or 'pulse'}_bench_{suffix}"
+    url = urlunparse(parsed._replace(path=f"/{name}"))
+    conn = _admin_connect(base)
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    try:
+        yield url
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with conn.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+
+
+def table(rows: list[tuple], headers: tuple) -> str:
+    cells = [tuple(str(c) for c in headers)] + [tuple(str(c) for c in row) for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)

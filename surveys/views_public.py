@@ -1,0 +1,54 @@
+"""Unsubscribe: the link in every survey email, and the RFC 8058 one-click POST.
+
+GET only shows a confirmation page (mail scanners open every link). A POST from that
+page (with its CSRF token), or a one-click POST from the mail client
+(`List-Unsubscribe=One-Click`, form-encoded, no cookies, hence no CSRF token), opts
+the contact out. Repeat calls are harmless.
+"""
+
+from django.http import Http404
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import render
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from . import selectors, services
+
+
+def _one_click(request) -> bool:
+    content_type = request.content_type or ""
+    return (
+        content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
+        and request.POST.get("List-Unsubscribe") == "One-Click"
+    )
+
+
+def _csrf_rejection(request):
+    """The CSRF check the middleware would have made, for the page's own form."""
+    check = CsrfViewMiddleware(lambda req: None)
+    return check.process_view(request, None, (), {})
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request, token: str):
+    invitation = selectors.invitation_by_token(token)
+    if invitation is None:
+        raise Http404
+    language = services.email_language(invitation.contact)
+    with translation.override(language):
+        if request.method == "POST":
+            if not _one_click(request):
+                rejection = _csrf_rejection(request)
+                if rejection is not None:
+                    return rejection
+            services.contact_unsubscribe(invitation=invitation)
+            return render(request, "surveys/unsubscribe_done.html", {"invitation": invitation,
+                                                                     "language": language})
+        return render(request, "surveys/unsubscribe.html", {
+            "invitation": invitation, "language": language,
+            "already": invitation.contact.opted_out_at is not None,
+        })

@@ -1,0 +1,315 @@
+"""Sending waves to a real SMTP server (aiosmtpd): the message, its links, the guard,
+temporary and permanent failures, the crash rule, reminders."""
+
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import resolve
+from django.utils import timezone
+
+from surveys import services
+from surveys.models import Contact, Invitation, Program, Wave
+from surveys.tokens import token_hash
+from tests.factories import ContactFactory, ResponseFactory
+from tests.surveys.book import invitations_create
+
+SITE = "https://pulse.example.com"
+
+
+@pytest.fixture(autouse=True)
+def _site(settings):
+    settings.SITE_URL = SITE
+
+
+def _program(**fields):
+    Program.objects.filter(pk=Program.current().pk).update(**fields)
+
+
+@pytest.fixture
+def this_month():
+    return timezone.localdate().replace(day=1)
+
+
+@pytest.fixture
+def planned(db, account, this_month):
+    """A planned wave for this month with three contacts, one Danish."""
+    wave = Wave.objects.create(month=this_month, status=Wave.Status.PLANNED)
+    contacts = [
+        ContactFactory(account=account, name="Erik Berg", email="erik@customer.test"),
+        ContactFactory(account=account, name="Mette Holm", email="mette@customer.test", language="da"),
+        ContactFactory(account=account, name="Lis Lund", email="lis@customer.test"),
+    ]
+    invitations_create(wave=wave, contacts=contacts)
+    return wave
+
+
+def _links(html: str) -> list[str]:
+    return re.findall(r'href="([^"]+)"', html)
+
+
+def _parts(message):
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    return text, html
+
+
+def test_invitation_email_has_both_parts_headers_and_working_links(smtp_server, planned, this_month, client, am):
+    services.wave_send(month=this_month)
+    messages = smtp_server.wait_for(3)
+    assert len(messages) == 3
+    invitation = Invitation.objects.select_related("contact").get(contact__email="erik@customer.test")
+    assert invitation.status == Invitation.Status.SENT
+    assert invitation.expires_at == invitation.sent_at + timedelta(days=30)
+    assert invitation.reminder_after == invitation.sent_at + timedelta(days=5)
+    message = smtp_server.to("erik@customer.test")[0]
+
+    program = Program.current()
+    assert message["From"].addresses[0].addr_spec == program.sender_email
+    assert message["From"].addresses[0].display_name == program.sender_name
+    assert message["Reply-To"].addresses[0].addr_spec == am.email
+    assert message["Subject"] == f"A quick question from {am.full_name} at {program.company_name}"
+    assert message["Message-ID"] == invitation.message_id
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = re.fullmatch(r"<(.+)>", message["List-Unsubscribe"].strip()).group(1)
+
+    text, html = _parts(message)
+    assert "Dear Erik," in text and "Dear Erik," in html
+    assert program.question("en") in text and program.question("en") in html
+    assert am.full_name in text and am.full_name in html
+
+    answer_links = [link for link in _links(html) if "/r/" in link]
+    assert len(answer_links) == 11
+    for score, link in enumerate(answer_links):
+        url = urlparse(link.replace("&amp;", "&"))
+        assert f"{url.scheme}://{url.netloc}" == SITE
+        match = resolve(url.path)
+        assert match.view_name == "answer:answer"
+        assert token_hash(match.kwargs["token"]) == invitation.token_hash
+        assert parse_qs(url.query) == {"score": [str(score)]}
+        assert link in text  # the plain-text part carries the same links
+    assert unsubscribe in _links(html) and unsubscribe in text
+    assert resolve(urlparse(unsubscribe).path).view_name == "surveys:unsubscribe"
+    response = client.get(urlparse(unsubscribe).path)
+    assert response.status_code == 200
+    assert b"Unsubscribe" in response.content
+    assert Contact.objects.get(email="erik@customer.test").opted_out_at is None  # GET changes nothing
+
+
+def test_danish_contact_gets_the_danish_email(smtp_server, planned, this_month):
+    services.wave_send(month=this_month)
+    smtp_server.wait_for(3)
+    message = smtp_server.to("mette@customer.test")[0]
+    text, html = _parts(message)
+    program = Program.current()
+    assert message["Subject"].startswith("Et hurtigt spørgsmål fra")
+    assert "Kære Mette," in text and "Kære Mette," in html
+    assert program.question("da") in text and program.question("da") in html
+    assert "Afmeld" in html
+    assert message["Content-Language"] == "da"
+
+
+def test_the_send_task_twice_sends_once(smtp_server, planned, this_month):
+    from surveys.tasks import invitations_send_batch
+
+    Wave.objects.filter(pk=planned.pk).update(status=Wave.Status.SENDING)
+    ids = list(planned.invitations.values_list("pk", flat=True))
+    invitations_send_batch.apply(args=[ids])
+    invitations_send_batch.apply(args=[ids])
+    services.invitations_dispatch()
+    assert smtp_server.count() == 3
+    assert services.invitations_send(invitation_ids=ids).claimed == 0
+    assert smtp_server.count() == 3
+    assert Wave.objects.get(pk=planned.pk).status == Wave.Status.SENT
+
+
+def test_held_contacts_are_not_sent(smtp_server, planned, this_month, am):
+    held = planned.invitations.get(contact__email="lis@customer.test")
+    services.invitation_hold(invitation=held, user=am, reason="Contract talk")
+    services.wave_send(month=this_month)
+    smtp_server.wait_for(2)
+    assert smtp_server.count() == 2 and not smtp_server.to("lis@customer.test")
+    held.refresh_from_db()
+    assert held.status == Invitation.Status.HELD
+    assert Wave.objects.get(pk=planned.pk).status == Wave.Status.SENT
+
+
+def test_temporary_failure_retries_later_from_the_database(smtp_server, planned, this_month):
+    smtp_server.reject_next = ["451"]
+    services.wave_send(month=this_month)
+    smtp_server.wait_for(2)
+    retried = Invitation.objects.get(status=Invitation.Status.PLANNED)
+    assert "451" in retried.last_error and retried.attempts == 1
+    assert retried.send_after > timezone.now() + timedelta(seconds=50)
+    services.invitations_dispatch()  # not due yet
+    assert smtp_server.count() == 2
+    services.invitations_dispatch(now=timezone.now() + timedelta(minutes=2))
+    smtp_server.wait_for(3)
+    assert smtp_server.count() == 3
+    retried.refresh_from_db()
+    assert retried.status == Invitation.Status.SENT and retried.attempts == 2
+
+
+def test_permanent_failure_bounces_the_contact(smtp_server, planned, this_month):
+    smtp_server.reject_next = ["550"]
+    services.wave_send(month=this_month)
+    smtp_server.wait_for(2)
+    bounced = Invitation.objects.select_related("contact").get(status=Invitation.Status.BOUNCED)
+    assert bounced.contact.bounced_at is not None
+    assert "550" in bounced.last_error
+    assert Wave.objects.get(pk=planned.pk).status == Wave.Status.SENT
+
+
+def test_connection_refused_is_temporary_and_gives_up_after_max_attempts(settings, planned, this_month):
+    from tests.smtp import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+    services.wave_send(month=this_month)
+    assert set(Invitation.objects.values_list("status", flat=True)) == {Invitation.Status.PLANNED}
+    now = timezone.now()
+    for _ in range(services.MAX_ATTEMPTS):
+        now += timedelta(hours=4)
+        services.invitations_dispatch(now=now)
+    assert set(Invitation.objects.values_list("status", flat=True)) == {Invitation.Status.FAILED}
+    assert Wave.objects.get(pk=planned.pk).status == Wave.Status.SENT
+
+
+def test_a_row_left_sending_by_a_dead_worker_goes_back_and_is_sent(smtp_server, planned, this_month):
+    Wave.objects.filter(pk=planned.pk).update(status=Wave.Status.SENDING)
+    stuck = planned.invitations.first()
+    Invitation.objects.filter(pk=stuck.pk).update(
+        status=Invitation.Status.SENDING, claimed_at=timezone.now() - timedelta(minutes=5))
+    services.invitations_dispatch()
+    smtp_server.wait_for(2)
+    stuck.refresh_from_db()
+    assert stuck.status == Invitation.Status.SENDING  # a live worker may still hold it
+    result = services.invitations_dispatch(now=timezone.now() + timedelta(minutes=6))
+    assert result.recovered == 1
+    smtp_server.wait_for(3)
+    stuck.refresh_from_db()
+    assert stuck.status == Invitation.Status.SENT
+    assert smtp_server.count() == 3
+
+
+def test_opted_out_before_sending_is_not_sent(smtp_server, planned, this_month):
+    invitation = planned.invitations.get(contact__email="lis@customer.test")
+    Contact.objects.filter(pk=invitation.contact_id).update(opted_out_at=timezone.now())
+    services.wave_send(month=this_month)
+    smtp_server.wait_for(2)
+    assert not smtp_server.to("lis@customer.test")
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.FAILED and "opted out" in invitation.last_error
+
+
+def test_rate_limit_hands_out_one_minute_at_a_time(planned, this_month, account):
+    _program(send_rate=1)
+    more = [ContactFactory(account=account) for _ in range(70)]
+    invitations_create(wave=planned, contacts=more)
+    Wave.objects.filter(pk=planned.pk).update(status=Wave.Status.SENDING)
+    ids = services.invitations_due_ids(now=timezone.now(), limit=60)
+    assert len(ids) == 60
+    assert len(services.invitations_due_ids(now=timezone.now(), limit=60)) == 13
+    assert services.invitations_due_ids(now=timezone.now(), limit=60) == []  # all leased
+
+
+def test_reminder_goes_once_with_the_same_link_never_after_an_answer_or_opt_out(smtp_server, planned, this_month):
+    services.wave_send(month=this_month)
+    smtp_server.wait_for(3)
+    erik, mette, lis = (Invitation.objects.get(contact__email=f"{n}@customer.test") for n in ("erik", "mette", "lis"))
+    ResponseFactory(invitation=mette, score=9)
+    Contact.objects.filter(pk=lis.contact_id).update(opted_out_at=timezone.now())
+    later = timezone.now() + timedelta(days=5, minutes=1)
+    services.invitations_dispatch(now=later)
+    smtp_server.wait_for(4)
+    services.invitations_dispatch(now=later + timedelta(days=1))
+    assert smtp_server.count() == 4
+    reminder = smtp_server.messages[-1]
+    first = smtp_server.to("erik@customer.test")[0]
+    assert reminder["To"] == first["To"]
+    assert reminder["Subject"].startswith("Reminder: ")
+    assert reminder["In-Reply-To"] == erik.message_id and reminder["Message-ID"] != erik.message_id
+    answer = [link for link in _links(_parts(reminder)[1]) if "/r/" in link]
+    assert answer == [link for link in _links(_parts(first)[1]) if "/r/" in link]
+    erik.refresh_from_db()
+    assert erik.reminded_at is not None
+
+
+def test_no_reminder_when_reminders_are_off(smtp_server, planned, this_month):
+    _program(reminder_days=0)
+    services.wave_send(month=this_month)
+    smtp_server.wait_for(3)
+    assert Invitation.objects.filter(reminder_after__isnull=False).count() == 0
+    services.invitations_dispatch(now=timezone.now() + timedelta(days=20))
+    assert smtp_server.count() == 3
+
+
+def test_send_wave_command_refuses_bad_input_and_changes_nothing(db, planned, this_month):
+    with pytest.raises(CommandError, match="YYYY-MM"):
+        call_command("send_wave", "--month", "2026/12")
+    with pytest.raises(CommandError, match="No wave is planned"):
+        call_command("send_wave", "--month", "2031-01")
+    nxt = services.month_add(this_month, 1)
+    Wave.objects.create(month=nxt)
+    with pytest.raises(CommandError, match="hold window"):
+        call_command("send_wave", "--month", nxt.strftime("%Y-%m"))
+    _program(send_rate=20000)
+    with pytest.raises(CommandError, match="send_rate"):
+        call_command("send_wave")
+    assert set(Wave.objects.values_list("status", flat=True)) == {Wave.Status.PLANNED}
+    assert set(Invitation.objects.values_list("status", flat=True)) == {Invitation.Status.PLANNED}
+
+
+def test_send_wave_command_sends_and_refuses_a_second_time(smtp_server, planned, this_month, capsys):
+    call_command("send_wave")
+    smtp_server.wait_for(3)
+    assert smtp_server.count() == 3
+    with pytest.raises(CommandError, match="already been sent"):
+        call_command("send_wave")
+    assert smtp_server.count() == 3
+
+
+def test_beat_plans_in_the_hold_window_and_sends_on_the_first(smtp_server, account, this_month):
+    ContactFactory.create_batch(6, account=account)
+    nxt = services.month_add(this_month, 1)
+    assert services.waves_plan_due(today=nxt - timedelta(days=4)) is None
+    result = services.waves_plan_due(today=nxt - timedelta(days=3))
+    assert result.wave.month == nxt and result.total == 1
+    assert services.waves_send_due(today=nxt - timedelta(days=1)) == []
+    Wave.objects.filter(pk=result.wave.pk).update(month=this_month)  # the 1st has come
+    assert len(services.waves_send_due()) == 1
+    smtp_server.wait_for(1)
+    assert smtp_server.count() == 1
+
+
+def test_names_are_escaped_in_the_html_and_placeholders_stay_literal(smtp_server, account, this_month):
+    wave = Wave.objects.create(month=this_month)
+    contact = ContactFactory(account=account, name="<b>Bo</b> & @@company@@", email="bo@customer.test")
+    invitations_create(wave=wave, contacts=[contact])
+    services.wave_send(month=this_month)
+    message = smtp_server.wait_for(1)[0]
+    text, html = _parts(message)
+    assert "Dear &lt;b&gt;Bo&lt;/b&gt;," in html and "<b>Bo</b>" not in html
+    assert "Dear <b>Bo</b>," in text
+    contact.name = "@@company@@ Jensen"
+    contact.save()
+    invitation = wave.invitations.select_related("contact", "account__owner").get()
+    email = services.invitation_email(invitation, program=Program.current())
+    assert "Dear @@company@@," in email.body
+
+
+def test_beat_runs_planning_sending_and_the_dispatcher():
+    import surveys.tasks  # noqa: F401 - registers the entries
+    from config.celery import app
+
+    schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
+    assert schedule["surveys.tasks.invitations_dispatch"] == 60.0
+    assert "surveys.tasks.waves_plan_due" in schedule and "surveys.tasks.waves_send_due" in schedule
+    # Far below the Redis visibility timeout: a stale row is recovered long after any live task ended.
+    from django.conf import settings
+
+    assert settings.CELERY_TASK_TIME_LIMIT < services._stale_after().total_seconds()
+    assert services._stale_after().total_seconds() < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
