@@ -95,8 +95,11 @@ def _plan(rng, call, age_days, today, now, causes) -> list:
     # Fresh answers are mostly still open; older ones mostly done, a few forgotten (overdue).
     if age_days <= 2:
         fate = "open" if diligence < 0.75 else "reached"
-    else:
+    elif age_days <= 45:
         fate = rng.choices(["reached", "unreachable", "declined", "open", "tried"], [70, 8, 4, 10, 8])[0]
+    else:
+        # Months old: a team that uses Pulse has closed nearly all of these.
+        fate = rng.choices(["reached", "unreachable", "declined", "open", "tried"], [80, 10, 5, 0.3, 5])[0]
     start = call.answered_at
     lateness = 0.3 if call.category == "detractor" else 1.0
     first_at = start + timedelta(hours=rng.expovariate(1 / (30 * lateness)))
