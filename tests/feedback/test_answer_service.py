@@ -110,8 +110,10 @@ def test_language_and_score_helpers():
 @pytest.mark.django_db(transaction=True)
 def test_double_click_makes_one_response():
     """Two submits of one link at the same moment (PostgreSQL: real concurrency)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency needs PostgreSQL")
+    from tests.conftest import needs
+
+    # SQLite serialises writers; real concurrency needs PostgreSQL.
+    needs("PostgreSQL (DATABASE_URL)", connection.vendor == "postgresql")
     invitation = InvitationFactory()
     token = invitation_token(invitation)
     barrier = threading.Barrier(4)
