@@ -28,10 +28,16 @@ def test_healthz_says_the_worker_is_down_when_none_answers(client, db, settings)
 def broker_nobody_listens_on():
     from config.celery import app
 
-    before = app.conf.broker_write_url
+    # The raw value, not the property: that falls back to broker_url, and restoring it
+    # would pin every later publish to this run's broker URL.
+    before = app.conf.get("broker_write_url")
     app.conf.broker_write_url = f"redis://127.0.0.1:{free_port()}/0"
+    app._pool = None
+    app.amqp._producer_pool = None
     yield
     app.conf.broker_write_url = before
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def test_healthz_says_the_broker_is_down_when_redis_is_unreachable(client, db, settings, broker_nobody_listens_on):

@@ -68,14 +68,22 @@ def own_redis(tmp_path, settings):
     server = OwnRedis(tmp_path).start()
     before = app.conf.broker_url
     app.conf.broker_url = server.url
-    app._pool = None
-    app.amqp._producer_pool = None
+    _forget_broker_connections(app)
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url}}
     yield server
     server.kill()
     app.conf.broker_url = before
+    _forget_broker_connections(app)
+
+
+def _forget_broker_connections(app):
+    """Pools made for the previous broker URL (the app's and kombu's process-wide ones,
+    which earlier tests in the run filled) must not serve the new one."""
+    from kombu import pools
+
     app._pool = None
     app.amqp._producer_pool = None
+    pools.reset()
 
 
 def test_answer_survives_redis_down_and_the_work_runs_once_when_back(
