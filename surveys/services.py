@@ -298,9 +298,10 @@ def invitation_release(*, invitation: Invitation, user: User) -> Invitation:
 
 # --- Sending --------------------------------------------------------------------------
 
-def wave_send(*, month: date, today: date | None = None, now=None) -> Wave:
+def wave_send(*, month: date, today: date | None = None, now=None, early: bool = False) -> Wave:
     """Start sending the wave of `month` (from its 1st on) and hand out the first batches.
-    Calling it on a wave that is sending resumes; on a sent wave it is an error."""
+    Calling it on a wave that is sending resumes; on a sent wave it is an error.
+    `early` sends before the 1st, closing the hold window (an administrator's decision)."""
     today = today or timezone.localdate()
     month = month.replace(day=1)
     with transaction.atomic():
@@ -309,9 +310,10 @@ def wave_send(*, month: date, today: date | None = None, now=None) -> Wave:
             raise WaveError(f"No wave is planned for {month:%Y-%m}; plan it first (plan_wave --month {month:%Y-%m}).")
         if wave.status == Wave.Status.SENT:
             raise WaveError(f"The {month:%Y-%m} wave has already been sent.")
-        if month > today:
+        if month > today and not early:
             raise WaveError(
-                f"The {month:%Y-%m} wave sends on {month:%d %B %Y}; until then it is in its hold window."
+                f"The {month:%Y-%m} wave sends on {month:%d %B %Y}; until then it is in its hold window"
+                " (send_wave --now sends it at once)."
             )
         program_check(Program.current())
         if wave.status == Wave.Status.PLANNED:

@@ -272,6 +272,17 @@ def test_send_wave_command_sends_and_refuses_a_second_time(smtp_server, planned,
     assert smtp_server.count() == 3
 
 
+def test_send_wave_now_sends_a_wave_still_in_its_hold_window(smtp_server, db, account, this_month):
+    nxt = services.month_add(this_month, 1)
+    wave = Wave.objects.create(month=nxt, status=Wave.Status.PLANNED)
+    invitations_create(wave=wave, contacts=[ContactFactory(account=account, email="early@customer.test")])
+    call_command("send_wave", "--month", nxt.strftime("%Y-%m"), "--now")
+    smtp_server.wait_for(1)
+    assert [m["To"].addresses[0].addr_spec for m in smtp_server.messages] == ["early@customer.test"]
+    wave.refresh_from_db()
+    assert wave.status == Wave.Status.SENT
+
+
 def test_beat_plans_in_the_hold_window_and_sends_on_the_first(smtp_server, account, this_month):
     ContactFactory.create_batch(6, account=account)
     nxt = services.month_add(this_month, 1)

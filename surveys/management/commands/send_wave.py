@@ -11,11 +11,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--month", help="The month of the wave, as YYYY-MM.")
+        parser.add_argument(
+            "--now", action="store_true", help="Send a wave still in its hold window at once (closes the window)."
+        )
 
-    def handle(self, *args, month=None, **options):
+    def handle(self, *args, month=None, now=False, **options):
         try:
             wave_month = month_parse(month) if month is not None else timezone.localdate().replace(day=1)
-            wave = wave_send(month=wave_month)
+            wave = wave_send(month=wave_month, early=now)
         except WaveError as error:
             raise CommandError(str(error))
         wave.refresh_from_db()
