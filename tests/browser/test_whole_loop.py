@@ -156,8 +156,20 @@ def test_whole_loop_from_the_email_to_the_closed_call(page, password, am, accoun
     assert call.state == Call.State.REACHED and call.root_cause.name == "Delivery"
 
 
-def test_every_score_link_opens_the_answer_page_with_its_score(page, sent_invitation):
+def test_every_score_link_opens_the_answer_page_with_its_score(page, smtp_server, am, sent_invitation):
     links = score_links(sent_invitation, "html")
+    html = sent_invitation.get_body(("html",)).get_content()
+    others = set(re.findall(r'href="([^"]+)"', html)) - set(links.values())
+    assert {link.split("/u/")[0] if "/u/" in link else link for link in others} == {
+        f"mailto:{am.email}", page.base_url}  # the AM's address and the unsubscribe link
+
+    # The reminder, when it goes, carries the same links.
+    invitation = Invitation.objects.get()
+    Invitation.objects.filter(pk=invitation.pk).update(reminder_after=timezone.now() - timedelta(minutes=1))
+    assert services.reminders_send(invitation_ids=[invitation.pk]).sent == 1
+    reminder = smtp_server.wait_for(2)[1]
+    assert reminder["In-Reply-To"] == invitation.message_id
+    assert score_links(reminder, "html") == score_links(reminder, "plain") == links
     for score in range(11):
         page.goto(links[score])
         expect(page.get_by_role("heading", level=1)).to_have_text("Hello Mette, two quick questions")
