@@ -2,6 +2,7 @@
 
 import logging
 from datetime import date, datetime, timedelta
+from email.utils import formataddr
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -216,7 +217,7 @@ def close_loop_email_send(*, call_id: int, by: User, subject: str, body: str) ->
     message = EmailMultiAlternatives(
         subject=subject,
         body=body + "\n",
-        from_email=f"{by.full_name or program.sender_name} <{program.sender_email}>",
+        from_email=formataddr((by.full_name or program.sender_name, program.sender_email)),
         to=[call.contact.email],
         reply_to=[by.email],
     )

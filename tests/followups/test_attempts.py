@@ -121,6 +121,19 @@ def test_close_the_loop_email_arrives_and_is_recorded(account, am, service, smtp
     assert (record.call_id, record.to, record.sent_by) == (call.pk, "mette@customer.test", am)
 
 
+@pytest.mark.parametrize("full_name", ["Andersen, Anna", "Anna (Sales) Andersen", "Søren Ørsted"])
+def test_close_the_loop_email_from_any_staff_name(account, service, smtp_server, full_name):
+    # Directory-style names ("Last, First") broke the From header: Django refused the address.
+    am = UserFactory(role="am", full_name=full_name)
+    Account.objects.filter(pk=account.pk).update(owner=am)
+    call = answer_with_call(Account.objects.get(pk=account.pk), score=3, email="mette@customer.test")
+    attempt_log(call_id=call.pk, by=am, outcome="reached", root_cause_id=service.pk, agreed="New pallet")
+    close_loop_email_send(call_id=call.pk, by=am, subject="What we do now", body="New pallet")
+    message = smtp_server.wait_for(1)[0]
+    assert message["From"].addresses[0].display_name == full_name
+    assert message["From"].addresses[0].addr_spec == "care@example.com"
+
+
 def test_recovery_request_for_a_reached_detractor(account, am, service):
     call = answer_with_call(account, score=2)
     attempt_log(call_id=call.pk, by=am, outcome="reached", root_cause_id=service.pk, agreed="Fix")
