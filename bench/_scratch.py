@@ -64,3 +64,21 @@ def table(rows: list[tuple], headers: tuple) -> str:
     lines = [" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def database_ensure() -> None:
+    """Create the configured PostgreSQL database if it does not exist yet (kept between
+    runs, unlike scratch_database). Call after django.setup()."""
+    import psycopg2
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if "postgresql" not in db["ENGINE"]:
+        sys.exit("Set DATABASE_URL to a PostgreSQL database, e.g. postgres://postgres@127.0.0.1:5432/pulse_bench.")
+    conn = psycopg2.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]])
+        if not cur.fetchone():
+            cur.execute(f'CREATE DATABASE "{db["NAME"]}"')
+    conn.close()

@@ -21,25 +21,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pulse_bench6")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from bench._scratch import database_ensure  # noqa: E402
+
 REGIONS, AMS, ACCOUNTS_PER_AM, CONTACTS_PER_ACCOUNT = 10, 200, 20, 50
 CALLS = AMS * ACCOUNTS_PER_AM * CONTACTS_PER_ACCOUNT  # 200,000: one open call per contact
 REQUESTS = 20
 
 
-def ensure_database():
-    import psycopg2
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    if "postgresql" not in db["ENGINE"]:
-        sys.exit("Set DATABASE_URL to a PostgreSQL database (postgres://postgres@127.0.0.1:5432/pulse_bench6).")
-    conn = psycopg2.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]])
-        if not cur.fetchone():
-            cur.execute(f'CREATE DATABASE "{db["NAME"]}"')
-    conn.close()
 
 
 SQL = [
@@ -131,7 +119,7 @@ def main():
     import django
 
     django.setup()
-    ensure_database()
+    database_ensure()
     load(args.reload)
 
     from django.db import connection

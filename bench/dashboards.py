@@ -23,24 +23,14 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pulse_bench5")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from bench._scratch import database_ensure  # noqa: E402
+
 REGIONS, AMS, ACCOUNTS_PER_AM, CONTACTS_PER_ACCOUNT, MONTHS = 3, 40, 100, 21, 24
 # 40 AMs x 100 accounts x 21 contacts = 84,000 contacts; asked every month for 24 months
 # = 2,016,000 invitations; 52% of the delivered ones answered = about 1,020,000 answers.
 PASSWORD = "bench-pass-1"
 
 
-def ensure_database():
-    import psycopg2
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    conn = psycopg2.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]])
-        if not cur.fetchone():
-            cur.execute(f'CREATE DATABASE "{db["NAME"]}"')
-    conn.close()
 
 
 def load(reload: bool):
@@ -216,7 +206,7 @@ def main():
         return
     import django
 
-    ensure_database()
+    database_ensure()
     django.setup()
     load(args.reload)
     from django.db import connection
