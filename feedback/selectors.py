@@ -29,8 +29,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from surveys.models import Account, Contact, Invitation, Level, Region, Role, User
-from surveys.selectors import accounts_visible_to
+from surveys.models import Account, Contact, Level, Region, Role, User
+from surveys.selectors import accounts_visible_to, regions_visible_to
 
 from .models import (
     AccountSummary,
@@ -132,12 +132,6 @@ def responses_visible_to(user: User) -> QuerySet[Response]:
     return Response.objects.filter(account__in=accounts_visible_to(user))
 
 
-def invitations_visible_to(user: User) -> QuerySet[Invitation]:
-    if user.is_authenticated and user.is_active and user.sees_everything:
-        return Invitation.objects.all()
-    return Invitation.objects.filter(account__in=accounts_visible_to(user))
-
-
 def response_for(user: User, pk: int) -> Response | None:
     return (
         responses_visible_to(user)
@@ -152,8 +146,6 @@ def account_for(user: User, pk: int) -> Account | None:
 
 
 def region_for(user: User, pk: int) -> Region | None:
-    from surveys.selectors import regions_visible_to
-
     return regions_visible_to(user).select_related("manager").filter(pk=pk).first()
 
 
