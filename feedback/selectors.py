@@ -590,8 +590,12 @@ class DigestContent:
     end: datetime
     figures: Figures
     previous: Figures
-    detractors: list
-    detractor_count: int
+    detractors: list  # the first 20, newest first
+
+    @property
+    def detractor_count(self) -> int:
+        """All detractors of the period (`detractors` lists at most 20)."""
+        return self.figures.detractors
 
     @property
     def nps_move(self) -> float | None:
@@ -618,5 +622,5 @@ def digest_content(user: User, *, start: datetime, end: datetime) -> DigestConte
         .select_related("contact", "account__owner")
         .order_by("-answered_at")[:20]
     )
-    return DigestContent(start, end, figures, previous, detractors, figures.detractors)
+    return DigestContent(start, end, figures, previous, detractors)
 
