@@ -372,6 +372,14 @@ def account_contacts_by_level(account: Account) -> list[LevelRow]:
     return list(rows.values())
 
 
+def account_recent_answers(account: Account, limit: int = 10) -> list[Response]:
+    """The account's latest answers, newest first, for its page."""
+    return list(
+        Response.objects.filter(account=account).select_related("contact", "account__owner")
+        .order_by("-answered_at")[:limit]
+    )
+
+
 def ownership_history(account: Account) -> list[OwnershipChange]:
     return list(
         OwnershipChange.objects.filter(account=account).select_related("old_owner", "new_owner", "changed_by")[:20]
