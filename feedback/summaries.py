@@ -36,7 +36,7 @@ def summary_refresh(*, account_ids) -> int:
         return 0
     # Lock the accounts: two refreshes of one account run one after the other.
     ids = list(Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
-    rows: dict = defaultdict(lambda: {"promoters": 0, "passives": 0, "detractors": 0, "delivered": 0, "answered": 0})
+    rows: dict = defaultdict(lambda: dict.fromkeys(COUNT_FIELDS, 0))
     answers = (
         Response.objects.filter(account_id__in=ids, suspect=False)
         .annotate(month=TruncMonth("answered_at", output_field=DateField()))
