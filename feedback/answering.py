@@ -90,7 +90,8 @@ def answer_invitation_for_token(token: str, *, with_owner: bool = False) -> Invi
 def answer_link_state(invitation: Invitation, now: datetime | None = None) -> str:
     if invitation.contact.opted_out_at is not None:
         return LinkState.OPTED_OUT
-    if answer_expires_at(invitation) is not None and (now or timezone.now()) >= answer_expires_at(invitation):
+    expires_at = answer_expires_at(invitation)
+    if expires_at is not None and (now or timezone.now()) >= expires_at:
         return LinkState.EXPIRED
     return LinkState.OPEN
 

@@ -155,7 +155,21 @@ class OwnershipChange(models.Model):
         return f"{self.account_id}: {self.old_owner_id} -> {self.new_owner_id}"
 
 
-class MonthSummary(models.Model):
+class SummaryCounts(models.Model):
+    """The counts a monthly summary row holds (see MonthSummary): counted answers by
+    category, and delivered invitations and how many of them were answered."""
+
+    promoters = models.PositiveIntegerField(default=0)
+    passives = models.PositiveIntegerField(default=0)
+    detractors = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class MonthSummary(SummaryCounts):
     """Counted (non-suspect) answers and delivered invitations of one account, one contact
     level and one month (local time): what the rollups add up, so a page sums thousands of
     rows rather than a million answers. Derived data, rebuilt from responses and
@@ -166,11 +180,6 @@ class MonthSummary(models.Model):
     month = models.DateField()
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     level = models.CharField(max_length=12)
-    promoters = models.PositiveIntegerField(default=0)
-    passives = models.PositiveIntegerField(default=0)
-    detractors = models.PositiveIntegerField(default=0)
-    delivered = models.PositiveIntegerField(default=0)
-    answered = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -182,7 +191,7 @@ class MonthSummary(models.Model):
         return f"{self.account_id} {self.month:%Y-%m} {self.level}"
 
 
-class OwnerMonthSummary(models.Model):
+class OwnerMonthSummary(SummaryCounts):
     """MonthSummary added up per owner and region (derived from it): a few thousand rows
     for the whole organisation, so rollup pages read no more than that."""
 
@@ -190,11 +199,6 @@ class OwnerMonthSummary(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     region = models.ForeignKey("surveys.Region", on_delete=models.CASCADE, related_name="+")
     level = models.CharField(max_length=12)
-    promoters = models.PositiveIntegerField(default=0)
-    passives = models.PositiveIntegerField(default=0)
-    detractors = models.PositiveIntegerField(default=0)
-    delivered = models.PositiveIntegerField(default=0)
-    answered = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -29,8 +29,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from surveys.models import Account, Contact, Invitation, Level, Region, Role, User
-from surveys.selectors import accounts_visible_to
+from surveys.models import Account, Contact, Level, Region, Role, User
+from surveys.selectors import accounts_visible_to, regions_visible_to
 
 from .models import (
     AccountSummary,
@@ -132,12 +132,6 @@ def responses_visible_to(user: User) -> QuerySet[Response]:
     return Response.objects.filter(account__in=accounts_visible_to(user))
 
 
-def invitations_visible_to(user: User) -> QuerySet[Invitation]:
-    if user.is_authenticated and user.is_active and user.sees_everything:
-        return Invitation.objects.all()
-    return Invitation.objects.filter(account__in=accounts_visible_to(user))
-
-
 def response_for(user: User, pk: int) -> Response | None:
     return (
         responses_visible_to(user)
@@ -152,8 +146,6 @@ def account_for(user: User, pk: int) -> Account | None:
 
 
 def region_for(user: User, pk: int) -> Region | None:
-    from surveys.selectors import regions_visible_to
-
     return regions_visible_to(user).select_related("manager").filter(pk=pk).first()
 
 
@@ -380,6 +372,14 @@ def account_contacts_by_level(account: Account) -> list[LevelRow]:
     return list(rows.values())
 
 
+def account_recent_answers(account: Account, limit: int = 10) -> list[Response]:
+    """The account's latest answers, newest first, for its page."""
+    return list(
+        Response.objects.filter(account=account).select_related("contact", "account__owner")
+        .order_by("-answered_at")[:limit]
+    )
+
+
 def ownership_history(account: Account) -> list[OwnershipChange]:
     return list(
         OwnershipChange.objects.filter(account=account).select_related("old_owner", "new_owner", "changed_by")[:20]
@@ -598,8 +598,12 @@ class DigestContent:
     end: datetime
     figures: Figures
     previous: Figures
-    detractors: list
-    detractor_count: int
+    detractors: list  # the first 20, newest first
+
+    @property
+    def detractor_count(self) -> int:
+        """All detractors of the period (`detractors` lists at most 20)."""
+        return self.figures.detractors
 
     @property
     def nps_move(self) -> float | None:
@@ -626,5 +630,5 @@ def digest_content(user: User, *, start: datetime, end: datetime) -> DigestConte
         .select_related("contact", "account__owner")
         .order_by("-answered_at")[:20]
     )
-    return DigestContent(start, end, figures, previous, detractors, figures.detractors)
+    return DigestContent(start, end, figures, previous, detractors)
 

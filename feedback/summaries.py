@@ -21,6 +21,7 @@ from django.utils import timezone
 from surveys.models import Account, Contact, Invitation, Level
 
 from .models import AccountSummary, Category, MonthSummary, OwnerMonthSummary, Response
+from .selectors import rollup_start
 
 CHUNK = 500
 COUNT_FIELDS = ("promoters", "passives", "detractors", "delivered", "answered")
@@ -35,7 +36,7 @@ def summary_refresh(*, account_ids) -> int:
         return 0
     # Lock the accounts: two refreshes of one account run one after the other.
     ids = list(Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
-    rows: dict = defaultdict(lambda: {"promoters": 0, "passives": 0, "detractors": 0, "delivered": 0, "answered": 0})
+    rows: dict = defaultdict(lambda: dict.fromkeys(COUNT_FIELDS, 0))
     answers = (
         Response.objects.filter(account_id__in=ids, suspect=False)
         .annotate(month=TruncMonth("answered_at", output_field=DateField()))
@@ -146,8 +147,8 @@ def _account_summaries(ids: list[int]) -> None:
         .values_list("account_id", "w")
     )
     now = timezone.now()
-    today = timezone.localdate(now)
-    windows = {"3m": _month_back(today, 2), "12m": _month_back(today, 11)}
+    # The same windows as the rollup periods that read these counts (lowest_accounts).
+    windows = {period: rollup_start(period, now) for period in ("3m", "12m")}
     counts = {}
     for name, start in (*windows.items(), ("all", None)):
         qs = MonthSummary.objects.filter(account_id__in=ids)
@@ -169,11 +170,6 @@ def _account_summaries(ids: list[int]) -> None:
         ],
         batch_size=2000,
     )
-
-
-def _month_back(d: date, back: int) -> date:
-    index = d.year * 12 + (d.month - 1) - back
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def summary_refresh_recent(*, since: timedelta = timedelta(days=2)) -> int:

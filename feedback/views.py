@@ -281,10 +281,7 @@ def account_detail(request, pk):
         "figures": selectors.account_figures(account),
         "trend": selectors.account_trend(account, months=24),
         "levels": selectors.account_contacts_by_level(account),
-        "recent": list(
-            Response.objects.filter(account=account).select_related("contact", "account__owner")
-            .order_by("-answered_at")[:10]
-        ),
+        "recent": selectors.account_recent_answers(account),
         "ownership": selectors.ownership_history(account),
         "can_change_owner": selectors.can_change_owner(request.user, account),
         "base": {"account": account.pk},
