@@ -73,7 +73,7 @@ def _detail_context(request, call: Call, **forms) -> dict:
         "emails": call.emails.select_related("sent_by"),
         "recovery": getattr(call, "recovery_request", None),
         "can_work": can_work,
-        "can_reassign": selectors.call_can_reassign(user, call) or (user.is_administrator and call.is_open),
+        "can_reassign": selectors.call_can_reassign(user, call),
         "today": timezone.localdate(),
         "max_unanswered": FollowupSettings.current().max_unanswered_attempts,
     }
@@ -168,7 +168,7 @@ def call_recovery(request, call_id: int):
 @require_http_methods(["GET", "POST"])
 def call_reassign(request, call_id: int):
     call = _call_or_404(request, call_id)
-    if not (selectors.call_can_reassign(request.user, call) or (request.user.is_administrator and call.is_open)):
+    if not selectors.call_can_reassign(request.user, call):
         raise PermissionDenied
     candidates = selectors.reassign_candidates(call)
     form = ReassignForm(request.POST or None, candidates=candidates)
