@@ -1,7 +1,7 @@
 """Follow-up figures on feedback's rollup pages, through feedback.hooks (feedback never
 imports followups). A fixed number of grouped queries per page."""
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django.utils import timezone
 
@@ -12,10 +12,15 @@ from . import selectors
 UNCALLED_SHOWN = 8
 
 
+def rollup_since(start: date | None) -> datetime | None:
+    """The first moment of a rollup period starting on `start` (None: all time)."""
+    return timezone.make_aware(datetime.combine(start, time.min)) if start else None
+
+
 def followups_rollup_extras(*, user, region, start) -> dict:
     visible = accounts_visible_to(user)
     accounts = visible.filter(region=region) if region is not None else visible
-    since = timezone.make_aware(datetime.combine(start, time.min)) if start else None
+    since = rollup_since(start)
     extras = {
         "discipline": selectors.discipline_figures(accounts, since=since),
         # The per-AM column and the uncalled-detractors box (followups_tags reads these)

@@ -3,30 +3,20 @@ the accounts-at-risk box). On the rollup pages the figures come from `extras`
 (followups.rollup_extras, computed once in the view); rendered without them, the tags
 compute them in SQL."""
 
-from datetime import datetime, time
-
 from django import template
-from django.utils import timezone
 
+from feedback.selectors import rollup_start
 from surveys.selectors import accounts_visible_to
 
 from .. import selectors
+from ..rollup_extras import rollup_since
 
 register = template.Library()
 
 
 def _since(period):
-    """The start of a rollup period ("3m", "12m", "all"...) as the rollups define it, if they do."""
-    if not period or period == "all":
-        return None
-    try:
-        from feedback.selectors import rollup_start  # the rollups issue's definition of a period
-    except ImportError:
-        return None
-    start = rollup_start(period)
-    if start is None:
-        return None
-    return timezone.make_aware(datetime.combine(start, time.min)) if not isinstance(start, datetime) else start
+    """The start of a rollup period ("3m", "12m", "all"...), as the rollup pages' extras take it."""
+    return rollup_since(rollup_start(period)) if period else None
 
 
 def _scope(context):
