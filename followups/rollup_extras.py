@@ -1,7 +1,7 @@
 """Follow-up figures on feedback's rollup pages, through feedback.hooks (feedback never
 imports followups). A fixed number of grouped queries per page."""
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django.utils import timezone
 
@@ -9,13 +9,25 @@ from surveys.selectors import accounts_visible_to
 
 from . import selectors
 
+UNCALLED_SHOWN = 8
+
+
+def rollup_since(start: date | None) -> datetime | None:
+    """The first moment of a rollup period starting on `start` (None: all time)."""
+    return timezone.make_aware(datetime.combine(start, time.min)) if start else None
+
 
 def followups_rollup_extras(*, user, region, start) -> dict:
-    accounts = accounts_visible_to(user)
-    if region is not None:
-        accounts = accounts.filter(region=region)
-    since = timezone.make_aware(datetime.combine(start, time.min)) if start else None
-    extras = {"discipline": selectors.discipline_figures(accounts, since=since)}
+    visible = accounts_visible_to(user)
+    accounts = visible.filter(region=region) if region is not None else visible
+    since = rollup_since(start)
+    extras = {
+        "discipline": selectors.discipline_figures(accounts, since=since),
+        # The per-AM column and the uncalled-detractors box (followups_tags reads these)
+        # cover every account the user sees, as they did when the tags computed them.
+        "followup_by_am": selectors.discipline_by_am(visible, since=since),
+        "uncalled_detractors": list(selectors.uncalled_detractor_calls(visible, since=since)[:UNCALLED_SHOWN]),
+    }
     if region is not None and user.is_regional_manager:
         extras["overdue_for_rm"] = selectors.overdue_for_rm_context(user)
     return extras

@@ -44,6 +44,14 @@ def _call_or_404(request, call_id: int) -> Call:
     return call
 
 
+def _workable_call_or_404(request, call_id: int) -> Call:
+    """The call, for someone who may work it: 404 outside their scope, 403 within it otherwise."""
+    call = _call_or_404(request, call_id)
+    if not selectors.call_can_work(request.user, call):
+        raise PermissionDenied
+    return call
+
+
 @login_required
 def call_list(request):
     closed = request.GET.get("show") == "closed"
@@ -65,7 +73,7 @@ def _detail_context(request, call: Call, **forms) -> dict:
         "emails": call.emails.select_related("sent_by"),
         "recovery": getattr(call, "recovery_request", None),
         "can_work": can_work,
-        "can_reassign": selectors.call_can_reassign(user, call) or (user.is_administrator and call.is_open),
+        "can_reassign": selectors.call_can_reassign(user, call),
         "today": timezone.localdate(),
         "max_unanswered": FollowupSettings.current().max_unanswered_attempts,
     }
@@ -90,9 +98,7 @@ def call_detail(request, call_id: int):
 @login_required
 @require_POST
 def call_attempt(request, call_id: int):
-    call = _call_or_404(request, call_id)
-    if not selectors.call_can_work(request.user, call):
-        raise PermissionDenied
+    call = _workable_call_or_404(request, call_id)
     form = AttemptForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -122,9 +128,7 @@ def call_attempt(request, call_id: int):
 @login_required
 @require_POST
 def call_email(request, call_id: int):
-    call = _call_or_404(request, call_id)
-    if not selectors.call_can_work(request.user, call):
-        raise PermissionDenied
+    call = _workable_call_or_404(request, call_id)
     form = CloseLoopEmailForm(request.POST)
     if form.is_valid():
         try:
@@ -143,9 +147,7 @@ def call_email(request, call_id: int):
 @login_required
 @require_POST
 def call_recovery(request, call_id: int):
-    call = _call_or_404(request, call_id)
-    if not selectors.call_can_work(request.user, call):
-        raise PermissionDenied
+    call = _workable_call_or_404(request, call_id)
     form = RecoveryForm(request.POST)
     if form.is_valid():
         try:
@@ -166,7 +168,7 @@ def call_recovery(request, call_id: int):
 @require_http_methods(["GET", "POST"])
 def call_reassign(request, call_id: int):
     call = _call_or_404(request, call_id)
-    if not (selectors.call_can_reassign(request.user, call) or (request.user.is_administrator and call.is_open)):
+    if not selectors.call_can_reassign(request.user, call):
         raise PermissionDenied
     candidates = selectors.reassign_candidates(call)
     form = ReassignForm(request.POST or None, candidates=candidates)

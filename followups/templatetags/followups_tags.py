@@ -1,30 +1,22 @@
 """Tags for the follow-up partials other apps' pages include (the rollup's per-AM column,
-the accounts-at-risk box). Each computes its figures once per request, in SQL."""
-
-from datetime import datetime, time
+the accounts-at-risk box). On the rollup pages the figures come from `extras`
+(followups.rollup_extras, computed once in the view); rendered without them, the tags
+compute them in SQL."""
 
 from django import template
-from django.utils import timezone
 
+from feedback.selectors import rollup_start
 from surveys.selectors import accounts_visible_to
 
 from .. import selectors
+from ..rollup_extras import rollup_since
 
 register = template.Library()
 
 
 def _since(period):
-    """The start of a rollup period ("3m", "12m", "all"...) as the rollups define it, if they do."""
-    if not period or period == "all":
-        return None
-    try:
-        from feedback.selectors import rollup_start  # the rollups issue's definition of a period
-    except ImportError:
-        return None
-    start = rollup_start(period)
-    if start is None:
-        return None
-    return timezone.make_aware(datetime.combine(start, time.min)) if not isinstance(start, datetime) else start
+    """The start of a rollup period ("3m", "12m", "all"...), as the rollup pages' extras take it."""
+    return rollup_since(rollup_start(period)) if period else None
 
 
 def _scope(context):
@@ -35,43 +27,36 @@ def _scope(context):
     return accounts
 
 
-def _cached(context, key, compute):
-    """Per request (optional_include renders each row in a fresh Context)."""
-    request = context.get("request")
-    cache = getattr(request, "_followups_cache", None) if request is not None else None
-    if cache is None:
-        cache = {}
-        if request is not None:
-            request._followups_cache = cache
-    if key not in cache:
-        cache[key] = compute()
-    return cache[key]
+def _extra(context, key):
+    extras = context.get("extras")
+    return extras.get(key) if isinstance(extras, dict) else None
 
 
 @register.simple_tag(takes_context=True)
 def followup_for_owner(context, owner):
     """`{% followup_for_owner owner as fu %}`: discipline figures of one AM (by account owner),
-    from `followup_by_am` in the context when the view supplied it, else computed once."""
+    from `followup_by_am` in the context or in `extras` when the view supplied it, else computed."""
     by_am = context.get("followup_by_am")
+    if by_am is None:
+        by_am = _extra(context, "followup_by_am")
     if by_am is None:
         accounts = _scope(context)
         if accounts is None:
             return None
-        period = context.get("period")
-        by_am = _cached(context, ("by_am", str(accounts.query), period),
-                        lambda: selectors.discipline_by_am(accounts, since=_since(period)))
+        by_am = selectors.discipline_by_am(accounts, since=_since(context.get("period")))
     return by_am.get(getattr(owner, "pk", owner))
 
 
 @register.simple_tag(takes_context=True)
 def uncalled_detractors(context, limit=8):
     """Open detractor calls in scope with no attempt yet, most overdue first."""
+    calls = _extra(context, "uncalled_detractors")
+    if calls is not None:
+        return calls[:limit]
     accounts = _scope(context)
     if accounts is None:
         return []
-    period = context.get("period")
-    return _cached(context, ("uncalled", str(accounts.query), period, limit),
-                   lambda: list(selectors.uncalled_detractor_calls(accounts, since=_since(period))[:limit]))
+    return list(selectors.uncalled_detractor_calls(accounts, since=_since(context.get("period")))[:limit])
 
 
 @register.simple_tag(takes_context=True)
