@@ -45,6 +45,7 @@ import html
 import logging
 import re
 import smtplib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import formataddr
@@ -343,7 +344,8 @@ def invitations_recover_stale(*, now=None) -> int:
     )
 
 
-def _chunks(items: list, size: int):
+def chunks(items: list, size: int) -> Iterator[list]:
+    """`items` in slices of at most `size`, in order."""
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -352,7 +354,7 @@ def _enqueue(task, ids: list[int], rate: int, batch: int, after: int = 0) -> int
     """Hand `ids` to `task` in batches; with a rate, batch n starts (after + n * batch) / rate
     seconds from now (within the minute: short countdowns, never long ETAs)."""
     sent = 0
-    for number, chunk in enumerate(_chunks(ids, batch)):
+    for number, chunk in enumerate(chunks(ids, batch)):
         countdown = (after + number * batch) / rate if rate else 0
         try:
             task.apply_async(args=[chunk], countdown=countdown or None, retry=False)
@@ -379,7 +381,7 @@ def invitations_due_ids(*, now, limit: int, spread: float = 0) -> list[int]:
             .values_list("id", flat=True)[:limit]
         )
         lease_until = now + _dispatch_lease() + timedelta(seconds=spread)
-        for chunk in _chunks(ids, INSERT_BATCH):
+        for chunk in chunks(ids, INSERT_BATCH):
             Invitation.objects.filter(pk__in=chunk).update(send_after=lease_until)
     return ids
 
@@ -675,7 +677,7 @@ def reminders_due_ids(*, now, limit: int, spread: float = 0) -> list[int]:
             .order_by("id").values_list("id", flat=True)[:limit]
         )
         lease_until = now + _dispatch_lease() + timedelta(seconds=spread)
-        for chunk in _chunks(ids, INSERT_BATCH):
+        for chunk in chunks(ids, INSERT_BATCH):
             Invitation.objects.filter(pk__in=chunk).update(reminder_after=lease_until)
     return ids
 
