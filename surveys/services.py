@@ -399,7 +399,8 @@ def invitations_dispatch(*, now=None) -> DispatchResult:
     spread = 60 if rate else 0  # with a rate, one minute's batches start spread over the minute
     ids = invitations_due_ids(now=now, limit=limit, spread=spread)
     result.enqueued = _enqueue(tasks.invitations_send_batch, ids, rate, _batch_size(rate))
-    reminder_ids = reminders_due_ids(now=now, limit=max(0, limit - len(ids)), spread=spread)
+    reminder_limit = max(0, limit - len(ids)) if program.reminder_days else 0
+    reminder_ids = reminders_due_ids(now=now, limit=reminder_limit, spread=spread)
     result.reminders = _enqueue(tasks.reminders_send_batch, reminder_ids, rate, _batch_size(rate), after=len(ids))
     result.finished = waves_finish(now=now)
     return result
@@ -669,7 +670,8 @@ def reminders_due(*, now):
 
 
 def reminders_due_ids(*, now, limit: int, spread: float = 0) -> list[int]:
-    if limit <= 0 or not Program.current().reminder_days:
+    """Lease up to `limit` due reminders; the dispatcher passes 0 when the program sends none."""
+    if limit <= 0:
         return []
     with transaction.atomic():
         ids = list(
