@@ -240,9 +240,8 @@ def wave_plan(*, month: date, today: date | None = None) -> PlanResult:
         Program.objects.filter(pk=program.pk).update(cycle_start=month)
         program.cycle_start = month
     _statistics_refresh()
-    existing = {}
-    if wave.invitations.exists():
-        existing = dict(wave.invitations.values("account_id").annotate(n=Count("id")).values_list("account_id", "n"))
+    # Planning again: what each account already has counts against its cap.
+    existing = dict(wave.invitations.values("account_id").annotate(n=Count("id")).values_list("account_id", "n"))
     cap = program.per_account_cap
     added = 0
     sql, params = plan_candidates(program=program, wave=wave)
