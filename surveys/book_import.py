@@ -31,6 +31,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .models import Account, Contact, Level, Region, Role, User
+from .services import chunks
 
 HEADER = (
     "account_id",
@@ -355,11 +356,6 @@ def book_file_parse(data: bytes, *, progress: Progress | None = None) -> list[Bo
 
 # --- Writing the book ---------------------------------------------------------------------
 
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def staff_name_from_email(email: str) -> str:
     """'anna.m.holm@x' -> 'Anna M Holm': a readable name until the person sets their own."""
     local = email.split("@")[0]
@@ -374,7 +370,7 @@ def _write_staff(rows: list[BookRow], summary: ImportSummary) -> dict[str, int]:
         if row.rm_email:
             wanted[row.rm_email] = Role.REGIONAL_MANAGER
     existing: dict[str, User] = {}
-    for chunk in _chunks(list(wanted), LOOKUP_CHUNK):
+    for chunk in chunks(list(wanted), LOOKUP_CHUNK):
         for user in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=chunk):
             existing[user.email.lower()] = user
     # An account manager named as a region's manager becomes a regional manager;
@@ -429,7 +425,7 @@ def _write_accounts(rows, staff, regions, summary, progress) -> dict[str, int]:
         accounts.setdefault(row.account_id, row)
     ids: dict[str, int] = {}
     current: dict[str, tuple] = {}
-    for chunk in _chunks(list(accounts), LOOKUP_CHUNK):
+    for chunk in chunks(list(accounts), LOOKUP_CHUNK):
         for pk, external_id, name, region_id, owner_id in Account.objects.filter(external_id__in=chunk).values_list(
             "pk", "external_id", "name", "region_id", "owner_id"
         ):
@@ -445,7 +441,7 @@ def _write_accounts(rows, staff, regions, summary, progress) -> dict[str, int]:
     summary.accounts_updated = len(writes) - summary.accounts_created
     summary.accounts_unchanged = len(accounts) - len(writes)
     done = 0
-    for batch in _chunks(writes, WRITE_BATCH):
+    for batch in chunks(writes, WRITE_BATCH):
         # One statement per batch: INSERT ... ON CONFLICT (external_id) DO UPDATE.
         Account.objects.bulk_create(
             batch, update_conflicts=True, unique_fields=["external_id"],
@@ -456,7 +452,7 @@ def _write_accounts(rows, staff, regions, summary, progress) -> dict[str, int]:
             progress("accounts", done, len(writes))
     missing = [a.external_id for a in writes if a.external_id not in ids]
     if any(a.pk is None for a in writes):
-        for chunk in _chunks(missing, LOOKUP_CHUNK):
+        for chunk in chunks(missing, LOOKUP_CHUNK):
             ids.update(Account.objects.filter(external_id__in=chunk).values_list("external_id", "pk"))
     else:
         ids.update((a.external_id, a.pk) for a in writes)
@@ -469,7 +465,7 @@ CONTACT_FIELDS = ("email", "name", "phone", "level", "language")
 def _write_contacts(rows, accounts, summary, progress) -> None:
     current: dict[tuple[int, str], tuple] = {}
     account_ids = sorted({accounts[row.account_id] for row in rows if row.contact_email})
-    for chunk in _chunks(account_ids, LOOKUP_CHUNK):
+    for chunk in chunks(account_ids, LOOKUP_CHUNK):
         for pk, account_id, *values in Contact.objects.filter(account_id__in=chunk).values_list(
             "pk", "account_id", *CONTACT_FIELDS
         ):
@@ -491,7 +487,7 @@ def _write_contacts(rows, accounts, summary, progress) -> None:
             unchanged += 1
     summary.contacts_created, summary.contacts_updated, summary.contacts_unchanged = len(new), len(changed), unchanged
     total, done = len(new) + len(changed), 0
-    for batch in _chunks(new, WRITE_BATCH):
+    for batch in chunks(new, WRITE_BATCH):
         # Model instances are built per batch: 100,000 at once would cost ~150 MB.
         Contact.objects.bulk_create(
             [Contact(account_id=account_id, **dict(zip(CONTACT_FIELDS, values, strict=True)))
@@ -500,7 +496,7 @@ def _write_contacts(rows, accounts, summary, progress) -> None:
         done += len(batch)
         if progress:
             progress("contacts", done, total)
-    for batch in _chunks(changed, WRITE_BATCH):
+    for batch in chunks(changed, WRITE_BATCH):
         _update_contacts(batch, now)
         done += len(batch)
         if progress:

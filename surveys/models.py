@@ -304,6 +304,3 @@ class Invitation(models.Model):
     @property
     def message_id(self) -> str:
         return f"<invitation-{self.pk}-{self.token_hash[:12]}@pulse>"
-
-    def is_expired(self, now=None) -> bool:
-        return self.expires_at is not None and (now or timezone.now()) >= self.expires_at

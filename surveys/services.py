@@ -45,6 +45,7 @@ import html
 import logging
 import re
 import smtplib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import formataddr
@@ -239,9 +240,8 @@ def wave_plan(*, month: date, today: date | None = None) -> PlanResult:
         Program.objects.filter(pk=program.pk).update(cycle_start=month)
         program.cycle_start = month
     _statistics_refresh()
-    existing = {}
-    if wave.invitations.exists():
-        existing = dict(wave.invitations.values("account_id").annotate(n=Count("id")).values_list("account_id", "n"))
+    # Planning again: what each account already has counts against its cap.
+    existing = dict(wave.invitations.values("account_id").annotate(n=Count("id")).values_list("account_id", "n"))
     cap = program.per_account_cap
     added = 0
     sql, params = plan_candidates(program=program, wave=wave)
@@ -343,7 +343,8 @@ def invitations_recover_stale(*, now=None) -> int:
     )
 
 
-def _chunks(items: list, size: int):
+def chunks(items: list, size: int) -> Iterator[list]:
+    """`items` in slices of at most `size`, in order."""
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -352,7 +353,7 @@ def _enqueue(task, ids: list[int], rate: int, batch: int, after: int = 0) -> int
     """Hand `ids` to `task` in batches; with a rate, batch n starts (after + n * batch) / rate
     seconds from now (within the minute: short countdowns, never long ETAs)."""
     sent = 0
-    for number, chunk in enumerate(_chunks(ids, batch)):
+    for number, chunk in enumerate(chunks(ids, batch)):
         countdown = (after + number * batch) / rate if rate else 0
         try:
             task.apply_async(args=[chunk], countdown=countdown or None, retry=False)
@@ -379,7 +380,7 @@ def invitations_due_ids(*, now, limit: int, spread: float = 0) -> list[int]:
             .values_list("id", flat=True)[:limit]
         )
         lease_until = now + _dispatch_lease() + timedelta(seconds=spread)
-        for chunk in _chunks(ids, INSERT_BATCH):
+        for chunk in chunks(ids, INSERT_BATCH):
             Invitation.objects.filter(pk__in=chunk).update(send_after=lease_until)
     return ids
 
@@ -397,7 +398,8 @@ def invitations_dispatch(*, now=None) -> DispatchResult:
     spread = 60 if rate else 0  # with a rate, one minute's batches start spread over the minute
     ids = invitations_due_ids(now=now, limit=limit, spread=spread)
     result.enqueued = _enqueue(tasks.invitations_send_batch, ids, rate, _batch_size(rate))
-    reminder_ids = reminders_due_ids(now=now, limit=max(0, limit - len(ids)), spread=spread)
+    reminder_limit = max(0, limit - len(ids)) if program.reminder_days else 0
+    reminder_ids = reminders_due_ids(now=now, limit=reminder_limit, spread=spread)
     result.reminders = _enqueue(tasks.reminders_send_batch, reminder_ids, rate, _batch_size(rate), after=len(ids))
     result.finished = waves_finish(now=now)
     return result
@@ -667,7 +669,8 @@ def reminders_due(*, now):
 
 
 def reminders_due_ids(*, now, limit: int, spread: float = 0) -> list[int]:
-    if limit <= 0 or not Program.current().reminder_days:
+    """Lease up to `limit` due reminders; the dispatcher passes 0 when the program sends none."""
+    if limit <= 0:
         return []
     with transaction.atomic():
         ids = list(
@@ -675,7 +678,7 @@ def reminders_due_ids(*, now, limit: int, spread: float = 0) -> list[int]:
             .order_by("id").values_list("id", flat=True)[:limit]
         )
         lease_until = now + _dispatch_lease() + timedelta(seconds=spread)
-        for chunk in _chunks(ids, INSERT_BATCH):
+        for chunk in chunks(ids, INSERT_BATCH):
             Invitation.objects.filter(pk__in=chunk).update(reminder_after=lease_until)
     return ids
 
