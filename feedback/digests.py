@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from surveys.emails import email_message
 from surveys.models import User
 from surveys.selectors import user_home_url_name
 
@@ -60,9 +59,5 @@ def digest_send(*, user_id: int, frequency: str, now: datetime | None = None) ->
         "answers_url": settings.SITE_URL + reverse("feedback:answers"),
         "settings_url": settings.SITE_URL + reverse("feedback:notification_settings"),
     }
-    subject = " ".join(render_to_string("emails/digest.subject.txt", context).split())
-    body = render_to_string("emails/digest.txt", context)
-    message = EmailMultiAlternatives(subject=subject, body=body, to=[user.email])
-    message.attach_alternative(render_to_string("emails/digest.html", context), "text/html")
-    message.send()
+    email_message("digest", context, to=[user.email]).send()
     return True

@@ -15,11 +15,11 @@ to a detractor alerts then; one changed among detractor scores does not alert tw
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+
+from surveys.emails import email_message
 
 from .models import Category, Response
 from .selectors import notification_settings_for
@@ -57,12 +57,6 @@ def response_route(*, response_id: int) -> None:
 def detractor_alert_send(*, response: Response) -> None:
     owner = response.account.owner
     context = {"response": response, "owner": owner, "url": response_url(response), "site_url": settings.SITE_URL}
-    subject = " ".join(render_to_string("emails/detractor_alert.subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/detractor_alert.txt", context),
-        to=[owner.email],
-        headers={"X-Pulse-Response": str(response.pk)},
-    )
-    message.attach_alternative(render_to_string("emails/detractor_alert.html", context), "text/html")
-    message.send()
+    email_message(
+        "detractor_alert", context, to=[owner.email], headers={"X-Pulse-Response": str(response.pk)}
+    ).send()

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from feedback.models import Category, Response
+from surveys.emails import email_message
 from surveys.models import Account, Program, User
 
 from .business_days import add_business_days
@@ -339,14 +340,7 @@ def _escalate_one(*, manager_id: int, today: date) -> bool:
         "site_url": settings.SITE_URL,
         "week_ago": today - timedelta(days=7),
     }
-    subject = render_to_string("emails/overdue_calls.subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
-        body=render_to_string("emails/overdue_calls.txt", context),
-        to=[manager.email],
-    )
-    message.attach_alternative(render_to_string("emails/overdue_calls.html", context), "text/html")
-    message.send()
+    email_message("overdue_calls", context, to=[manager.email]).send()
     record.calls = total
     record.save(update_fields=["calls"])
     return True

@@ -55,10 +55,10 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from .emails import email_render
 from .models import Account, Contact, Invitation, Program, User, Wave
 from .tokens import invitation_token, token_fields_new
 
@@ -460,11 +460,7 @@ def _email_skeleton(name: str, language: str, has_phone: bool, program: Program)
         "language": language,
     }
     with translation.override(language):
-        skeleton = (
-            " ".join(render_to_string(f"emails/{name}.subject.txt", context).split()),
-            render_to_string(f"emails/{name}.txt", context),
-            render_to_string(f"emails/{name}.html", context),
-        )
+        skeleton = email_render(name, context)
     if len(_skeletons) > 64:
         _skeletons.clear()
     _skeletons[key] = skeleton
