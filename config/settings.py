@@ -69,6 +69,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Only the customer's answer pages (*.jinja): see config/jinja2.py.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "config.jinja2.environment"},
+    },
 ]
 
 # --- Database -----------------------------------------------------------------

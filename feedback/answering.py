@@ -7,16 +7,18 @@ in one database transaction (the outbox carries the work to Celery later).
 
 import re
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
-from surveys.models import Contact, Invitation, Program
+from surveys.models import Invitation, Program, contact_first_name, staff_first_name
 from surveys.tokens import token_hash
 
 from .models import Response
@@ -58,55 +60,137 @@ class AnswerResult:
 
 # --- Selectors -------------------------------------------------------------------
 
-# Only the columns the answer pages and response_submit read: the full rows of the
-# four joined tables are some 130 columns, whose SQL compiling and model building cost
-# more than the query itself on this hot path. A field missing here costs one extra
-# query when read (the max_queries tests catch it).
-_LINK_FIELDS = (
-    "token_hash", "status", "contact_id", "account_id", "sent_at", "expires_at",
+@dataclass(frozen=True, slots=True)
+class AnswerLink:
+    """An emailed link as the answer pages see it: the invitation, its contact, the
+    answer so far and the account's owner, read in one query (answer_link_for_token).
+    The score, reason and answered_at are None until the contact has answered."""
+
+    invitation_id: int
+    token_hash: str
+    contact_id: int
+    account_id: int
+    sent_at: datetime | None
+    expires_at: datetime | None
+    contact_name: str
+    contact_email: str
+    contact_language: str
+    opted_out_at: datetime | None
+    owner_full_name: str
+    owner_email: str
+    response_id: int | None
+    score: int | None
+    reason: str | None
+    answered_at: datetime | None
+
+    @property
+    def answered(self) -> bool:
+        return self.response_id is not None
+
+    @property
+    def contact_first_name(self) -> str:
+        return contact_first_name(self.contact_name, self.contact_email)
+
+    @property
+    def owner_first_name(self) -> str:
+        return staff_first_name(self.owner_full_name, self.owner_email)
+
+
+# AnswerLink's fields, in order, as ORM lookups from Invitation.
+_LINK_LOOKUPS = (
+    "id", "token_hash", "contact_id", "account_id", "sent_at", "expires_at",
     "contact__name", "contact__email", "contact__language", "contact__opted_out_at",
-    "response__invitation_id", "response__score", "response__reason", "response__answered_at",
+    "account__owner__full_name", "account__owner__email",
+    "response__id", "response__score", "response__reason", "response__answered_at",
 )
-_OWNER_FIELDS = ("account__owner_id", "account__owner__full_name", "account__owner__email")
+# Stands for the token's hash while the query is compiled.
+_TOKEN_HASH_SLOT = "<token hash>"
+# On PostgreSQL the query runs as a prepared statement of this name (see _link_query).
+_PREPARED_NAME = "pulse_answer_link"
+# The PostgreSQL connections (psycopg2's own objects) that have prepared it.
+_prepared_on: weakref.WeakSet = weakref.WeakSet()
 
 
-def answer_invitation_for_token(token: str, *, with_owner: bool = False) -> Invitation | None:
-    """The invitation behind a link token, with its contact and the answer so far (and
-    the account's owner, for the thank-you page) in one query; None for anything that
-    is not a live link (no hint which)."""
+@dataclass(frozen=True)
+class _CompiledQuery:
+    sql: str
+    params: tuple
+    compiler: object  # the ORM's compiler, kept for its converters (SQLite's datetimes)
+    converters: dict
+
+
+@lru_cache(maxsize=4)
+def _link_query(alias: str) -> _CompiledQuery:
+    """The link query, compiled by the ORM once per process and database.
+
+    Every answer page runs it, and building its SQL cost more CPU than running it.
+    PostgreSQL, in turn, spent several times longer planning this five-table join than
+    executing it, so there it runs as a statement prepared once per connection
+    (bench/answer_load.py measures both). SQLite keeps its own statement cache."""
+    queryset = (
+        Invitation.objects.using(alias)
+        .filter(token_hash=_TOKEN_HASH_SLOT)
+        .exclude(status__in=NOT_EMAILED)
+        .values_list(*_LINK_LOOKUPS)[:1]  # token_hash is unique: no ORDER BY needed
+    )
+    compiler = queryset.query.get_compiler(using=alias)
+    sql, params = compiler.as_sql()
+    converters = compiler.get_converters([expression for expression, _, _ in compiler.select])
+    return _CompiledQuery(sql=sql, params=tuple(params), compiler=compiler, converters=converters)
+
+
+def _link_row(alias: str, digest: str) -> tuple | None:
+    query = _link_query(alias)
+    params = [digest if param == _TOKEN_HASH_SLOT else param for param in query.params]
+    db = connections[alias]
+    with db.cursor() as cursor:
+        if db.vendor != "postgresql":
+            cursor.execute(query.sql, params)
+            return cursor.fetchone()
+        if db.connection not in _prepared_on:
+            # PREPARE outlives a rolled back transaction: once per connection is enough.
+            first, *rest = query.sql.split("%s")
+            numbered = first + "".join(f"${n}{piece}" for n, piece in enumerate(rest, 1))
+            cursor.execute(f"PREPARE {_PREPARED_NAME} AS {numbered}")
+            _prepared_on.add(db.connection)
+        cursor.execute(f"EXECUTE {_PREPARED_NAME}({', '.join(['%s'] * len(params))})", params)
+        return cursor.fetchone()
+
+
+def answer_link_for_token(token: str, *, using: str = DEFAULT_DB_ALIAS) -> AnswerLink | None:
+    """The live link behind a token, in one query; None for anything else (a forged,
+    mistyped or not yet emailed link: no hint which)."""
     if not TOKEN_SHAPE.fullmatch(token or ""):
         return None
-    related = ("contact", "response", "account__owner") if with_owner else ("contact", "response")
-    fields = _LINK_FIELDS + _OWNER_FIELDS if with_owner else _LINK_FIELDS
-    found = list(
-        Invitation.objects.select_related(*related)
-        .only(*fields)
-        .exclude(status__in=NOT_EMAILED)
-        .filter(token_hash=token_hash(token))[:1]  # unique: no ORDER BY needed
-    )
-    return found[0] if found else None
+    row = _link_row(using, token_hash(token))
+    if row is None:
+        return None
+    query = _link_query(using)
+    if query.converters:
+        row = next(iter(query.compiler.apply_converters([row], query.converters)))
+    return AnswerLink(*row)
 
 
-def answer_link_state(invitation: Invitation, now: datetime | None = None) -> str:
-    if invitation.contact.opted_out_at is not None:
+def answer_link_state(link: AnswerLink, now: datetime | None = None) -> str:
+    if link.opted_out_at is not None:
         return LinkState.OPTED_OUT
-    expires_at = answer_expires_at(invitation)
+    expires_at = answer_expires_at(link)
     if expires_at is not None and (now or timezone.now()) >= expires_at:
         return LinkState.EXPIRED
     return LinkState.OPEN
 
 
-def answer_expires_at(invitation: Invitation) -> datetime | None:
+def answer_expires_at(link: AnswerLink) -> datetime | None:
     """When the link stops taking answers: set at sending; for an invitation sent
     without it, the program's link_valid_days after sending."""
-    if invitation.expires_at is None and invitation.sent_at is not None:
-        return invitation.sent_at + timedelta(days=answer_program().link_valid_days)
-    return invitation.expires_at
+    if link.expires_at is None and link.sent_at is not None:
+        return link.sent_at + timedelta(days=answer_program().link_valid_days)
+    return link.expires_at
 
 
-def answer_language(contact: Contact | None) -> str:
-    """The contact's language if the page speaks it, else the site's default."""
-    code = ((contact.language if contact else "") or "").lower().replace("_", "-").split("-")[0]
+def answer_language(code: str | None) -> str:
+    """A contact's language if the page speaks it, else the site's default."""
+    code = (code or "").lower().replace("_", "-").split("-")[0]
     return code if code in {lang for lang, _ in settings.LANGUAGES} else settings.LANGUAGE_CODE
 
 
@@ -132,10 +216,6 @@ def answer_program_forget() -> None:
     _program_cache = None
 
 
-def response_for(invitation: Invitation) -> Response | None:
-    return getattr(invitation, "response", None)
-
-
 def score_from_query(value: str | None) -> int | None:
     """`?score=N` from the email's buttons; anything but 0..10 selects nothing."""
     if value is None or not (value.isascii() and value.isdigit()):
@@ -146,14 +226,14 @@ def score_from_query(value: str | None) -> int | None:
 
 # --- Signs of a bot ---------------------------------------------------------------
 
-def answer_form_stamp(invitation: Invitation, now: datetime | None = None) -> str:
+def answer_form_stamp(invitation_id: int, now: datetime | None = None) -> str:
     """A signed 'served at' for the form's hidden field: the time cannot be forged."""
     millis = int((now or timezone.now()).timestamp() * 1000)
-    return signing.Signer(salt=_STAMP_SALT).sign(f"{invitation.pk}.{millis}")
+    return signing.Signer(salt=_STAMP_SALT).sign(f"{invitation_id}.{millis}")
 
 
 def answer_suspect_reason(
-    *, invitation: Invitation, honeypot: str, stamp: str, now: datetime | None = None
+    *, invitation_id: int, honeypot: str, stamp: str, now: datetime | None = None
 ) -> str:
     """Why a submission looks like a bot ('' when it looks like a person)."""
     if honeypot.strip():
@@ -163,7 +243,7 @@ def answer_suspect_reason(
         served = int(millis) / 1000
     except (signing.BadSignature, ValueError):
         return "form stamp missing or forged"
-    if int(pk) != invitation.pk:
+    if int(pk) != invitation_id:
         return "form stamp from another link"
     seconds = (now or timezone.now()).timestamp() - served
     minimum = getattr(settings, "ANSWER_MIN_SECONDS", 2.0)
@@ -182,46 +262,77 @@ def answer_validate(*, score, reason: str) -> tuple[int, str]:
     return score, reason
 
 
-@transaction.atomic
+# Insert the Response, or update the one there is (answered_at and triage stay as they
+# were): one statement, safe against a double click. Written out rather than built by
+# bulk_create(update_conflicts=...) on every answer: compiling that cost more CPU than
+# running it. PostgreSQL and SQLite (3.35+) both take this syntax.
+_RESPONSE_UPSERT = f"""
+    INSERT INTO {Response._meta.db_table}
+        (invitation_id, contact_id, account_id, score, category, reason, language,
+         answered_at, changed_at, suspect, suspect_reason, triage)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (invitation_id) DO UPDATE SET
+        score = excluded.score, category = excluded.category, reason = excluded.reason,
+        language = excluded.language, changed_at = excluded.changed_at,
+        suspect = excluded.suspect, suspect_reason = excluded.suspect_reason
+    RETURNING id
+"""
+
+
 def response_submit(
     *, token: str, score: int, reason: str = "", suspect_reason: str = "", now: datetime | None = None,
-    invitation: Invitation | None = None,
+    link: AnswerLink | None = None,
 ) -> AnswerResult:
     """Record (or change) the answer behind a link token. Idempotent: the same answer
     sent again changes nothing; a different one updates the one Response in place.
 
-    `invitation`: the caller's fresh `answer_invitation_for_token(token)`, to save the
-    lookup. In the same transaction, the routing and follow-up hooks go to the outbox
-    (no follow-up call for a suspect answer: it is kept and shown, never acted on)."""
+    `link`: the caller's fresh `answer_link_for_token(token)`, to save the lookup. In
+    the same transaction, the routing and follow-up hooks go to the outbox (no
+    follow-up call for a suspect answer: it is kept and shown, never acted on)."""
     score, reason = answer_validate(score=score, reason=reason)
     now = now or timezone.now()
-    if invitation is None or invitation.token_hash != token_hash(token or ""):
-        invitation = answer_invitation_for_token(token, with_owner=True)
-    if invitation is None:
+    if link is None or link.token_hash != token_hash(token or ""):
+        link = answer_link_for_token(token)
+    if link is None:
         raise AnswerRefused(None)
-    state = answer_link_state(invitation, now)
+    state = answer_link_state(link, now)
     if state != LinkState.OPEN:
         raise AnswerRefused(state)
-
-    current = response_for(invitation)
-    if current is not None and current.score == score and current.reason == reason:
-        return AnswerResult(response=current, created=False, changed=False)
+    if link.answered and link.score == score and link.reason == reason:
+        return AnswerResult(response=_response_of(link), created=False, changed=False)
 
     response = Response(
-        invitation=invitation, contact_id=invitation.contact_id, account_id=invitation.account_id,
-        reason=reason, language=answer_language(invitation.contact),
-        answered_at=current.answered_at if current else now, changed_at=now,
+        invitation_id=link.invitation_id, contact_id=link.contact_id, account_id=link.account_id,
+        reason=reason, language=answer_language(link.contact_language),
+        answered_at=link.answered_at if link.answered else now, changed_at=now,
         suspect=bool(suspect_reason), suspect_reason=suspect_reason[:100],
     )
     response.set_score(score)
-    # One statement that is safe against a double click: insert the Response, or
-    # update the one there is (answered_at and triage stay as they were).
-    Response.objects.bulk_create(
-        [response], update_conflicts=True, unique_fields=["invitation"],
-        update_fields=["score", "category", "reason", "language", "changed_at", "suspect", "suspect_reason"],
+    with transaction.atomic():
+        response.pk = _response_upsert(response)
+        hooks = [(ROUTE_HANDLER, {"response_id": response.pk})]
+        if not response.suspect:
+            hooks.append((CALL_HANDLER, {"response_id": response.pk}))
+        outbox_enqueue_many(hooks, now=now)
+    return AnswerResult(response=response, created=not link.answered, changed=True)
+
+
+def _response_upsert(response: Response) -> int:
+    adapt_datetime = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(_RESPONSE_UPSERT, [
+            response.invitation_id, response.contact_id, response.account_id, response.score,
+            response.category, response.reason, response.language, adapt_datetime(response.answered_at),
+            adapt_datetime(response.changed_at), response.suspect, response.suspect_reason, response.triage,
+        ])
+        return cursor.fetchone()[0]
+
+
+def _response_of(link: AnswerLink) -> Response:
+    """The answer already on record, as the link query read it."""
+    response = Response(
+        pk=link.response_id, invitation_id=link.invitation_id, contact_id=link.contact_id,
+        account_id=link.account_id, reason=link.reason, answered_at=link.answered_at,
     )
-    hooks = [(ROUTE_HANDLER, {"response_id": response.pk})]
-    if not response.suspect:
-        hooks.append((CALL_HANDLER, {"response_id": response.pk}))
-    outbox_enqueue_many(hooks)
-    return AnswerResult(response=response, created=current is None, changed=True)
+    response.set_score(link.score)
+    return response

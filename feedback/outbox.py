@@ -7,10 +7,11 @@ enclosing transaction commits; if Redis is down then, beat re-drives it later.
 Handlers must take keyword arguments that are JSON values.
 """
 
+import json
 import logging
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -28,20 +29,32 @@ def outbox_enqueue(handler: str, **kwargs) -> OutboxMessage:
     return message
 
 
-def outbox_enqueue_many(calls: list[tuple[str, dict]]) -> list[OutboxMessage]:
+# Written out rather than by bulk_create: every answer enqueues, and compiling the
+# ORM's INSERT cost more CPU than running it. PostgreSQL and SQLite both take it.
+_OUTBOX_INSERT = (
+    f"INSERT INTO {OutboxMessage._meta.db_table} (handler, kwargs, created_at, dispatched_at, attempts, last_error) "
+    "VALUES {rows} RETURNING id"
+)
+
+
+def outbox_enqueue_many(calls: list[tuple[str, dict]], *, now=None) -> list[int]:
     """Several messages in one INSERT, handed to the broker together after the commit:
-    the same guarantees as outbox_enqueue, fewer round trips on a hot path.
+    the same guarantees as outbox_enqueue, fewer round trips on a hot path. Returns
+    their ids.
 
     dispatched_at is written with the rows (no second transaction after the commit);
     if the broker does not take them, it is cleared again so the re-drive picks them
     up at once (and even if that failed, the re-drive takes them after REDRIVE_AFTER)."""
-    now = timezone.now()
-    messages = OutboxMessage.objects.bulk_create(
-        [OutboxMessage(handler=handler, kwargs=kwargs, created_at=now, dispatched_at=now) for handler, kwargs in calls]
-    )
-    ids = [message.pk for message in messages]
+    now = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    params = []
+    for handler, kwargs in calls:
+        params += [handler, json.dumps(kwargs), now, now]
+    rows = ", ".join(["(%s, %s, %s, %s, 0, '')"] * len(calls))
+    with connection.cursor() as cursor:
+        cursor.execute(_OUTBOX_INSERT.format(rows=rows), params)
+        ids = [row[0] for row in cursor.fetchall()]
     transaction.on_commit(lambda: _dispatch_many(ids))
-    return messages
+    return ids
 
 
 def _dispatch_many(message_ids: list[int]) -> None:

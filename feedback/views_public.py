@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.middleware.csrf import get_token
-from django.template import loader
-from django.urls import Resolver404, resolve
+from django.template import engines
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import mark_safe
@@ -88,10 +88,15 @@ def _render(
     if form:
         context["csrf_token"] = get_token(request)
     with translation.override(lang):
-        body = loader.get_template(f"feedback/answer/{template}").render(context)
+        body = _template(template).render(context)
     response = HttpResponse(body, status=status)
     response["Content-Language"] = lang
     return response
+
+
+def _template(name: str):
+    """templates/feedback/answer/<name>.jinja (see config/jinja2.py)."""
+    return engines["jinja2"].get_template(f"feedback/answer/{name}.jinja")
 
 
 @lru_cache(maxsize=64)
@@ -99,9 +104,7 @@ def _scale_options(lang: str, selected: int | None) -> str:
     """The eleven radio buttons: the same for every contact of a language and a selected
     score, so rendered once per process (24 variants per language)."""
     with translation.override(lang):
-        html = loader.get_template("feedback/answer/_scale_options.html").render(
-            {"scores": answering.SCORES, "selected": selected}
-        )
+        html = _template("_scale_options").render({"scores": answering.SCORES, "selected": selected})
     return mark_safe(html)  # noqa: S308 - our own template's output
 
 
@@ -118,95 +121,93 @@ def answer(request, token):
         ("token", token[:128], settings.ANSWER_RATE_PER_TOKEN),
         ("addr", _client_address(request), settings.ANSWER_RATE_PER_ADDRESS),
     ):
-        response = _render(request, "too_many.html", {"company": answering.answer_program().company_name},
+        response = _render(request, "too_many", {"company": answering.answer_program().company_name},
                            status=429)
         response["Retry-After"] = "60"
         return response
 
-    invitation = answering.answer_invitation_for_token(token, with_owner=request.method == "POST")
-    if invitation is None:
+    link = answering.answer_link_for_token(token)
+    if link is None:
         return _not_found(request)
-    lang = answering.answer_language(invitation.contact)
+    lang = answering.answer_language(link.contact_language)
     program = answering.answer_program()
-    state = answering.answer_link_state(invitation)
+    state = answering.answer_link_state(link)
     if state != LinkState.OPEN:
-        return _closed(request, state, invitation, program, lang)
+        return _closed(request, state, link, program, lang)
 
     if request.method == "POST":
-        return _answer_post(request, token, invitation, program, lang)
-    current = answering.response_for(invitation)
+        return _answer_post(request, token, link, program, lang)
     selected = answering.score_from_query(request.GET.get("score"))
-    if selected is None and current is not None:
-        selected = current.score
-    return _form_page(request, token, invitation, program, lang, selected=selected,
-                      reason=current.reason if current else "", current=current)
+    if selected is None:
+        selected = link.score
+    return _form_page(request, token, link, program, lang, selected=selected, reason=link.reason or "")
 
 
-def _answer_post(request, token, invitation, program, lang):
+def _answer_post(request, token, link, program, lang):
     with translation.override(lang):
         form = AnswerForm(request.POST)
         if not form.is_valid():
             reason = request.POST.get("reason", "")
             return _form_page(
-                request, token, invitation, program, lang, form=form, status=400,
+                request, token, link, program, lang, form=form, status=400,
                 selected=answering.score_from_query(request.POST.get("score")),
                 # Give a person's text back to shorten; not a megabyte of it.
                 reason=reason[: answering.REASON_MAX_CHARS * 2],
-                current=answering.response_for(invitation),
             )
     suspect_reason = answering.answer_suspect_reason(
-        invitation=invitation, honeypot=request.POST.get(HONEYPOT_FIELD, ""),
+        invitation_id=link.invitation_id, honeypot=request.POST.get(HONEYPOT_FIELD, ""),
         stamp=request.POST.get(STAMP_FIELD, ""),
     )
     try:
         result = answering.response_submit(
             token=token, score=form.cleaned_data["score"], reason=form.cleaned_data["reason"],
-            suspect_reason=suspect_reason, invitation=invitation,
+            suspect_reason=suspect_reason, link=link,
         )
     except answering.AnswerRefused as refused:  # expired or opted out since the page was served
         if refused.state is None:
             return _not_found(request)
-        return _closed(request, refused.state, invitation, program, lang)
-    return _render(request, "thanks.html", {
-        **_page_context(token, invitation, program, lang),
-        "response": result.response,
-        "am_first_name": invitation.account.owner.first_name,
+        return _closed(request, refused.state, link, program, lang)
+    return _render(request, "thanks", {
+        **_page_context(token, link, program, lang),
+        "score": result.response.score,
+        "reason": result.response.reason,
+        "am_first_name": link.owner_first_name,
         "changed": not result.created and result.changed,
     }, lang=lang, form=True)
 
 
-def _page_context(token, invitation, program, lang) -> dict:
+def _page_context(token, link, program, lang) -> dict:
     return {
-        "token": token,
+        "action": reverse("answer:answer", args=[token]),
         "company": program.company_name,
-        "contact_first_name": invitation.contact.first_name,
-        "expires_at": answering.answer_expires_at(invitation),
-        "stamp": answering.answer_form_stamp(invitation),
+        "contact_first_name": link.contact_first_name,
+        "expires_at": answering.answer_expires_at(link),
+        "stamp": answering.answer_form_stamp(link.invitation_id),
         "honeypot_field": HONEYPOT_FIELD,
         "stamp_field": STAMP_FIELD,
         "reason_max": answering.REASON_MAX_CHARS,
     }
 
 
-def _form_page(request, token, invitation, program, lang, *, selected, reason, current, form=None, status=200):
+def _form_page(request, token, link, program, lang, *, selected, reason, form=None, status=200):
     errors = form.errors if form is not None else {}
-    return _render(request, "form.html", {
-        **_page_context(token, invitation, program, lang),
+    return _render(request, "form", {
+        **_page_context(token, link, program, lang),
         "question": program.question(lang),
         "reason_question": program.reason_question(lang),
         "scale_options": _scale_options(lang, selected),
         "selected": selected,
         "reason": reason,
-        "current": current,
+        "current_score": link.score,
         "score_error": errors.get("score", [""])[0] if errors else "",
         "reason_error": errors.get("reason", [""])[0] if errors else "",
     }, status=status, lang=lang, form=True)
 
 
-def _closed(request, state, invitation, program, lang):
+def _closed(request, state, link, program, lang):
     template, status = {
-        LinkState.EXPIRED: ("expired.html", 410),
-        LinkState.OPTED_OUT: ("opted_out.html", 403),
+        LinkState.EXPIRED: ("expired", 410),
+        LinkState.OPTED_OUT: ("opted_out", 403),
     }[state]
     with translation.override(lang):
         subject = gettext("Feedback for %(company)s") % {"company": program.company_name}
@@ -214,13 +215,13 @@ def _closed(request, state, invitation, program, lang):
         "company": program.company_name,
         "sender_email": program.sender_email,
         "mailto": f"mailto:{program.sender_email}?subject={quote(subject)}",
-        "expires_at": answering.answer_expires_at(invitation),
+        "expires_at": answering.answer_expires_at(link),
     }, status=status, lang=lang)
 
 
 def _not_found(request):
     """The same page for a forged, mistyped, unsent or unknown link: no hint which."""
-    return _render(request, "not_found.html", {"company": answering.answer_program().company_name}, status=404)
+    return _render(request, "not_found", {"company": answering.answer_program().company_name}, status=404)
 
 
 def csrf_failure(request, reason=""):
@@ -232,11 +233,11 @@ def csrf_failure(request, reason=""):
         match = None
     if match is None or match.view_name != "answer:answer":
         return django_csrf_failure(request, reason=reason)
-    invitation = answering.answer_invitation_for_token(match.kwargs.get("token", ""))
-    lang = answering.answer_language(invitation.contact) if invitation else None
-    response = _render(request, "csrf_failure.html", {
+    link = answering.answer_link_for_token(match.kwargs.get("token", ""))
+    lang = answering.answer_language(link.contact_language) if link else None
+    response = _render(request, "csrf_failure", {
         "company": answering.answer_program().company_name,
-        "retry_url": request.path if invitation else "",
+        "retry_url": request.path if link else "",
     }, status=403, lang=lang)
     return _customer_page(lambda r: response)(request)
 

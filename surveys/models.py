@@ -8,6 +8,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def staff_first_name(full_name: str, email: str) -> str:
+    """'Anna' for 'Anna Berg'; the email's local part for staff without a name."""
+    return (full_name or email.split("@")[0]).split()[0]
+
+
+def contact_first_name(name: str, email: str) -> str:
+    return (name or email).split()[0]
+
+
 class Role(models.TextChoices):
     ACCOUNT_MANAGER = "am", _("Account manager")
     REGIONAL_MANAGER = "rm", _("Regional manager")
@@ -60,7 +69,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def first_name(self) -> str:
-        return (self.full_name or self.email.split("@")[0]).split()[0]
+        return staff_first_name(self.full_name, self.email)
 
     @property
     def is_account_manager(self) -> bool:
@@ -142,7 +151,7 @@ class Contact(models.Model):
 
     @property
     def first_name(self) -> str:
-        return (self.name or self.email).split()[0]
+        return contact_first_name(self.name, self.email)
 
     @property
     def reachable(self) -> bool:

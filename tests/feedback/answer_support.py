@@ -37,7 +37,7 @@ def answer_path(invitation, score=None) -> str:
 
 def human_stamp(invitation, seconds: float = 30) -> str:
     """The hidden 'served at' field of a page served `seconds` ago."""
-    return answer_form_stamp(invitation, now=timezone.now() - timedelta(seconds=seconds))
+    return answer_form_stamp(invitation.pk, now=timezone.now() - timedelta(seconds=seconds))
 
 
 def post_answer(client, invitation, *, stamp_age: float = 30, path=None, **data):

@@ -219,7 +219,7 @@ def test_html_and_script_are_stored_as_text_and_escaped(client, invitation):
     for html in (response.content.decode(), client.get(answer_path(invitation)).content.decode()):
         assert "<script>" not in html
         assert "<img src=x" not in html
-        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html  # Jinja2's escaping of quotes
         assert "&lt;/textarea&gt;&lt;b&gt;" in html
 
 
