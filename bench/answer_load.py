@@ -14,6 +14,9 @@ and prints requests/s, p50 and p99 latency, non-2xx counts, the server CPU spent
 request (gunicorn processes, and the PostgreSQL backends serving the bench database,
 from /proc), and the ratios c/b and c/a by throughput and by CPU per request (the CPU
 ratio holds up when other work shares the machine; throughput and latency do not).
+The three run --rounds times in turn (a, b, c, a, b, c, ...), and the table shows each
+one's median round: this machine's speed drifts by a third from minute to minute, and
+a ratio of two runs minutes apart measures the drift as much as the code.
 --split adds the answer flow's GETs alone and POSTs alone.
 Everything runs on its own database (pulse_w4_bench, dropped at the end), its own
 redis-server on a free port (broker and cache) and its own gunicorn; nothing shared
@@ -206,6 +209,11 @@ def run_wrk(port: int, lua: Path, data: Path, conns: int, duration: int, threads
     return result
 
 
+def median_by_rps(runs: list[dict]) -> dict:
+    """The run with the median throughput (the lower middle one of an even count)."""
+    return sorted(runs, key=lambda run: run["rps"])[(len(runs) - 1) // 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tokens", type=int, default=2000)
@@ -216,6 +224,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--split", action="store_true", help="also run the answer flow's GETs and POSTs alone")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each scenario, in turn; the median is shown")
     args = parser.parse_args()
     for tool in ("wrk", "redis-server"):
         if not shutil.which(tool):
@@ -281,16 +290,18 @@ def main() -> None:
 
         for name in data:  # warm every worker's connections and caches
             run_wrk(web_port, lua, data[name], 8, 2, args.threads)
-        results = {}
+        rounds = {}  # (scenario, conns) -> one result per round
         for conns in [int(c) for c in args.conns.split(",")]:
-            for name, path in data.items():
-                results[(name, conns)] = run_wrk(web_port, lua, path, conns, args.duration, args.threads,
-                                                 gunicorn_pid=processes[-1].pid)
+            for _ in range(args.rounds):
+                for name, path in data.items():
+                    rounds.setdefault((name, conns), []).append(run_wrk(
+                        web_port, lua, path, conns, args.duration, args.threads, gunicorn_pid=processes[-1].pid))
+        results = {key: median_by_rps(runs) for key, runs in rounds.items()}
 
         kind = f"gthread x{args.gthreads}" if args.gthreads else "sync"
         print(f"\nanswer page load: gunicorn {args.workers} {kind} workers, PostgreSQL (CONN_MAX_AGE=600), "
               f"Redis broker+cache, wrk -t{args.threads} {args.duration}s, {args.tokens} links, "
-              f"{os.cpu_count()} CPUs shared with wrk\n")
+              f"{os.cpu_count()} CPUs shared with wrk; median of {args.rounds} rounds\n")
         print(f"{'scenario':<10} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
               f"{'sock err':>8} {'web cpu ms/req':>15} {'pg cpu ms/req':>14}")
         for (name, conns), r in results.items():
@@ -302,6 +313,9 @@ def main() -> None:
             cpu = {k: r["web_ms"] + r["db_ms"] for k, r in (("a", a), ("b", b), ("c", c))}
             print(f"{conns:>3} connections: c/b = {c['rps'] / b['rps']:.0%}   c/a = {c['rps'] / a['rps']:.0%}   "
                   f"(by server CPU per request: c/b = {cpu['b'] / cpu['c']:.0%}, c/a = {cpu['a'] / cpu['c']:.0%})")
+            each = [f"{c_run['rps'] / b_run['rps']:.0%}" for b_run, c_run in
+                    zip(rounds[("b floor", conns)], rounds[("c answer", conns)], strict=True)]
+            print(f"    c/b round by round: {', '.join(each)}")
         print(f"load average during the runs: {os.getloadavg()[0]:.1f} (other work on this machine skews latency)")
         _check_database()
     finally:

@@ -7,11 +7,15 @@ enclosing transaction commits; if Redis is down then, beat re-drives it later.
 Handlers must take keyword arguments that are JSON values.
 """
 
+import atexit
 import json
 import logging
+import threading
+import time
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -53,8 +57,67 @@ def outbox_enqueue_many(calls: list[tuple[str, dict]], *, now=None) -> list[int]
     with connection.cursor() as cursor:
         cursor.execute(_OUTBOX_INSERT.format(rows=rows), params)
         ids = [row[0] for row in cursor.fetchall()]
-    transaction.on_commit(lambda: _dispatch_many(ids))
+    transaction.on_commit(lambda: _hand_off(ids))
     return ids
+
+
+def _hand_off(message_ids: list[int]) -> None:
+    from config.celery import app
+
+    if app.conf.task_always_eager:  # embedded: the handlers run now, in-process
+        _dispatch_many(message_ids)
+    else:
+        _handoff.submit(message_ids)
+
+
+class _Handoff:
+    """Publishes committed outbox ids from one background thread per process, the ids
+    of everything enqueued within `linger` seconds of each other in one Celery message.
+
+    Publishing a Celery message took about as much CPU as the rest of saving an answer
+    (bench/answer_load.py); the answers of a busy moment now share one, and the
+    customer's request does not wait for the broker at all. A process that dies with
+    ids still here loses no work: the rows are in the database, dispatched_at set,
+    and the re-drive publishes them after REDRIVE_AFTER."""
+
+    def __init__(self, linger: float):
+        self.linger = linger
+        self._ids: list[int] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, message_ids: list[int]) -> None:
+        with self._lock:
+            self._ids.extend(message_ids)
+            # Started on first use, so after gunicorn or Celery forked (a thread does not survive a fork).
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="outbox-handoff", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def flush(self) -> None:
+        """Publish whatever is waiting, now (also at exit, for short-lived commands)."""
+        with self._lock:
+            message_ids, self._ids = self._ids, []
+            self._wake.clear()
+        if message_ids:
+            _dispatch_many(message_ids)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(self.linger)
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - the thread must live on; the re-drive has the rows
+                log.exception("outbox hand-off failed; beat will re-drive")
+            finally:
+                connections.close_all()  # this thread's own, if the broker-down path opened one
+
+
+_handoff = _Handoff(linger=getattr(settings, "OUTBOX_HANDOFF_LINGER", 0.05))
+atexit.register(_handoff.flush)
 
 
 def _dispatch_many(message_ids: list[int]) -> None:
