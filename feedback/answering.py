@@ -21,8 +21,8 @@ from django.utils import timezone
 from surveys.models import Invitation, Program, contact_first_name, staff_first_name
 from surveys.tokens import token_hash
 
-from .models import Response
-from .outbox import outbox_enqueue_many
+from .models import OutboxMessage, Response
+from .outbox import outbox_enqueue_many, outbox_hand_off
 
 REASON_MAX_CHARS = 5000
 SCORES = range(0, 11)
@@ -277,6 +277,20 @@ _RESPONSE_UPSERT = f"""
         suspect = excluded.suspect, suspect_reason = excluded.suspect_reason
     RETURNING id
 """
+# PostgreSQL: the same, and its outbox rows (as outbox_enqueue_many writes them), in one
+# statement that commits on its own: no BEGIN, second INSERT and COMMIT round trips,
+# which cost a tenth of the answer's CPU. SQLite has no INSERT inside WITH.
+_RESPONSE_UPSERT_WITH_OUTBOX = f"""
+    WITH answer AS ({_RESPONSE_UPSERT}),
+    work AS (
+        INSERT INTO {OutboxMessage._meta.db_table}
+            (handler, kwargs, created_at, dispatched_at, attempts, last_error)
+        SELECT handler, jsonb_build_object('response_id', answer.id), %s, %s, 0, ''
+        FROM answer, unnest(%s::varchar[]) AS handler
+        RETURNING id
+    )
+    SELECT (SELECT id FROM answer), ARRAY(SELECT id FROM work)
+"""
 
 
 def response_submit(
@@ -308,24 +322,32 @@ def response_submit(
         suspect=bool(suspect_reason), suspect_reason=suspect_reason[:100],
     )
     response.set_score(score)
-    with transaction.atomic():
-        response.pk = _response_upsert(response)
-        hooks = [(ROUTE_HANDLER, {"response_id": response.pk})]
-        if not response.suspect:
-            hooks.append((CALL_HANDLER, {"response_id": response.pk}))
-        outbox_enqueue_many(hooks, now=now)
+    handlers = [ROUTE_HANDLER] if response.suspect else [ROUTE_HANDLER, CALL_HANDLER]
+    response.pk = _response_save(response, handlers=handlers, now=now)
     return AnswerResult(response=response, created=not link.answered, changed=True)
 
 
-def _response_upsert(response: Response) -> int:
+def _response_save(response: Response, *, handlers: list[str], now: datetime) -> int:
+    """Upsert the Response and write an outbox row per handler, together or not at all;
+    the rows go to the broker on commit. Returns the Response's id."""
     adapt_datetime = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.execute(_RESPONSE_UPSERT, [
-            response.invitation_id, response.contact_id, response.account_id, response.score,
-            response.category, response.reason, response.language, adapt_datetime(response.answered_at),
-            adapt_datetime(response.changed_at), response.suspect, response.suspect_reason, response.triage,
-        ])
-        return cursor.fetchone()[0]
+    values = [
+        response.invitation_id, response.contact_id, response.account_id, response.score,
+        response.category, response.reason, response.language, adapt_datetime(response.answered_at),
+        adapt_datetime(response.changed_at), response.suspect, response.suspect_reason, response.triage,
+    ]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_RESPONSE_UPSERT_WITH_OUTBOX, [*values, now, now, handlers])
+            response_id, message_ids = cursor.fetchone()
+        outbox_hand_off(message_ids)
+        return response_id
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_RESPONSE_UPSERT, values)
+            response_id = cursor.fetchone()[0]
+        outbox_enqueue_many([(handler, {"response_id": response_id}) for handler in handlers], now=now)
+    return response_id
 
 
 def _response_of(link: AnswerLink) -> Response:

@@ -57,8 +57,14 @@ def outbox_enqueue_many(calls: list[tuple[str, dict]], *, now=None) -> list[int]
     with connection.cursor() as cursor:
         cursor.execute(_OUTBOX_INSERT.format(rows=rows), params)
         ids = [row[0] for row in cursor.fetchall()]
-    transaction.on_commit(lambda: _hand_off(ids))
+    outbox_hand_off(ids)
     return ids
+
+
+def outbox_hand_off(message_ids: list[int]) -> None:
+    """Hand rows just written (with dispatched_at set, as outbox_enqueue_many writes
+    them) to the broker when the transaction commits; at once outside one."""
+    transaction.on_commit(lambda: _hand_off(message_ids))
 
 
 def _hand_off(message_ids: list[int]) -> None:

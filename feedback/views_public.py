@@ -173,7 +173,7 @@ def _answer_post(request, token, link, program, lang):
         "reason": result.response.reason,
         "am_first_name": link.owner_first_name,
         "changed": not result.created and result.changed,
-    }, lang=lang, form=True)
+    }, lang=lang, form=not result.response.reason)  # the page asks for reasons only when there are none
 
 
 def _page_context(token, link, program, lang) -> dict:
