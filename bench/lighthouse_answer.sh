@@ -68,10 +68,16 @@ printf '%-34s %14s %12s\n' "page (Lighthouse $LH_VERSION, mobile)" accessibility
 for path in $PATHS; do
   name="answer form"
   case "$path" in *score=*) name="answer form (from the email's 3)";; *) name="answer form (answered before)";; esac
-  "$LH_DIR/node_modules/.bin/lighthouse" "http://127.0.0.1:$PORT$path" --quiet \
-    --only-categories=accessibility,performance --form-factor=mobile \
-    --chrome-flags="--headless --no-sandbox --disable-gpu --disable-background-networking" \
-    --output=json --output-path="$WORK/report.json" >/dev/null 2>&1
+  # Lighthouse now and then fails to record its trace (NO_NAVSTART): one more try, then say why.
+  for attempt in 1 2; do
+    if "$LH_DIR/node_modules/.bin/lighthouse" "http://127.0.0.1:$PORT$path" --quiet \
+        --only-categories=accessibility,performance --form-factor=mobile \
+        --chrome-flags="--headless --no-sandbox --disable-gpu --disable-background-networking" \
+        --output=json --output-path="$WORK/report.json" >"$WORK/lighthouse.log" 2>&1; then
+      break
+    fi
+    if [ "$attempt" = 2 ]; then tail -5 "$WORK/lighthouse.log" >&2; exit 1; fi
+  done
   $PY - "$WORK/report.json" "$name" <<'EOF'
 import json, sys
 report = json.load(open(sys.argv[1]))
