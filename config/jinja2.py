@@ -5,7 +5,8 @@ than Django's engine (bench/answer_load.py). Staff pages stay on Django template
 
 Their strings are translated by Django's gettext with the messages in
 feedback/locale; `makemessages` does not read `{% trans %}` blocks of Jinja2, so a new
-string there is added to the .po file by hand.
+string there is added to the .po file by hand (tests/feedback/test_answer_translations.py
+fails until it is).
 """
 
 from django.utils import formats, timezone, translation
