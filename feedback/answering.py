@@ -105,10 +105,26 @@ _LINK_LOOKUPS = (
 )
 # Stands for the token's hash while the query is compiled.
 _TOKEN_HASH_SLOT = "<token hash>"
-# On PostgreSQL the query runs as a prepared statement of this name (see _link_query).
-_PREPARED_NAME = "pulse_answer_link"
-# The PostgreSQL connections (psycopg2's own objects) that have prepared it.
-_prepared_on: weakref.WeakSet = weakref.WeakSet()
+# The PostgreSQL connections (psycopg2's own objects) that have prepared each statement.
+_prepared_on: dict[str, weakref.WeakSet] = {}
+
+
+def _execute(cursor, sql: str, params: list, *, prepared_as: str) -> None:
+    """Run `sql` (with %s placeholders). On PostgreSQL, as a statement prepared once per
+    connection: it planned these answer-page statements afresh on every run, and the
+    planning took longer than the running. SQLite keeps its own statement cache.
+    PREPARE outlives a rolled back transaction, so once per connection is enough."""
+    db = cursor.db
+    if db.vendor != "postgresql":
+        cursor.execute(sql, params)
+        return
+    prepared = _prepared_on.setdefault(prepared_as, weakref.WeakSet())
+    if db.connection not in prepared:
+        first, *rest = sql.split("%s")
+        numbered = first + "".join(f"${n}{piece}" for n, piece in enumerate(rest, 1))
+        cursor.execute(f"PREPARE {prepared_as} AS {numbered}")
+        prepared.add(db.connection)
+    cursor.execute(f"EXECUTE {prepared_as}({', '.join(['%s'] * len(params))})", params)
 
 
 @dataclass(frozen=True)
@@ -121,12 +137,10 @@ class _CompiledQuery:
 
 @lru_cache(maxsize=4)
 def _link_query(alias: str) -> _CompiledQuery:
-    """The link query, compiled by the ORM once per process and database.
-
-    Every answer page runs it, and building its SQL cost more CPU than running it.
-    PostgreSQL, in turn, spent several times longer planning this five-table join than
-    executing it, so there it runs as a statement prepared once per connection
-    (bench/answer_load.py measures both). SQLite keeps its own statement cache."""
+    """The link query, compiled by the ORM once per process and database: every answer
+    page runs it, and building its SQL cost more CPU than running it (and PostgreSQL
+    spent several times longer planning this five-table join than executing it: see
+    _execute)."""
     queryset = (
         Invitation.objects.using(alias)
         .filter(token_hash=_TOKEN_HASH_SLOT)
@@ -142,18 +156,8 @@ def _link_query(alias: str) -> _CompiledQuery:
 def _link_row(alias: str, digest: str) -> tuple | None:
     query = _link_query(alias)
     params = [digest if param == _TOKEN_HASH_SLOT else param for param in query.params]
-    db = connections[alias]
-    with db.cursor() as cursor:
-        if db.vendor != "postgresql":
-            cursor.execute(query.sql, params)
-            return cursor.fetchone()
-        if db.connection not in _prepared_on:
-            # PREPARE outlives a rolled back transaction: once per connection is enough.
-            first, *rest = query.sql.split("%s")
-            numbered = first + "".join(f"${n}{piece}" for n, piece in enumerate(rest, 1))
-            cursor.execute(f"PREPARE {_PREPARED_NAME} AS {numbered}")
-            _prepared_on.add(db.connection)
-        cursor.execute(f"EXECUTE {_PREPARED_NAME}({', '.join(['%s'] * len(params))})", params)
+    with connections[alias].cursor() as cursor:
+        _execute(cursor, query.sql, params, prepared_as="pulse_answer_link")
         return cursor.fetchone()
 
 
@@ -338,7 +342,8 @@ def _response_save(response: Response, *, handlers: list[str], now: datetime) ->
     ]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_RESPONSE_UPSERT_WITH_OUTBOX, [*values, now, now, handlers])
+            _execute(cursor, _RESPONSE_UPSERT_WITH_OUTBOX, [*values, now, now, handlers],
+                     prepared_as="pulse_answer_save")
             response_id, message_ids = cursor.fetchone()
         outbox_hand_off(message_ids)
         return response_id

@@ -122,7 +122,7 @@ class _Handoff:
                 connections.close_all()  # this thread's own, if the broker-down path opened one
 
 
-_handoff = _Handoff(linger=getattr(settings, "OUTBOX_HANDOFF_LINGER", 0.05))
+_handoff = _Handoff(linger=settings.OUTBOX_HANDOFF_LINGER)
 atexit.register(_handoff.flush)
 
 

@@ -3,22 +3,23 @@
 import time
 
 import pytest
-from django.db import transaction
 
-from feedback.outbox import outbox_enqueue
+from feedback.answering import response_submit
 from followups.selectors import call_list_for
-from tests.followups.conftest import answer
+from surveys.tokens import invitation_token
+from tests.factories import ContactFactory, InvitationFactory
 
 pytestmark = pytest.mark.slow
 
 
 def test_saved_answer_becomes_a_call_on_the_list_within_a_second(celery_worker_process, am, account):
+    """The answer page's own path: the answer and its outbox rows committed, handed to
+    the broker by the hand-off thread, the call queued by a real worker."""
     celery_worker_process()
     latencies = []
     for score in (2, 8, 10):
-        with transaction.atomic():
-            response = answer(account, score=score, reason="Saved by the answer page")
-            outbox_enqueue("followups.services.call_queue_for_response", response_id=response.pk)
+        invitation = InvitationFactory(contact=ContactFactory(account=account), account=account)
+        response = response_submit(token=invitation_token(invitation), score=score, reason="Saved by the page").response
         committed = time.monotonic()
         deadline = committed + 10.0
         while time.monotonic() < deadline:
