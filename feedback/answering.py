@@ -21,8 +21,8 @@ from django.utils import timezone
 from surveys.models import Invitation, Program, contact_first_name, staff_first_name
 from surveys.tokens import token_hash
 
-from .models import OutboxMessage, Response
-from .outbox import outbox_enqueue_many, outbox_hand_off
+from .models import Response
+from .outbox import OUTBOX_TABLE_COLUMNS, outbox_enqueue_many, outbox_hand_off
 
 REASON_MAX_CHARS = 5000
 SCORES = range(0, 11)
@@ -153,23 +153,19 @@ def _link_query(alias: str) -> _CompiledQuery:
     return _CompiledQuery(sql=sql, params=tuple(params), compiler=compiler, converters=converters)
 
 
-def _link_row(alias: str, digest: str) -> tuple | None:
-    query = _link_query(alias)
-    params = [digest if param == _TOKEN_HASH_SLOT else param for param in query.params]
-    with connections[alias].cursor() as cursor:
-        _execute(cursor, query.sql, params, prepared_as="pulse_answer_link")
-        return cursor.fetchone()
-
-
 def answer_link_for_token(token: str, *, using: str = DEFAULT_DB_ALIAS) -> AnswerLink | None:
     """The live link behind a token, in one query; None for anything else (a forged,
     mistyped or not yet emailed link: no hint which)."""
     if not TOKEN_SHAPE.fullmatch(token or ""):
         return None
-    row = _link_row(using, token_hash(token))
+    query = _link_query(using)
+    digest = token_hash(token)
+    params = [digest if param == _TOKEN_HASH_SLOT else param for param in query.params]
+    with connections[using].cursor() as cursor:
+        _execute(cursor, query.sql, params, prepared_as="pulse_answer_link")
+        row = cursor.fetchone()
     if row is None:
         return None
-    query = _link_query(using)
     if query.converters:
         row = next(iter(query.compiler.apply_converters([row], query.converters)))
     return AnswerLink(*row)
@@ -287,8 +283,7 @@ _RESPONSE_UPSERT = f"""
 _RESPONSE_UPSERT_WITH_OUTBOX = f"""
     WITH answer AS ({_RESPONSE_UPSERT}),
     work AS (
-        INSERT INTO {OutboxMessage._meta.db_table}
-            (handler, kwargs, created_at, dispatched_at, attempts, last_error)
+        INSERT INTO {OUTBOX_TABLE_COLUMNS}
         SELECT handler, jsonb_build_object('response_id', answer.id), %s, %s, 0, ''
         FROM answer, unnest(%s::varchar[]) AS handler
         RETURNING id

@@ -35,10 +35,13 @@ def outbox_enqueue(handler: str, **kwargs) -> OutboxMessage:
 
 # Written out rather than by bulk_create: every answer enqueues, and compiling the
 # ORM's INSERT cost more CPU than running it. PostgreSQL and SQLite both take it.
-_OUTBOX_INSERT = (
-    f"INSERT INTO {OutboxMessage._meta.db_table} (handler, kwargs, created_at, dispatched_at, attempts, last_error) "
-    "VALUES {rows} RETURNING id"
+# The table and the columns a new message is written with, in the order of the values
+# (handler, kwargs as JSON, created_at, dispatched_at, 0, ''); feedback.answering writes
+# the same rows in its one-statement save on PostgreSQL.
+OUTBOX_TABLE_COLUMNS = (
+    f"{OutboxMessage._meta.db_table} (handler, kwargs, created_at, dispatched_at, attempts, last_error)"
 )
+_OUTBOX_INSERT = f"INSERT INTO {OUTBOX_TABLE_COLUMNS} VALUES {{rows}} RETURNING id"
 
 
 def outbox_enqueue_many(calls: list[tuple[str, dict]], *, now=None) -> list[int]:
