@@ -6,6 +6,8 @@ a folder (var/broker/), emails written to var/mail/ where the outbox page (DEBUG
 shows them. With DATABASE_URL and REDIS_URL set: PostgreSQL, Redis as broker and cache.
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -94,6 +96,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # A file, not the in-memory default: the live server's threads then have their own
+    # connections instead of sharing the test's, and one broken test cannot break the rest.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"pulse-test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
