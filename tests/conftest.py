@@ -38,6 +38,15 @@ def needs(what: str, available: bool) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Factories set a password per staff user: MD5 for the whole suite, not PBKDF2's ~0.3 s each."""
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _broker_of_their_own(tmp_path_factory):
     """Tasks run in-process from the start of the session (see `_tasks_in_process`), and
     embedded, the tests' broker is a folder of their own: never var/broker/, where the
