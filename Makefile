@@ -5,10 +5,11 @@ PY := $(VENV)/bin/python
 
 .PHONY: run test setup lint
 
+# Web, a Celery worker and beat (the Procfile), together; Ctrl-C stops all three.
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/honcho start --port 8000
 
 test: setup
 	scripts/ensure_chromium

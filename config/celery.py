@@ -1,7 +1,8 @@
-"""The Celery app and its beat schedule.
+"""The Celery app and the whole beat schedule.
 
-Without REDIS_URL there is no broker: settings turn on CELERY_TASK_ALWAYS_EAGER and
-every task runs in-process, so the embedded app and the tests exercise the same code.
+Web, a worker and beat run in every configuration (the Procfile): on Redis when
+REDIS_URL is set, else on a broker that is a folder under var/ (config/settings.py).
+Times are Europe/Copenhagen (CELERY_TIMEZONE).
 """
 
 import os
@@ -16,17 +17,38 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    # surveys: next month's wave is planned once its hold window opens (the task checks
+    # daily), sent from the 1st at 09:00; the dispatcher hands out due sends, retries and
+    # reminders, and applies the crash rule, every minute.
+    "waves-plan": {"task": "surveys.tasks.waves_plan_due", "schedule": crontab(hour=7, minute=0)},
+    "waves-send": {"task": "surveys.tasks.waves_send_due", "schedule": crontab(hour=9, minute=0)},
+    "invitations-dispatch": {"task": "surveys.tasks.invitations_dispatch", "schedule": 60.0},
+    # feedback: figures kept exact, and the regional managers' digests.
+    "summaries-refresh-recent": {"task": "feedback.tasks.summaries_refresh_recent", "schedule": 600.0},
+    "summaries-rebuild": {"task": "feedback.tasks.summaries_rebuild", "schedule": crontab(hour=3, minute=15)},
+    "digests-daily": {"task": "feedback.tasks.digests_daily", "schedule": crontab(hour=6, minute=30)},
+    "digests-weekly": {
+        "task": "feedback.tasks.digests_weekly",
+        "schedule": crontab(hour=6, minute=45, day_of_week=1),
+    },
     # Whatever the broker did not take when a transaction committed.
-    "outbox-redrive": {
-        "task": "feedback.tasks.outbox_redrive",
-        "schedule": 60.0,
+    "outbox-redrive": {"task": "feedback.tasks.outbox_redrive", "schedule": 60.0},
+    # followups: recovery surveys join the waves being planned; overdue calls go to the RM.
+    "followups-recovery-surveys": {
+        "task": "followups.tasks.recovery_invitations_plan",
+        "schedule": crontab(hour=6, minute=15),
+    },
+    "followups-overdue-calls": {
+        "task": "followups.tasks.overdue_calls_escalate",
+        "schedule": crontab(hour=7, minute=30),
     },
 }
 
+# tests/test_process_model.py: every entry due every few seconds, so a test sees beat
+# and the worker do the scheduled work without waiting for 07:00.
+if os.environ.get("BEAT_EVERY_SECONDS"):
+    for entry in app.conf.beat_schedule.values():
+        entry["schedule"] = float(os.environ["BEAT_EVERY_SECONDS"])
 
-def beat_schedule_add(name: str, task: str, schedule) -> None:
-    """Apps add their periodic tasks here, so the whole schedule reads in one place."""
-    app.conf.beat_schedule[name] = {"task": task, "schedule": schedule}
 
-
-__all__ = ("app", "crontab", "beat_schedule_add")
+__all__ = ("app",)

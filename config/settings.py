@@ -1,18 +1,22 @@
 """Pulse settings: one module, read from the environment, embedded defaults.
 
-Nothing set: SQLite in var/, tasks run in-process (no broker), emails written to
-var/mail/ where the outbox page (DEBUG on) shows them. With DATABASE_URL and
-REDIS_URL set: PostgreSQL, Redis as broker and cache, a real worker and beat.
+Every configuration runs the same processes: web, a Celery worker and beat (the
+Procfile; `make run` starts all three). Nothing set: SQLite in var/, a broker that is
+a folder (var/broker/), emails written to var/mail/ where the outbox page (DEBUG on)
+shows them. With DATABASE_URL and REDIS_URL set: PostgreSQL, Redis as broker and cache.
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
-
 env = environ.Env()
+
+# The embedded database, broker, beat's schedule and mail (tests give their processes a scratch one).
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
 SECRET_KEY = env("SECRET_KEY", default="embedded-only-not-secret-" + "x" * 40)
 DEBUG = env.bool("DEBUG", default=False)
@@ -92,6 +96,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # A file, not the in-memory default: the live server's threads then have their own
+    # connections instead of sharing the test's, and one broken test cannot break the rest.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"pulse-test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -99,16 +106,39 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker, cache, Celery ------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
-EMBEDDED_TASKS = not REDIS_URL
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+
+def filesystem_broker(folder: Path) -> dict:
+    """kombu's filesystem transport in `folder`: a message is a file, so web, worker and
+    beat on one machine share a broker that needs no server."""
+    (folder / "queue").mkdir(parents=True, exist_ok=True)
+    (folder / "control").mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "control_folder": str(folder / "control"),
+        # Each consumer lists its folder this often (kombu's default, 1 s, outlasts a 1 s ping).
+        "polling_interval": 0.2,
+    }
+
+
+# max_retries/interval_start: with Redis down, publishing fails at once (the outbox
+# re-drives it later) instead of kombu retrying for 6 s inside a customer's request.
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"visibility_timeout": 3600, "max_retries": 1, "interval_start": 0}
+    if REDIS_URL
+    else filesystem_broker(VAR_DIR / "broker")
+)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = EMBEDDED_TASKS
+# Tasks go to the worker in every configuration; tests/conftest.py runs them in-process.
+CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 # A killed worker's task goes back to the queue: acknowledge after the work, one at
@@ -118,10 +148,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
-# max_retries/interval_start: with Redis down, publishing fails at once (the outbox
-# re-drives it later) instead of kombu retrying for 6 s inside a customer's request.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "max_retries": 1, "interval_start": 0}
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# SQLite takes one writer at a time: one worker child (prefork, so time limits hold and
+# the parent still answers /healthz's ping during a long task). Otherwise, one per core.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    CELERY_WORKER_CONCURRENCY = 1
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "Europe/Copenhagen"
 
 # --- Email ----------------------------------------------------------------------

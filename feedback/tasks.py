@@ -1,7 +1,5 @@
 from celery import shared_task
 
-from config.celery import beat_schedule_add, crontab
-
 from . import digests, outbox, summaries
 
 
@@ -54,9 +52,3 @@ def summaries_refresh_recent() -> None:
 @shared_task
 def summaries_rebuild() -> None:
     summaries.summary_rebuild()
-
-
-beat_schedule_add("summaries-refresh-recent", "feedback.tasks.summaries_refresh_recent", 600.0)
-beat_schedule_add("summaries-rebuild", "feedback.tasks.summaries_rebuild", crontab(hour=3, minute=15))
-beat_schedule_add("digests-daily", "feedback.tasks.digests_daily", crontab(hour=6, minute=30))
-beat_schedule_add("digests-weekly", "feedback.tasks.digests_weekly", crontab(hour=6, minute=45, day_of_week=1))

@@ -1,7 +1,5 @@
 from celery import shared_task
 
-from config.celery import beat_schedule_add, crontab
-
 from . import services
 
 
@@ -15,7 +13,3 @@ def overdue_calls_escalate() -> int:
 def recovery_invitations_plan() -> int:
     """Daily: recovery surveys the AMs asked for join the waves being planned."""
     return services.recovery_invitations_plan()
-
-
-beat_schedule_add("followups-recovery-surveys", "followups.tasks.recovery_invitations_plan", crontab(hour=6, minute=15))
-beat_schedule_add("followups-overdue-calls", "followups.tasks.overdue_calls_escalate", crontab(hour=7, minute=30))

@@ -1,8 +1,6 @@
-"""Thin tasks: reload, call the service. Beat entries at the bottom (the rules are in the modules they call)."""
+"""Thin tasks: reload, call the service (the rules are in the modules they call; config/celery.py says when beat runs them)."""
 
 from celery import shared_task
-
-from config.celery import beat_schedule_add, crontab
 
 from . import dispatch, planning, reminders, sending
 
@@ -33,9 +31,3 @@ def invitations_send_batch(invitation_ids: list[int]) -> None:
 def reminders_send_batch(invitation_ids: list[int]) -> None:
     reminders.reminders_send(invitation_ids=invitation_ids)
 
-
-# Planned from hold_days before the 1st (the task checks the window daily), sent from the
-# 1st at 09:00, and the dispatcher every minute: due sends, retries, reminders, crash rule.
-beat_schedule_add("waves-plan", "surveys.tasks.waves_plan_due", crontab(hour=7, minute=0))
-beat_schedule_add("waves-send", "surveys.tasks.waves_send_due", crontab(hour=9, minute=0))
-beat_schedule_add("invitations-dispatch", "surveys.tasks.invitations_dispatch", 60.0)

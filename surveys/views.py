@@ -1,3 +1,5 @@
+import os
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -42,10 +44,12 @@ def _database_state() -> str:
 
 
 def _broker_and_worker_state() -> tuple[str, str]:
-    if settings.EMBEDDED_TASKS:
-        return "embedded", "embedded"
+    """Redis, or embedded the folder broker: the same check, and a worker answers a ping or not."""
     from config.celery import app
 
+    folder = (app.conf.broker_transport_options or {}).get("data_folder_out")
+    if folder and not os.access(folder, os.W_OK):  # the folder broker: connecting never fails
+        return "down", "unknown"
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=1)

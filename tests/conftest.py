@@ -37,6 +37,33 @@ def needs(what: str, available: bool) -> None:
     pytest.skip(f"{what} not available")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Factories set a password per staff user: MD5 for the whole suite, not PBKDF2's ~0.3 s each."""
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _broker_of_their_own(tmp_path_factory):
+    """Tasks run in-process from the start of the session (see `_tasks_in_process`), and
+    embedded, the tests' broker is a folder of their own: never var/broker/, where the
+    worker of a `make run` in this checkout listens."""
+    from config.celery import app
+    from config.settings import filesystem_broker
+
+    before = app.conf.task_always_eager, app.conf.broker_transport_options
+    app.conf.task_always_eager = True
+    if app.conf.broker_url.startswith("filesystem:"):
+        app.conf.broker_transport_options = filesystem_broker(tmp_path_factory.mktemp("broker"))
+        app._pool = app.amqp._producer_pool = None
+    yield
+    app.conf.task_always_eager, app.conf.broker_transport_options = before
+    app._pool = app.amqp._producer_pool = None
+
+
 @pytest.fixture(autouse=True)
 def _mail_dir(settings, tmp_path):
     settings.MAIL_DIR = tmp_path / "mail"

@@ -7,11 +7,26 @@ from django.urls import reverse
 from tests.factories import UserFactory
 
 
-def test_healthz_embedded(client, db, settings):
-    settings.EMBEDDED_TASKS = True
+def test_healthz_says_the_worker_is_down_when_none_listens(client, db):
+    # Embedded, the broker is a folder (the tests' own, see conftest): it is there, and
+    # no worker listens on it. tests/test_process_model.py sees one answer.
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert json.loads(response.content) == {"database": "ok", "broker": "embedded", "worker": "embedded"}
+    assert json.loads(response.content) == {"database": "ok", "broker": "ok", "worker": "down"}
+
+
+def test_healthz_says_the_folder_broker_is_down_when_it_cannot_write(client, db, tmp_path):
+    from config.celery import app
+
+    if not app.conf.broker_url.startswith("filesystem:"):
+        pytest.skip("the folder broker is the embedded configuration's")
+    before = app.conf.broker_transport_options
+    app.conf.broker_transport_options = {**before, "data_folder_out": str(tmp_path / "gone")}
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.broker_transport_options = before
+    assert json.loads(response.content) == {"database": "ok", "broker": "down", "worker": "unknown"}
 
 
 def test_home_sends_signed_out_user_to_sign_in(client, db):

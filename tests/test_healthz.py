@@ -9,7 +9,6 @@ from tests.smtp import free_port
 
 
 def test_healthz_in_the_services_configuration_with_a_real_worker(client, celery_worker_process, settings):
-    settings.EMBEDDED_TASKS = False
     celery_worker_process()
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -18,7 +17,6 @@ def test_healthz_in_the_services_configuration_with_a_real_worker(client, celery
 
 def test_healthz_says_the_worker_is_down_when_none_answers(client, db, settings):
     needs("Redis (REDIS_URL)", bool(os.environ.get("REDIS_URL")))
-    settings.EMBEDDED_TASKS = False
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"database": "ok", "broker": "ok", "worker": "down"}
@@ -41,7 +39,6 @@ def broker_nobody_listens_on():
 
 
 def test_healthz_says_the_broker_is_down_when_redis_is_unreachable(client, db, settings, broker_nobody_listens_on):
-    settings.EMBEDDED_TASKS = False
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"database": "ok", "broker": "down", "worker": "unknown"}

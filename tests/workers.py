@@ -17,8 +17,11 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_database_url() -> str:
+def database_url_for_other_processes() -> str:
+    """The database this test run made, as DATABASE_URL for another process."""
     s = connection.settings_dict
+    if connection.vendor == "sqlite":  # a file (settings: TEST NAME), so other processes can open it
+        return f"sqlite:///{s['NAME']}"
     user = s.get("USER") or "postgres"
     host = s.get("HOST") or "127.0.0.1"
     port = s.get("PORT") or 5432
@@ -35,7 +38,7 @@ class WorkerProcess:
 
     def env(self) -> dict:
         env = dict(os.environ)
-        env["DATABASE_URL"] = test_database_url()
+        env["DATABASE_URL"] = database_url_for_other_processes()
         env["SECRET_KEY"] = settings.SECRET_KEY
         env["SITE_URL"] = settings.SITE_URL
         if getattr(settings, "EMAIL_BACKEND", "").endswith("smtp.EmailBackend"):

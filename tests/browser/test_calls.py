@@ -13,11 +13,6 @@ from tests.followups.conftest import answer_with_call
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def root_causes(db):
     # Transactional tests flush the seeded rows; make sure they are there.

@@ -13,11 +13,6 @@ from tests import factories
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _answers(account, scores, **extra):
     return [factories.ResponseFactory(invitation__contact__account=account, score=s, **extra) for s in scores]
 

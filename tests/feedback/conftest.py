@@ -8,12 +8,6 @@ from feedback.summaries import summary_rebuild
 from tests import factories
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Many staff users per test: hash their passwords cheaply."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(am, rm, director, admin_user, region, account):
     """`am` owns `account` in `region` (managed by `rm`). `other_am` owns `other_account`

@@ -16,12 +16,6 @@ def answer_with_call(account, score=8, **kwargs):
     return call_queue_for_response(response_id=response.pk)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Staff factories set passwords; the production hasher costs ~0.3 s a user."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def make_call():
     return answer_with_call

@@ -101,7 +101,6 @@ def test_no_overdue_calls_no_email(account, smtp_server):
 def test_beat_runs_the_escalation_every_morning():
     from config.celery import app
 
-    app.loader.init_worker()  # what `celery beat` does at start: import every app's tasks module
     entry = app.conf.beat_schedule["followups-overdue-calls"]
     assert entry["task"] == "followups.tasks.overdue_calls_escalate"
     assert entry["schedule"].hour == {7} and entry["schedule"].minute == {30}
