@@ -1,4 +1,4 @@
-"""Thin tasks: reload, call the service (the rules are in the modules they call; config/celery.py says when beat runs them)."""
+"""Thin tasks: reload, call the service (rules in the modules they call; config/celery.py says when beat runs them)."""
 
 from celery import shared_task
 

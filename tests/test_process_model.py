@@ -21,7 +21,7 @@ import pytest
 from django.utils import timezone
 
 from surveys.models import Program, Wave
-from surveys.services import wave_plan
+from surveys.planning import wave_plan
 from tests.factories import ContactFactory
 from tests.smtp import free_port
 from tests.workers import ROOT, database_url_for_other_processes
