@@ -23,11 +23,9 @@ def followups_rollup_extras(*, user, region, start) -> dict:
     since = rollup_since(start)
     extras = {
         "discipline": selectors.discipline_figures(accounts, since=since),
-        # The per-AM column and the uncalled-detractors box (followups_tags reads these)
-        # cover every account the user sees, as they did when the tags computed them.
-        "followup_by_am": selectors.discipline_by_am(visible, since=since),
-        "uncalled_detractors": list(selectors.uncalled_detractor_calls(visible, since=since)[:UNCALLED_SHOWN]),
+        "followup_by_am": selectors.discipline_by_am(accounts, since=since),
+        "uncalled_detractors": list(selectors.uncalled_detractor_calls(accounts, since=since)[:UNCALLED_SHOWN]),
     }
     if region is not None and user.is_regional_manager:
-        extras["overdue_for_rm"] = selectors.overdue_for_rm_context(user)
+        extras["overdue_for_rm"] = selectors.overdue_for_rm_context(user, region=region)
     return extras

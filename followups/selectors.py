@@ -96,9 +96,11 @@ def call_for_response(response: Response) -> Call | None:
     )
 
 
-def calls_overdue_for_user(user: User, older_than_days: int = 7, today: date | None = None) -> QuerySet[Call]:
+def calls_overdue_for_user(user: User, older_than_days: int = 7, today: date | None = None,
+                           region: Region | None = None) -> QuerySet[Call]:
     """Open calls of the user's regions (RM) or everywhere (director, admin) whose due date
-    lies more than `older_than_days` days back. AMs: none (they see their own list)."""
+    lies more than `older_than_days` days back, of one `region` when given. AMs: none (they
+    see their own list)."""
     today = today or timezone.localdate()
     cutoff = today - timedelta(days=older_than_days)
     calls = Call.objects.filter(state=Call.State.OPEN, due_on__lt=cutoff)
@@ -109,12 +111,15 @@ def calls_overdue_for_user(user: User, older_than_days: int = 7, today: date | N
         calls = calls.filter(account_id__in=Account.objects.filter(region__manager=user).values("pk"))
     elif not user.sees_everything:
         return calls.none()
+    if region is not None:
+        calls = calls.filter(account_id__in=Account.objects.filter(region=region).values("pk"))
     return calls.select_related(*LIST_RELATED, "account__region").order_by("due_on", "pk")
 
 
-def overdue_for_rm_context(user: User, *, older_than_days: int = 7, limit: int = 20) -> dict:
-    """Context for `followups/_overdue_for_rm.html` on the RM home: overdue > a week."""
-    calls = calls_overdue_for_user(user, older_than_days=older_than_days)
+def overdue_for_rm_context(user: User, *, older_than_days: int = 7, limit: int = 20, region=None) -> dict:
+    """Context for `followups/_overdue_for_rm.html` on the RM home: overdue > a week
+    (of one region's accounts on that region's page)."""
+    calls = calls_overdue_for_user(user, older_than_days=older_than_days, region=region)
     return {
         "overdue_calls": list(calls[:limit]),
         "overdue_count": calls.count(),
