@@ -1,5 +1,11 @@
-"""Reads of the follow-up calls. Scope: DESIGN §3 through surveys.selectors.accounts_visible_to,
-plus the call's assignee (a cover or a colleague handed the call works it without owning the account).
+"""Reads of the follow-up calls.
+
+Who sees a call is decided here, once (DESIGN §3), and every page, fragment and list of
+calls reads through it: whoever may read the call's account (its current owner, the
+region's RM, directors and administrators), and its assignee while they still work it for
+the account's current owner (a cover, or a colleague it was handed to). When an account
+changes hands its open calls move to the new owner; the closed ones stay readable by the
+new owner and by nobody who worked them for the former owner.
 """
 
 from collections import defaultdict
@@ -20,12 +26,24 @@ LIST_RELATED = ("response", "contact", "account", "assignee")
 
 # --- Scope ---------------------------------------------------------------------
 
+def _assigned_to(user: User) -> Q:
+    """Calls given to `user` for the account's current owner (see Call.assigned_for)."""
+    return Q(assignee=user, assigned_for=F("account__owner"))
+
+
 def calls_visible_to(user: User) -> QuerySet[Call]:
     if not user.is_authenticated or not user.is_active:
         return Call.objects.none()
     if user.sees_everything:
         return Call.objects.all()
-    return Call.objects.filter(Q(account__in=accounts_visible_to(user)) | Q(assignee=user))
+    return Call.objects.filter(Q(account__in=accounts_visible_to(user)) | _assigned_to(user))
+
+
+def calls_assigned_to(user: User) -> QuerySet[Call]:
+    """The user's own calls to make (their list): assigned to them and still theirs."""
+    if not user.is_authenticated or not user.is_active:
+        return Call.objects.none()
+    return Call.objects.filter(_assigned_to(user))
 
 
 def call_get_for(user: User, call_id: int) -> Call | None:
@@ -40,9 +58,12 @@ def call_get_for(user: User, call_id: int) -> Call | None:
 
 
 def call_can_work(user: User, call: Call) -> bool:
-    """Log attempts, email the customer, ask for a recovery survey: the assignee, the
-    account's owner, or an administrator. Others in scope (RM, director) read."""
-    return user.pk in (call.assignee_id, call.account.owner_id) or user.is_administrator
+    """Log attempts, email the customer, ask for a recovery survey: the account's current
+    owner, the assignee while the call is still theirs, or an administrator. Others in
+    scope (RM, director) read."""
+    if user.is_administrator or call.account.owner_id == user.pk:
+        return True
+    return call.assignee_id == user.pk and call.assigned_for_id == call.account.owner_id
 
 
 def call_can_reassign(user: User, call: Call) -> bool:
@@ -71,7 +92,7 @@ def reassign_candidates(call: Call) -> QuerySet[User]:
 
 def call_list_for(user: User, *, state: str = Call.State.OPEN) -> QuerySet[Call]:
     """The user's own calls. Open: today's and overdue first (oldest due first), then by due date."""
-    calls = Call.objects.filter(assignee=user, state=state).select_related(*LIST_RELATED)
+    calls = calls_assigned_to(user).filter(state=state).select_related(*LIST_RELATED)
     if state == Call.State.OPEN:
         return calls.order_by("due_on", "answered_at", "pk")
     return calls.order_by("-closed_at", "-pk")
@@ -80,7 +101,7 @@ def call_list_for(user: User, *, state: str = Call.State.OPEN) -> QuerySet[Call]
 def calls_closed_recently_for(user: User, *, days: int = 14) -> QuerySet[Call]:
     since = timezone.now() - timedelta(days=days)
     return (
-        Call.objects.filter(assignee=user, closed_at__gte=since)
+        calls_assigned_to(user).filter(closed_at__gte=since)
         .exclude(state=Call.State.OPEN)
         .select_related(*LIST_RELATED)
         .order_by("-closed_at", "-pk")

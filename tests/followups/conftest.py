@@ -56,6 +56,6 @@ def bulk_calls(account, n, *, assignee=None, due_on=None, score=3):
     )
     return Call.objects.bulk_create(
         Call(response=r, account=account, contact_id=r.contact_id, category=r.category, answered_at=now,
-             assignee=assignee or account.owner, due_on=due_on or timezone.localdate())
+             assignee=assignee or account.owner, assigned_for=account.owner, due_on=due_on or timezone.localdate())
         for r in responses
     )

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from followups.models import Absence, Attempt, Call, RootCause
+from followups.services import absence_end, absence_set, attempt_log
 from tests.factories import AccountFactory, RegionFactory, UserFactory
 from tests.followups.conftest import answer_with_call, bulk_calls
 
@@ -232,3 +233,81 @@ def test_recently_closed_list(client, am, account):
     client.force_login(am)
     html = client.get("/calls/?show=closed").content.decode()
     assert f"/calls/{done.pk}/" in html and f"/calls/{still_open.pk}/" not in html and "Declined" in html
+
+
+# --- A handed-over account: its calls follow it (DESIGN §3) ----------------------------------
+
+@pytest.fixture
+def handed_over(client, am, rm, account, region, django_capture_on_commit_callbacks):
+    """`am` owned `account`: one open call, one reached (closed) call, and one reached while
+    `cover` covered for `am`. Then `rm` gives the account to `new_am`, on its page."""
+    cover = UserFactory(role="am", full_name="Carl Cover")
+    AccountFactory(owner=cover, region=region)
+    new_am = UserFactory(role="am", full_name="Nina New")
+    cause = RootCause.objects.first()
+    open_call = answer_with_call(account, score=2, name="Olga Open")
+    closed_call = answer_with_call(account, score=3, name="Carla Closed")
+    attempt_log(call_id=closed_call.pk, by=am, outcome="reached", root_cause_id=cause.pk, agreed="A new slot")
+    absence = absence_set(user=am, cover_id=cover.pk, starts_on=timezone.localdate(), ends_on=timezone.localdate())
+    covered_call = answer_with_call(account, score=1, name="Cora Covered")
+    assert covered_call.assignee == cover
+    attempt_log(call_id=covered_call.pk, by=cover, outcome="reached", root_cause_id=cause.pk, agreed="Credit note")
+    absence_end(absence_id=absence.pk, user=am)
+    client.force_login(rm)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/accounts/{account.pk}/owner/", {"new_owner": new_am.pk}).status_code == 302
+    client.logout()
+    return {"former_owner": am, "former_cover": cover, "new_owner": new_am, "rm": rm,
+            "open": open_call, "closed": closed_call, "covered": covered_call}
+
+
+CALL_URLS = [
+    ("get", "/calls/{call}/"),
+    ("post", "/calls/{call}/attempt/"),
+    ("post", "/calls/{call}/email/"),
+    ("post", "/calls/{call}/recovery/"),
+    ("get", "/calls/{call}/reassign/"),
+    ("post", "/calls/{call}/reassign/"),
+]
+# Codes for the new owner, per call: they read and work the open call and the closed ones
+# (reassigning is for open calls only).
+NEW_OWNER_CODES = {
+    "open": [200, 400, 400, 400, 200, 400],
+    "closed": [200, 400, 400, 400, 403, 403],
+    "covered": [200, 400, 400, 400, 403, 403],
+}
+
+
+@pytest.mark.parametrize("which", ["open", "closed", "covered"])
+def test_scope_matrix_of_a_handed_over_account(client, handed_over, which):
+    call = handed_over[which]
+    for user in ("former_owner", "former_cover"):
+        client.force_login(handed_over[user])
+        for method, url in CALL_URLS:
+            response = getattr(client, method)(url.format(call=call.pk), {})
+            assert response.status_code == 404, (user, method, url, response.status_code)
+    client.force_login(handed_over["new_owner"])
+    for (method, url), code in zip(CALL_URLS, NEW_OWNER_CODES[which], strict=True):
+        response = getattr(client, method)(url.format(call=call.pk), {})
+        assert response.status_code == code, ("new owner", method, url, response.status_code)
+    client.force_login(handed_over["rm"])
+    assert client.get(f"/calls/{call.pk}/").status_code == 200
+
+
+def test_a_former_owner_cannot_email_the_customer_nor_list_the_calls(client, handed_over):
+    from django.core import mail
+
+    from followups.models import CloseLoopEmail
+
+    closed = handed_over["closed"]
+    client.force_login(handed_over["former_owner"])
+    response = client.post(f"/calls/{closed.pk}/email/", {"subject": "About your delivery", "body": "Sorted."})
+    assert response.status_code == 404
+    assert not CloseLoopEmail.objects.exists() and mail.outbox == []
+    for page in ("/calls/", "/calls/?show=closed"):
+        html = client.get(page).content.decode()
+        assert all(f"/calls/{handed_over[k].pk}/" not in html for k in ("open", "closed", "covered")), page
+    client.force_login(handed_over["new_owner"])
+    response = client.post(f"/calls/{closed.pk}/email/", {"subject": "About your delivery", "body": "Sorted."})
+    assert response.status_code == 302 and CloseLoopEmail.objects.get().sent_by == handed_over["new_owner"]
+    assert f"/calls/{handed_over['open'].pk}/" in client.get("/calls/").content.decode()
