@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "surveys",
     "feedback",
     "followups",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -108,11 +108,13 @@ def calls_closed_recently_for(user: User, *, days: int = 14) -> QuerySet[Call]:
     )
 
 
-def call_for_response(response: Response) -> Call | None:
-    """The call of an answer (for the answer page's partial `followups/_call_for_response.html`)."""
+def call_for_response(user: User, response: Response) -> Call | None:
+    """The call of an answer, when `user` may see it, with its number of attempts (the
+    answer's page, `followups/_call_for_response.html`)."""
     return (
-        Call.objects.filter(response_id=response.pk)
+        calls_visible_to(user).filter(response_id=response.pk)
         .select_related("assignee", "root_cause")
+        .annotate(attempt_count=Count("attempts"))
         .first()
     )
 
@@ -326,11 +328,6 @@ def recovery_figures(accounts_qs: QuerySet[Account]) -> dict:
         answered_again=Count("pk", filter=Exists(later)),
         recovered=Count("pk", filter=Exists(later.filter(score__gt=OuterRef("original_score")))),
     )
-
-
-def discipline_summary_context(accounts_qs: QuerySet[Account], **kwargs) -> dict:
-    """Context for `followups/_discipline_summary.html`."""
-    return {"discipline": discipline_figures(accounts_qs, **kwargs)}
 
 
 # --- Recovery requests for the waves planner ------------------------------------------

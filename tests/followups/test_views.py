@@ -41,7 +41,6 @@ CALL_MATRIX = [
     ("get", "/calls/cover/", [200] * 6),
     ("post", "/calls/cover/{absence}/end/", [404, 302, 404, 404, 404, 404]),
     ("get", "/calls/overdue/", [404, 404, 200, 200, 200, 200]),
-    ("get", "/calls/discipline/", [200] * 6),
     ("get", "/calls/settings/", [404, 404, 404, 404, 404, 200]),
     ("post", "/calls/settings/", [404, 404, 404, 404, 404, 400]),
 ]
@@ -131,17 +130,6 @@ def test_rm_overdue_view_lists_region_calls_only(client, world, rm):
     assert f"/calls/{world['call'].pk}/" in html and f"/calls/{world['other_call'].pk}/" not in html
 
 
-def test_discipline_page_is_scoped(client, world):
-    client.force_login(world["users"]["am_other"])
-    page = client.get("/calls/discipline/")
-    assert page.context["discipline"]["answers"] == 1
-    client.force_login(world["users"]["director"])
-    page = client.get("/calls/discipline/")
-    assert page.context["discipline"]["answers"] == 2
-    assert [region.name for region, _row in page.context["region_rows"]] == ["North", "South"]
-    assert "Per region" in page.content.decode()
-
-
 @pytest.mark.parametrize("n", [10, 1000])
 def test_call_list_query_count_is_flat(client, am, account, max_queries, n):
     # +1 on every staff page: the navigation's count of new answers (feedback context processor).
@@ -162,51 +150,42 @@ def test_overdue_view_query_count_is_flat(client, rm, account, max_queries, n):
     assert response.status_code == 200 and response.context["page"].paginator.count == n
 
 
-@pytest.mark.parametrize("n", [10, 1000])
-def test_discipline_query_count_is_flat(client, director, account, max_queries, n):
-    bulk_calls(account, n)
-    client.force_login(director)
-    with max_queries(23):
-        assert client.get("/calls/discipline/").status_code == 200
-
-
-def test_partials_render(world, rm):
+def test_partials_render_what_they_are_given(world, rm, am):
+    """The follow-up partials the answer's page and the rollups include: plain templates,
+    rendered from the figures their page's view passes."""
     from django.template.loader import render_to_string
 
-    from followups.selectors import call_for_response, discipline_summary_context, overdue_for_rm_context
+    from followups.selectors import (
+        call_for_response,
+        discipline_by_am,
+        discipline_figures,
+        overdue_for_rm_context,
+        uncalled_detractor_calls,
+    )
     from surveys.selectors import accounts_visible_to
 
     Call.objects.filter(pk=world["call"].pk).update(due_on=timezone.localdate() - timedelta(days=10))
-    call = call_for_response(world["call"].response)
-    assert "Open the call" in render_to_string("followups/_call_for_response.html", {"call": call})
+    call = call_for_response(am, world["call"].response)
+    html = render_to_string("followups/_call_for_response.html", {"call": call})
+    assert "Open the call" in html and f"/calls/{call.pk}/" in html
     assert "No call queued" in render_to_string("followups/_call_for_response.html", {"call": None})
+    assert call_for_response(world["users"]["am_other"], world["call"].response) is None  # out of scope
     recent = answer_with_call(world["call"].account, score=5, name="Rita Recent")
     Call.objects.filter(pk=recent.pk).update(due_on=timezone.localdate() - timedelta(days=3))
     context = overdue_for_rm_context(rm)
     html = render_to_string("followups/_overdue_for_rm.html", context)
     assert world["call"].contact.name in html and world["other_call"].contact.name not in html
     assert "Rita Recent" not in html and context["overdue_count"] == 1  # overdue by 3 days: not yet a week
-    html = render_to_string("followups/_discipline_summary.html", discipline_summary_context(accounts_visible_to(rm)))
-    assert "Follow-up discipline" in html
-
-
-def test_slots_for_the_rollup_and_answer_pages(world, rm, am, rf):
-    """The partials the rollups page includes with its own context (owner, period, accounts, r)."""
-    from django.template.loader import render_to_string
-
-    from surveys.selectors import accounts_visible_to
-
-    request = rf.get("/region/")
-    request.user = rm
     accounts = accounts_visible_to(rm)
+    html = render_to_string("followups/_discipline_summary.html", {"discipline": discipline_figures(accounts)})
+    assert "Follow-up discipline" in html
     assert "Follow-up done" in render_to_string("followups/_am_followup_th.html", {})
-    td = render_to_string("followups/_am_followup_td.html", {"owner": am, "period": "12m", "request": request})
+    td = render_to_string("followups/_am_followup_td.html", {"fu": discipline_by_am(accounts)[am.pk]})
     assert td.strip().startswith("<td") and "0%" in td
-    html = render_to_string("followups/_at_risk_uncalled.html", {"accounts": accounts, "period": "12m",
-                                                                 "request": request})
+    empty = render_to_string("followups/_am_followup_td.html", {"fu": None})
+    assert empty.strip() == '<td class="followup-done">—</td>'
+    html = render_to_string("followups/_at_risk_uncalled.html", {"calls": uncalled_detractor_calls(accounts)})
     assert world["call"].contact.name in html and world["other_call"].contact.name not in html
-    html = render_to_string("followups/_call_for_response.html", {"r": world["call"].response})
-    assert "Open the call" in html and "Open" in html
 
 
 @pytest.mark.parametrize("attempts", [1, 2])
