@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "surveys",
     "feedback",
     "followups",
+    "reports",
 ]
 
 MIDDLEWARE = [

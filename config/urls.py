@@ -5,11 +5,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from followups import views_answer
+from reports import views as report_views
 from surveys import views as survey_views
 from surveys.staff import StaffPasswordResetForm
 
 urlpatterns = [
-    path("", survey_views.home, name="home"),
+    path("", report_views.home, name="home"),
     path("healthz", survey_views.healthz, name="healthz"),
     path("signin/", survey_views.SignInView.as_view(), name="login"),
     path("signout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -32,6 +34,13 @@ urlpatterns = [
     path("", include("feedback.urls_public")),
     path("", include("feedback.urls")),
     path("", include("followups.urls")),
+    path("", include("reports.urls")),
+    # The page of one answer (it shows the answer's call) and the page of one account are
+    # linked from the apps below the ones that serve them: feedback's inbox, alerts and
+    # digests link to the answer's page, the answer's page to its account's. They have
+    # project-wide names, like `home`, so that no app names a higher one.
+    path("answers/<int:pk>/", views_answer.response_detail, name="response_detail"),
+    path("accounts/<int:pk>/", report_views.account_detail, name="account_detail"),
 ]
 
 if os.environ.get("PULSE_BENCH_VIEWS") == "1":

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from surveys.emails import email_message
 from surveys.models import User
-from surveys.selectors import user_home_url_name
 
 from .figures import COUNTS, Figures
 from .models import Category, Digest, NotificationSettings
@@ -98,7 +97,7 @@ def digest_send(*, user_id: int, frequency: str, now: datetime | None = None) ->
         "user": user,
         "frequency": Digest(frequency).label.lower(),
         "content": content,
-        "home_url": settings.SITE_URL + reverse(user_home_url_name(user)),
+        "home_url": settings.SITE_URL + reverse("home"),  # `/` sends each role to its home
         "site_url": settings.SITE_URL,
         "answers_url": settings.SITE_URL + reverse("feedback:answers"),
         "settings_url": settings.SITE_URL + reverse("feedback:notification_settings"),

@@ -42,3 +42,10 @@ def rollup_start(period: str, now=None) -> date | None:
     if period == "12m":
         return month_add(month_of(today), -11)
     return None
+
+
+def rollup_since(period: str, now=None) -> datetime | None:
+    """The first moment of a rollup period (None: all time), for figures counted by the
+    moment, such as the follow-up calls shown beside a rollup."""
+    start = rollup_start(period, now)
+    return month_begins(start) if start else None

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 def response_url(response: Response) -> str:
-    return settings.SITE_URL + reverse("feedback:response_detail", args=[response.pk])
+    return settings.SITE_URL + reverse("response_detail", args=[response.pk])
 
 
 @transaction.atomic

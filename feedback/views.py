@@ -1,11 +1,12 @@
-"""Staff pages of the feedback app: thin views (parse, check scope, call one service or
-selector, render). Anything outside the user's scope answers 404."""
+"""Staff pages of the feedback app: the inbox and its triage, the answers list and its
+export, notification settings. Thin views (parse, check scope, call one service or
+selector, render). Anything outside the user's scope answers 404. The answer's own page,
+the rollups and the account's page show more than answers: the apps above serve them."""
 
 import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,9 +17,8 @@ from django.views.decorators.http import require_POST
 from surveys.models import Account
 from surveys.selectors import accounts_visible_to, regions_visible_to
 
-from . import answer_lists, notifications, periods, rollups, selectors, services
-from .forms import AnswerFilterForm, NoteForm, NotificationSettingsForm, OwnerForm, RollupPeriodForm, TriageForm
-from .hooks import rollup_extras
+from . import answer_lists, notifications, rollups, selectors, services
+from .forms import AnswerFilterForm, NotificationSettingsForm, TriageForm
 from .models import Response
 
 PAGE_SIZE = 40
@@ -90,7 +90,7 @@ def response_triage(request, pk):
     form = TriageForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose new, seen or handled.")
-        return redirect(_next_url(request, reverse("feedback:response_detail", args=[pk])))
+        return redirect(_next_url(request, reverse("response_detail", args=[pk])))
     services.response_triage(response=response, state=form.cleaned_data["state"], by=request.user)
     if request.htmx:
         return render(
@@ -172,143 +172,6 @@ def answers_export(request):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="pulse-answers-{stamp}.csv"'
     return response
-
-
-# --- The answer's page -----------------------------------------------------------------
-
-@login_required
-def response_detail(request, pk):
-    response = _response_or_404(request.user, pk)
-    services.response_mark_seen(response=response, by=request.user)
-    return render(request, "feedback/response_detail.html", _response_context(request, response, NoteForm()))
-
-
-def _response_context(request, response, note_form):
-    return {
-        "r": response,
-        "history": selectors.contact_history(response),
-        "levels": selectors.account_contacts_by_level(response.account),
-        "notes": selectors.notes_for(response),
-        "note_form": note_form,
-        "can_triage": selectors.can_triage(request.user, response),
-        "here": request.get_full_path(),
-    }
-
-
-@login_required
-@require_POST
-def note_add(request, pk):
-    response = _response_or_404(request.user, pk)
-    form = NoteForm(request.POST)
-    saved = False
-    if form.is_valid():
-        try:
-            services.note_add(response=response, author=request.user, text=form.cleaned_data["text"])
-            saved = True
-        except ValidationError as error:
-            form.add_error("text", error)
-    if not saved:
-        template = "feedback/_notes.html" if request.htmx else "feedback/response_detail.html"
-        return render(request, template, _response_context(request, response, form), status=400)
-    if request.htmx:
-        return render(request, "feedback/_notes.html", _response_context(request, response, NoteForm()))
-    messages.success(request, "Note added.")
-    return redirect(reverse("feedback:response_detail", args=[pk]) + "#notes")
-
-
-# --- Rollups -------------------------------------------------------------------------
-
-def _period(request, default="12m"):
-    form = RollupPeriodForm(request.GET or None)
-    period = form.cleaned_data.get("period") if form.is_valid() else None
-    return period or default
-
-
-@login_required
-def region_home(request):
-    user = request.user
-    if user.sees_everything:
-        return redirect("feedback:org_home")
-    if not user.is_regional_manager:
-        raise Http404
-    regions = list(regions_visible_to(user))
-    if len(regions) == 1:
-        return region_detail(request, regions[0].pk)
-    return render(request, "feedback/region_list.html", {"regions": regions})
-
-
-@login_required
-def region_detail(request, pk):
-    region = selectors.region_for(request.user, pk)
-    if region is None:
-        raise Http404
-    period = _period(request)
-    return render(request, "feedback/region_home.html", {
-        "region": region,
-        "period": period,
-        "periods": RollupPeriodForm.base_fields["period"].choices,
-        "rollup": rollups.rollup(request.user, region=region, period=period),
-        "extras": rollup_extras(user=request.user, region=region, start=periods.rollup_start(period)),
-        "base": {"region": region.pk, **_period_param(period)},
-    })
-
-
-def _period_param(period):
-    return {"period": period} if period != "all" else {}
-
-
-@login_required
-def org_home(request):
-    if not request.user.sees_everything:
-        raise Http404
-    period = _period(request)
-    return render(request, "feedback/org_home.html", {
-        "period": period,
-        "periods": RollupPeriodForm.base_fields["period"].choices,
-        "rollup": rollups.rollup(request.user, period=period, regions=True),
-        "extras": rollup_extras(user=request.user, region=None, start=periods.rollup_start(period)),
-        "base": _period_param(period),
-    })
-
-
-# --- The account's page and its owner -------------------------------------------------
-
-@login_required
-def account_detail(request, pk):
-    account = selectors.account_for(request.user, pk)
-    if account is None:
-        raise Http404
-    return render(request, "feedback/account_detail.html", {
-        "account": account,
-        "figures": rollups.account_figures(account),
-        "trend": rollups.account_trend(account, months=24),
-        "levels": selectors.account_contacts_by_level(account),
-        "recent": selectors.account_recent_answers(account),
-        "ownership": selectors.ownership_history(account),
-        "can_change_owner": selectors.can_change_owner(request.user, account),
-        "base": {"account": account.pk},
-    })
-
-
-@login_required
-def account_owner(request, pk):
-    account = selectors.account_for(request.user, pk)
-    if account is None:
-        raise Http404
-    if not selectors.can_change_owner(request.user, account):
-        raise PermissionDenied
-    candidates = selectors.owner_candidates(account)
-    form = OwnerForm(request.POST or None, candidates=candidates)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.account_owner_change(account=account, new_owner=form.cleaned_data["new_owner"], by=request.user)
-        except ValidationError as error:
-            form.add_error("new_owner", error)
-        else:
-            messages.success(request, f"{account.name} now belongs to {form.cleaned_data['new_owner']}.")
-            return redirect("feedback:account_detail", pk=account.pk)
-    return render(request, "feedback/account_owner.html", {"account": account, "form": form},
-                  status=400 if form.errors else 200)
 
 
 # --- Notification settings -------------------------------------------------------------

@@ -39,7 +39,7 @@ class CallAdmin(admin.ModelAdmin):
     list_display = ["pk", "account", "contact", "category", "assignee", "due_on", "state"]
     list_filter = ["state", "category"]
     search_fields = ["account__name", "contact__name", "contact__email", "assignee__email"]
-    raw_id_fields = ["response", "account", "contact", "assignee"]
+    raw_id_fields = ["response", "account", "contact", "assignee", "assigned_for"]
     list_select_related = ["account", "contact", "assignee"]
     inlines = [AttemptInline, CloseLoopEmailInline]
 

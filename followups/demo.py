@@ -62,7 +62,8 @@ def seed_calls(*, seed: int, stdout) -> str:
         due_on = add_business_days(answered_on, settings.due_days(response.category))
         call = Call(response=response, account=response.account, contact=response.contact,
                     category=response.category, answered_at=response.answered_at,
-                    assignee=response.account.owner, due_on=due_on, created_at=response.answered_at)
+                    assignee=response.account.owner, assigned_for=response.account.owner, due_on=due_on,
+                    created_at=response.answered_at)
         age_days = (now - response.answered_at).days
         plans.append(_plan(rng, call, age_days, today, now, causes))
         calls.append(call)

@@ -83,6 +83,10 @@ class Call(models.Model):
     category = models.CharField(max_length=10, choices=Category.choices)
     answered_at = models.DateTimeField()
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="calls")
+    # The account's owner the assignee works the call for (the owner themself, the owner they
+    # cover, or who handed it to them). When the account changes hands the assignee loses the
+    # call (followups.selectors.calls_visible_to); its open calls move to the new owner.
+    assigned_for = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     due_on = models.DateField()
     state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
     created_at = models.DateTimeField(default=timezone.now)

@@ -1,5 +1,11 @@
-"""Reads of the follow-up calls. Scope: DESIGN §3 through surveys.selectors.accounts_visible_to,
-plus the call's assignee (a cover or a colleague handed the call works it without owning the account).
+"""Reads of the follow-up calls.
+
+Who sees a call is decided here, once (DESIGN §3), and every page, fragment and list of
+calls reads through it: whoever may read the call's account (its current owner, the
+region's RM, directors and administrators), and its assignee while they still work it for
+the account's current owner (a cover, or a colleague it was handed to). When an account
+changes hands its open calls move to the new owner; the closed ones stay readable by the
+new owner and by nobody who worked them for the former owner.
 """
 
 from collections import defaultdict
@@ -20,12 +26,24 @@ LIST_RELATED = ("response", "contact", "account", "assignee")
 
 # --- Scope ---------------------------------------------------------------------
 
+def _assigned_to(user: User) -> Q:
+    """Calls given to `user` for the account's current owner (see Call.assigned_for)."""
+    return Q(assignee=user, assigned_for=F("account__owner"))
+
+
 def calls_visible_to(user: User) -> QuerySet[Call]:
     if not user.is_authenticated or not user.is_active:
         return Call.objects.none()
     if user.sees_everything:
         return Call.objects.all()
-    return Call.objects.filter(Q(account__in=accounts_visible_to(user)) | Q(assignee=user))
+    return Call.objects.filter(Q(account__in=accounts_visible_to(user)) | _assigned_to(user))
+
+
+def calls_assigned_to(user: User) -> QuerySet[Call]:
+    """The user's own calls to make (their list): assigned to them and still theirs."""
+    if not user.is_authenticated or not user.is_active:
+        return Call.objects.none()
+    return Call.objects.filter(_assigned_to(user))
 
 
 def call_get_for(user: User, call_id: int) -> Call | None:
@@ -40,9 +58,12 @@ def call_get_for(user: User, call_id: int) -> Call | None:
 
 
 def call_can_work(user: User, call: Call) -> bool:
-    """Log attempts, email the customer, ask for a recovery survey: the assignee, the
-    account's owner, or an administrator. Others in scope (RM, director) read."""
-    return user.pk in (call.assignee_id, call.account.owner_id) or user.is_administrator
+    """Log attempts, email the customer, ask for a recovery survey: the account's current
+    owner, the assignee while the call is still theirs, or an administrator. Others in
+    scope (RM, director) read."""
+    if user.is_administrator or call.account.owner_id == user.pk:
+        return True
+    return call.assignee_id == user.pk and call.assigned_for_id == call.account.owner_id
 
 
 def call_can_reassign(user: User, call: Call) -> bool:
@@ -71,7 +92,7 @@ def reassign_candidates(call: Call) -> QuerySet[User]:
 
 def call_list_for(user: User, *, state: str = Call.State.OPEN) -> QuerySet[Call]:
     """The user's own calls. Open: today's and overdue first (oldest due first), then by due date."""
-    calls = Call.objects.filter(assignee=user, state=state).select_related(*LIST_RELATED)
+    calls = calls_assigned_to(user).filter(state=state).select_related(*LIST_RELATED)
     if state == Call.State.OPEN:
         return calls.order_by("due_on", "answered_at", "pk")
     return calls.order_by("-closed_at", "-pk")
@@ -80,25 +101,29 @@ def call_list_for(user: User, *, state: str = Call.State.OPEN) -> QuerySet[Call]
 def calls_closed_recently_for(user: User, *, days: int = 14) -> QuerySet[Call]:
     since = timezone.now() - timedelta(days=days)
     return (
-        Call.objects.filter(assignee=user, closed_at__gte=since)
+        calls_assigned_to(user).filter(closed_at__gte=since)
         .exclude(state=Call.State.OPEN)
         .select_related(*LIST_RELATED)
         .order_by("-closed_at", "-pk")
     )
 
 
-def call_for_response(response: Response) -> Call | None:
-    """The call of an answer (for the answer page's partial `followups/_call_for_response.html`)."""
+def call_for_response(user: User, response: Response) -> Call | None:
+    """The call of an answer, when `user` may see it, with its number of attempts (the
+    answer's page, `followups/_call_for_response.html`)."""
     return (
-        Call.objects.filter(response_id=response.pk)
+        calls_visible_to(user).filter(response_id=response.pk)
         .select_related("assignee", "root_cause")
+        .annotate(attempt_count=Count("attempts"))
         .first()
     )
 
 
-def calls_overdue_for_user(user: User, older_than_days: int = 7, today: date | None = None) -> QuerySet[Call]:
+def calls_overdue_for_user(user: User, older_than_days: int = 7, today: date | None = None,
+                           region: Region | None = None) -> QuerySet[Call]:
     """Open calls of the user's regions (RM) or everywhere (director, admin) whose due date
-    lies more than `older_than_days` days back. AMs: none (they see their own list)."""
+    lies more than `older_than_days` days back, of one `region` when given. AMs: none (they
+    see their own list)."""
     today = today or timezone.localdate()
     cutoff = today - timedelta(days=older_than_days)
     calls = Call.objects.filter(state=Call.State.OPEN, due_on__lt=cutoff)
@@ -109,12 +134,15 @@ def calls_overdue_for_user(user: User, older_than_days: int = 7, today: date | N
         calls = calls.filter(account_id__in=Account.objects.filter(region__manager=user).values("pk"))
     elif not user.sees_everything:
         return calls.none()
+    if region is not None:
+        calls = calls.filter(account_id__in=Account.objects.filter(region=region).values("pk"))
     return calls.select_related(*LIST_RELATED, "account__region").order_by("due_on", "pk")
 
 
-def overdue_for_rm_context(user: User, *, older_than_days: int = 7, limit: int = 20) -> dict:
-    """Context for `followups/_overdue_for_rm.html` on the RM home: overdue > a week."""
-    calls = calls_overdue_for_user(user, older_than_days=older_than_days)
+def overdue_for_rm_context(user: User, *, older_than_days: int = 7, limit: int = 20, region=None) -> dict:
+    """Context for `followups/_overdue_for_rm.html` on the RM home: overdue > a week
+    (of one region's accounts on that region's page)."""
+    calls = calls_overdue_for_user(user, older_than_days=older_than_days, region=region)
     return {
         "overdue_calls": list(calls[:limit]),
         "overdue_count": calls.count(),
@@ -300,11 +328,6 @@ def recovery_figures(accounts_qs: QuerySet[Account]) -> dict:
         answered_again=Count("pk", filter=Exists(later)),
         recovered=Count("pk", filter=Exists(later.filter(score__gt=OuterRef("original_score")))),
     )
-
-
-def discipline_summary_context(accounts_qs: QuerySet[Account], **kwargs) -> dict:
-    """Context for `followups/_discipline_summary.html`."""
-    return {"discipline": discipline_figures(accounts_qs, **kwargs)}
 
 
 # --- Recovery requests for the waves planner ------------------------------------------

@@ -85,6 +85,7 @@ def call_queue_for_response(*, response_id: int) -> Call | None:
                     category=response.category,
                     answered_at=response.answered_at,
                     assignee=assignee_for(response.account.owner),
+                    assigned_for=response.account.owner,
                     due_on=due_on_for(category=response.category, from_date=answered_on),
                 )
         except IntegrityError:  # queued by a concurrent delivery a moment ago
@@ -244,21 +245,24 @@ def call_reassign(*, call_id: int, by: User, assignee_id: int) -> Call:
     if target is None:
         raise ValidationError(_("Choose a colleague in the account's region."))
     call.assignee = target
-    call.save(update_fields=["assignee", "updated_at"])
+    call.assigned_for_id = call.account.owner_id
+    call.save(update_fields=["assignee", "assigned_for", "updated_at"])
     return call
 
 
 @transaction.atomic
 def calls_move_for_account(*, account_id: int, new_owner_id: int) -> int:
     """Ownership changed: the account's open calls go to the new owner (or their cover).
+    The closed ones stay as they are: their assignee, working them for the former owner,
+    no longer sees them (followups.selectors.calls_visible_to); the new owner does.
     The routing helper enqueues this through the outbox. Returns how many moved."""
     account = Account.objects.get(pk=account_id)
     new_owner = User.objects.get(pk=new_owner_id)
     assignee = assignee_for(new_owner)
     return (
         Call.objects.filter(account=account, state=Call.State.OPEN)
-        .exclude(assignee=assignee)
-        .update(assignee=assignee, updated_at=timezone.now())
+        .exclude(assignee=assignee, assigned_for=new_owner)
+        .update(assignee=assignee, assigned_for=new_owner, updated_at=timezone.now())
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_answer
 
 app_name = "followups"
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("calls/cover/", views.cover, name="cover"),
     path("calls/cover/<int:absence_id>/end/", views.cover_end, name="cover_end"),
     path("calls/overdue/", views.overdue, name="overdue"),
-    path("calls/discipline/", views.discipline, name="discipline"),
     path("calls/settings/", views.followup_settings, name="settings"),
+    # The answer's page itself is `response_detail` (config/urls.py); its note form posts here.
+    path("answers/<int:pk>/notes/", views_answer.note_add, name="note_add"),
 ]

@@ -10,9 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from surveys.models import Region, User
-from surveys.selectors import accounts_visible_to, regions_visible_to
-
 from . import selectors, services
 from .forms import AbsenceForm, AttemptForm, CloseLoopEmailForm, FollowupSettingsForm, ReassignForm, RecoveryForm
 from .models import Call, FollowupSettings
@@ -235,27 +232,6 @@ def overdue(request):
     return render(request, "followups/overdue.html", {
         "page": page, "calls": rows, "today": timezone.localdate(),
         "week_ago": timezone.localdate() - timezone.timedelta(days=7),
-    })
-
-
-@login_required
-def discipline(request):
-    user = request.user
-    accounts = accounts_visible_to(user)
-    figures = selectors.discipline_figures(accounts)
-    by_am = selectors.discipline_by_am(accounts)
-    people = {u.pk: u for u in User.objects.filter(pk__in=by_am.keys())}
-    am_rows = sorted(((people[pk], row) for pk, row in by_am.items()), key=lambda r: str(r[0]))
-    region_rows = []
-    regions = regions_visible_to(user)
-    if len(regions) > 1:  # one region: its row would repeat the summary
-        by_region = selectors.discipline_by_region(accounts)
-        names = {r.pk: r for r in Region.objects.filter(pk__in=by_region.keys())}
-        region_rows = sorted(((names[pk], row) for pk, row in by_region.items()), key=lambda r: r[0].name)
-    return render(request, "followups/discipline.html", {
-        "discipline": figures,
-        "am_rows": am_rows,
-        "region_rows": region_rows,
     })
 
 

@@ -32,15 +32,6 @@ def regions_visible_to(user: User) -> QuerySet[Region]:
     return Region.objects.none()
 
 
-def user_home_url_name(user: User) -> str:
-    """Where `/` sends a signed-in user (DESIGN §4)."""
-    if user.is_account_manager:
-        return "feedback:inbox"
-    if user.is_regional_manager:
-        return "feedback:region_home"
-    return "feedback:org_home"
-
-
 # --- Waves ------------------------------------------------------------------------------
 
 def wave_upcoming():

@@ -16,17 +16,10 @@ from . import mailbox
 from .book_import import HEADER, BookFileInvalid, book_import
 from .forms import CustomerImportForm, SignInForm
 from .models import User
-from .selectors import user_home_url_name
 from .staff import staff_send_set_password_links
 
 # The upload page lists this many problems; the command lists them all.
 PROBLEMS_SHOWN = 500
-
-
-def home(request):
-    if not request.user.is_authenticated:
-        return redirect("login")
-    return redirect(user_home_url_name(request.user))
 
 
 class SignInView(auth_views.LoginView):

@@ -37,8 +37,8 @@ def test_home_sends_signed_out_user_to_sign_in(client, db):
 
 @pytest.mark.parametrize(
     "role, home",
-    [("am", "feedback:inbox"), ("rm", "feedback:region_home"), ("director", "feedback:org_home"),
-     ("admin", "feedback:org_home")],
+    [("am", "feedback:inbox"), ("rm", "reports:region_home"), ("director", "reports:org_home"),
+     ("admin", "reports:org_home")],
 )
 def test_home_sends_each_role_to_their_home(client, db, role, home):
     user = UserFactory(role=role)

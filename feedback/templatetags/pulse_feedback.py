@@ -1,5 +1,4 @@
 from django import template
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -44,26 +43,6 @@ def answers_url(base=None, **overrides):
     return reverse("feedback:answers") + (f"?{query}" if query else "")
 
 
-@register.simple_tag(takes_context=True)
-def optional_include(context, template_name):
-    """Render `template_name` with the current context if it exists, else nothing.
-    The slots other apps fill (the follow-up call's state, extra columns) use this."""
-    try:
-        tpl = get_template(template_name)
-    except template.TemplateDoesNotExist:
-        return ""
-    return tpl.render(context.flatten(), context.get("request"))
-
-
-@register.filter
-def template_exists(template_name):
-    try:
-        get_template(template_name)
-    except template.TemplateDoesNotExist:
-        return False
-    return True
-
-
 @register.inclusion_tag("feedback/_trend.html")
 def trend(trend_rows, base=None, caption=""):
     return {"chart": trend_chart(trend_rows), "base": base or {}, "caption": caption}
@@ -72,12 +51,3 @@ def trend(trend_rows, base=None, caption=""):
 @register.simple_tag
 def month_param(month):
     return month.strftime("%Y-%m")
-
-
-@register.filter
-def get_item(mapping, key):
-    """`{{ extras.followup_done|get_item:owner.pk }}`; None when absent."""
-    try:
-        return mapping.get(key)
-    except AttributeError:
-        return None

@@ -1,5 +1,5 @@
 """Query counts per page stay flat with the data: the same ceiling for 10 and 1,000
-answers in scope."""
+answers in scope. The apps above check their pages with `add_answers` and `assert_flat`."""
 
 import random
 from datetime import timedelta
@@ -56,25 +56,17 @@ PAGES = [
     ("am", "feedback:inbox", lambda w: {}, ""),
     ("am", "feedback:inbox", lambda w: {}, "?category=detractor&reason=with&level=manager&period=12m"),
     ("am", "feedback:answers", lambda w: {}, ""),
-    ("am", "feedback:response_detail", lambda w: {"pk": w.response.pk}, ""),
-    ("am", "feedback:account_detail", lambda w: {"pk": w.account.pk}, ""),
     ("am", "feedback:notification_settings", lambda w: {}, ""),
-    ("rm", "feedback:region_home", lambda w: {}, ""),
     ("rm", "feedback:answers", lambda w: {}, "?period=12m&suspect=no"),
-    ("rm", "feedback:account_owner", lambda w: {"pk": w.account.pk}, ""),
-    ("director", "feedback:org_home", lambda w: {}, ""),
-    ("director", "feedback:org_home", lambda w: {}, "?period=all"),
-    ("director", "feedback:region_detail", lambda w: {"pk": w.far_region.pk}, ""),
     ("director", "feedback:answers", lambda w: {}, ""),
-    ("admin", "feedback:org_home", lambda w: {}, ""),
     ("admin", "feedback:answers_export", lambda w: {}, ""),
 ]
 
 
-@pytest.mark.parametrize("role,name,kwargs,query", PAGES, ids=[f"{p[0]}-{p[1]}{p[3]}" for p in PAGES])
-def test_query_count_is_flat(client, world, max_queries, role, name, kwargs, query):
-    client.force_login(getattr(world, role))
-    url = reverse(name, kwargs=kwargs(world)) + query
+def assert_flat(client, world, max_queries, user, url, more=None):
+    """The page costs no more queries with 1,000 answers more in scope than with 10.
+    `more(world)` adds the rows of the apps above (calls) after each batch of answers."""
+    client.force_login(user)
 
     def count():
         from django.db import connection
@@ -88,11 +80,20 @@ def test_query_count_is_flat(client, world, max_queries, role, name, kwargs, que
         return len(captured.captured_queries)
 
     add_answers(world, 10)
+    if more:
+        more(world)
     small = count()
     add_answers(world, 1000, seed=2)
+    if more:
+        more(world)
     with max_queries(small):
         response = client.get(url)
         if response.streaming:
             b"".join(response.streaming_content)
     assert Response.objects.count() > 900
     assert Account.objects.count() >= 13
+
+
+@pytest.mark.parametrize("role,name,kwargs,query", PAGES, ids=[f"{p[0]}-{p[1]}{p[3]}" for p in PAGES])
+def test_query_count_is_flat(client, world, max_queries, role, name, kwargs, query):
+    assert_flat(client, world, max_queries, getattr(world, role), reverse(name, kwargs=kwargs(world)) + query)

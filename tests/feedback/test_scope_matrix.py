@@ -1,8 +1,9 @@
 """Scope as DESIGN §3: every URL of the app x every role x own/other records.
 
 Outside scope: 404, on pages, htmx fragments, POSTs and exports alike. Inside scope:
-never 404 (an action the role may not take is a 403). Other apps add their URLs to
-`SCOPED_URLS` (or import `check_scoped_url` and build their own matrix).
+never 404 (an action the role may not take is a 403). The apps above import
+`check_scoped_url` and build their own matrix of their pages with this world
+(tests/followups/test_response_page.py, tests/reports/test_scope_matrix.py).
 
 An entry: (name, method, build, headers) where build(world, record) returns the path
 for a record ("north": the account `am` owns in `rm`'s region, "south": an account in
@@ -28,15 +29,8 @@ def _region(world, record):
 
 
 SCOPED_URLS = [
-    ("answer page", "get", lambda w, r: reverse("feedback:response_detail", args=[_response(w, r).pk]), {}),
     ("triage", "post", lambda w, r: reverse("feedback:response_triage", args=[_response(w, r).pk]), {}),
     ("triage fragment", "post", lambda w, r: reverse("feedback:response_triage", args=[_response(w, r).pk]), HX),
-    ("note", "post", lambda w, r: reverse("feedback:note_add", args=[_response(w, r).pk]), {}),
-    ("note fragment", "post", lambda w, r: reverse("feedback:note_add", args=[_response(w, r).pk]), HX),
-    ("account page", "get", lambda w, r: reverse("feedback:account_detail", args=[_account(w, r).pk]), {}),
-    ("owner change", "get", lambda w, r: reverse("feedback:account_owner", args=[_account(w, r).pk]), {}),
-    ("owner change post", "post", lambda w, r: reverse("feedback:account_owner", args=[_account(w, r).pk]), {}),
-    ("region page", "get", lambda w, r: reverse("feedback:region_detail", args=[_region(w, r).pk]), {}),
     ("answers of account", "get", lambda w, r: reverse("feedback:answers") + f"?account={_account(w, r).pk}", {}),
     ("answers fragment", "get", lambda w, r: reverse("feedback:answers") + f"?account={_account(w, r).pk}",
      {**HX, "HTTP_HX_TARGET": "answers-list"}),
@@ -110,23 +104,6 @@ def test_lists_show_only_what_is_in_scope(client, world, role, page):
         owner_here = (role == "am_own" and record == "north")
         expected = owner_here if is_inbox else visible(role, record)
         assert (contact.name in body) == expected, (role, page, record)
-
-
-@pytest.mark.parametrize("role", ROLES)
-def test_homes_answer_by_role(client, world, role):
-    user = role_user(world, role)
-    client.force_login(user)
-    org = client.get(reverse("feedback:org_home"))
-    assert org.status_code == (200 if role in ("director", "admin") else 404)
-    region = client.get(reverse("feedback:region_home"))
-    if role.startswith("am"):
-        assert region.status_code == 404
-    elif role.startswith("rm"):
-        assert region.status_code == 200
-        other = world.far_region if role == "rm_own_region" else world.region
-        assert other.name not in region.content.decode()
-    else:
-        assert region.status_code == 302
 
 
 def test_signed_out_is_sent_to_sign_in(client, world):

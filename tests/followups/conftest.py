@@ -50,6 +50,28 @@ def bulk_calls(account, n, *, assignee=None, due_on=None, score=3):
     )
     return Call.objects.bulk_create(
         Call(response=r, account=account, contact_id=r.contact_id, category=r.category, answered_at=now,
-             assignee=assignee or account.owner, due_on=due_on or timezone.localdate())
+             assignee=assignee or account.owner, assigned_for=account.owner, due_on=due_on or timezone.localdate())
         for r in responses
     )
+
+
+def calls_for_every_answer():
+    """A call for every counted answer without one (bulk): open, reached, or tried once."""
+    from django.utils import timezone
+
+    from feedback.models import Response
+    from followups.models import Call
+
+    now = timezone.now()
+    calls = []
+    for i, r in enumerate(Response.objects.filter(call__isnull=True, suspect=False).select_related("account")):
+        state = ["open", "reached", "open"][i % 3]
+        calls.append(Call(
+            response=r, account_id=r.account_id, contact_id=r.contact_id, category=r.category,
+            answered_at=r.answered_at, assignee_id=r.account.owner_id, assigned_for_id=r.account.owner_id,
+            due_on=timezone.localdate(r.answered_at), state=state,
+            closed_at=now if state == "reached" else None, reached_at=now if state == "reached" else None,
+            first_attempt_at=now if i % 3 != 2 else None,
+            seconds_to_first_attempt=3600 * (i % 50) if i % 3 != 2 else None,
+        ))
+    Call.objects.bulk_create(calls)

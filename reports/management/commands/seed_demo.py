@@ -1,20 +1,18 @@
 """`python manage.py seed_demo [--if-empty]`: a lived-in demo book, logins printed.
 
 Each app adds its part as a step, in the order the product flows: the book, past
-waves and invitations, answers, follow-up calls.
+waves and invitations, answers, follow-up calls. It needs every app, so it lives on top.
 """
 
 from django.core.management.base import BaseCommand
-from django.utils.module_loading import import_string
 
+from feedback.demo import seed_answers
+from followups.demo import seed_calls
+from surveys.demo import demo_logins, seed_book
+from surveys.demo_waves import seed_waves
 from surveys.models import Account
 
-STEPS = [
-    "surveys.demo.seed_book",
-    "surveys.demo_waves.seed_waves",
-    "feedback.demo.seed_answers",
-    "followups.demo.seed_calls",
-]
+STEPS = [seed_book, seed_waves, seed_answers, seed_calls]
 
 
 class Command(BaseCommand):
@@ -29,11 +27,9 @@ class Command(BaseCommand):
             self.stdout.write("The database already holds a book; seed_demo left it as it is.")
             return
         for step in STEPS:
-            summary = import_string(step)(seed=seed, stdout=self.stdout)
+            summary = step(seed=seed, stdout=self.stdout)
             if summary:
                 self.stdout.write(f"  {summary}")
-        from surveys.demo import demo_logins
-
         logins = demo_logins()
         self.stdout.write(self.style.SUCCESS(f"\nDemo logins (password for all: {logins['password']})"))
         for role, email in logins["users"]:

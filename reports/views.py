@@ -1,0 +1,172 @@
+"""Pages that add up more than one app's data: the region and organisation rollups (the
+answers' figures with the follow-up calls of the same accounts and period), the
+follow-up discipline page, the account's page and its owner change, and `/`, which sends
+each role to its home. Thin: they call the selectors of the apps below and render their
+partials; anything outside the user's scope answers 404."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from feedback import rollups
+from feedback import selectors as feedback_selectors
+from feedback import services as feedback_services
+from feedback.forms import OwnerForm, RollupPeriodForm
+from feedback.periods import rollup_since
+from followups import selectors as followup_selectors
+from surveys.models import Region, User
+from surveys.selectors import accounts_visible_to, regions_visible_to
+
+# Detractors nobody has called yet, listed on a rollup page (most overdue first).
+UNCALLED_SHOWN = 8
+
+
+def home(request):
+    """Where `/` sends a user (DESIGN §4): signed out, to sign in; an AM to their inbox, an
+    RM to their region, directors and administrators to the organisation."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("login")
+    if user.is_account_manager:
+        return redirect("feedback:inbox")
+    if user.is_regional_manager:
+        return redirect("reports:region_home")
+    return redirect("reports:org_home")
+
+
+# --- Rollups ---------------------------------------------------------------------------
+
+def _period(request) -> str:
+    form = RollupPeriodForm(request.GET or None)
+    period = form.cleaned_data.get("period") if form.is_valid() else None
+    return period or "12m"
+
+
+def _period_param(period: str) -> dict:
+    return {"period": period} if period != "all" else {}
+
+
+def _rollup_context(user: User, *, period: str, region: Region | None = None, regions: bool = False) -> dict:
+    """A rollup page: the answers' figures of the user's scope (of one region on a region
+    page), and the follow-up figures of the same accounts and period beside them."""
+    accounts = accounts_visible_to(user)
+    if region is not None:
+        accounts = accounts.filter(region=region)
+    since = rollup_since(period)
+    rollup = rollups.rollup(user, region=region, period=period, regions=regions)
+    followup_by_am = followup_selectors.discipline_by_am(accounts, since=since)
+    uncalled = followup_selectors.uncalled_detractor_calls(accounts, since=since)
+    return {
+        "period": period,
+        "periods": RollupPeriodForm.base_fields["period"].choices,
+        "rollup": rollup,
+        # (account manager, their answers' figures, their follow-up figures or None)
+        "am_rows": [(owner, figures, followup_by_am.get(owner.pk)) for owner, figures in rollup.by_owner],
+        "discipline": followup_selectors.discipline_figures(accounts, since=since),
+        "uncalled_detractors": list(uncalled[:UNCALLED_SHOWN]),
+        # The RM's overdue calls, on their region's page.
+        "overdue": (followup_selectors.overdue_for_rm_context(user, region=region)
+                    if region is not None and user.is_regional_manager else None),
+    }
+
+
+@login_required
+def region_home(request):
+    user = request.user
+    if user.sees_everything:
+        return redirect("reports:org_home")
+    if not user.is_regional_manager:
+        raise Http404
+    regions = list(regions_visible_to(user))
+    if len(regions) == 1:
+        return region_detail(request, regions[0].pk)
+    return render(request, "reports/region_list.html", {"regions": regions})
+
+
+@login_required
+def region_detail(request, pk):
+    region = feedback_selectors.region_for(request.user, pk)
+    if region is None:
+        raise Http404
+    period = _period(request)
+    return render(request, "reports/region_home.html", {
+        "region": region,
+        "base": {"region": region.pk, **_period_param(period)},
+        **_rollup_context(request.user, period=period, region=region),
+    })
+
+
+@login_required
+def org_home(request):
+    if not request.user.sees_everything:
+        raise Http404
+    period = _period(request)
+    return render(request, "reports/org_home.html", {
+        "base": _period_param(period),
+        **_rollup_context(request.user, period=period, regions=True),
+    })
+
+
+@login_required
+def discipline(request):
+    """Follow-up discipline of the user's scope: overall, by category, per region, per AM."""
+    user = request.user
+    accounts = accounts_visible_to(user)
+    by_am = followup_selectors.discipline_by_am(accounts)
+    people = {u.pk: u for u in User.objects.filter(pk__in=by_am.keys())}
+    am_rows = sorted(((people[pk], row) for pk, row in by_am.items()), key=lambda r: str(r[0]))
+    region_rows = []
+    if regions_visible_to(user).count() > 1:  # one region: its row would repeat the summary
+        by_region = followup_selectors.discipline_by_region(accounts)
+        names = {r.pk: r for r in Region.objects.filter(pk__in=by_region.keys())}
+        region_rows = sorted(((names[pk], row) for pk, row in by_region.items()), key=lambda r: r[0].name)
+    return render(request, "reports/discipline.html", {
+        "discipline": followup_selectors.discipline_figures(accounts),
+        "am_rows": am_rows,
+        "region_rows": region_rows,
+    })
+
+
+# --- The account's page and its owner ---------------------------------------------------
+
+def _account_or_404(user, pk):
+    account = feedback_selectors.account_for(user, pk)
+    if account is None:
+        raise Http404
+    return account
+
+
+@login_required
+def account_detail(request, pk):
+    account = _account_or_404(request.user, pk)
+    return render(request, "reports/account_detail.html", {
+        "account": account,
+        "figures": rollups.account_figures(account),
+        "trend": rollups.account_trend(account, months=24),
+        "levels": feedback_selectors.account_contacts_by_level(account),
+        "recent": feedback_selectors.account_recent_answers(account),
+        "ownership": feedback_selectors.ownership_history(account),
+        "can_change_owner": feedback_selectors.can_change_owner(request.user, account),
+        "base": {"account": account.pk},
+    })
+
+
+@login_required
+def account_owner(request, pk):
+    account = _account_or_404(request.user, pk)
+    if not feedback_selectors.can_change_owner(request.user, account):
+        raise PermissionDenied
+    form = OwnerForm(request.POST or None, candidates=feedback_selectors.owner_candidates(account))
+    if request.method == "POST" and form.is_valid():
+        new_owner = form.cleaned_data["new_owner"]
+        try:
+            feedback_services.account_owner_change(account=account, new_owner=new_owner, by=request.user)
+        except ValidationError as error:
+            form.add_error("new_owner", error)
+        else:
+            messages.success(request, f"{account.name} now belongs to {new_owner}.")
+            return redirect("account_detail", pk=account.pk)
+    return render(request, "reports/account_owner.html", {"account": account, "form": form},
+                  status=400 if form.errors else 200)

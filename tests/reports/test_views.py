@@ -1,0 +1,65 @@
+"""The reports pages' content: the owner change, the rollups' links, the discipline page."""
+
+import pytest
+from django.urls import reverse
+
+from feedback.models import OwnershipChange
+from tests import factories
+from tests.feedback.conftest import world  # noqa: F401 (two regions, three AMs, answers in each)
+from tests.followups.conftest import answer_with_call, bulk_calls
+
+
+def test_owner_change_ui(client, world):  # noqa: F811
+    new_am = factories.UserFactory(role="am", full_name="Nils Ny")
+    client.force_login(world.rm)
+    url = reverse("reports:account_owner", args=[world.account.pk])
+    assert url == f"/accounts/{world.account.pk}/owner/"
+    assert "Nils Ny" in client.get(url).content.decode()
+    assert client.post(url, {"new_owner": 999999}).status_code == 400
+    response = client.post(url, {"new_owner": new_am.pk})
+    assert response.status_code == 302 and response["Location"] == f"/accounts/{world.account.pk}/"
+    assert OwnershipChange.objects.get().new_owner == new_am
+    page = client.get(reverse("account_detail", args=[world.account.pk])).content.decode()
+    assert "Nils Ny" in page and "Ownership changes" in page
+    client.force_login(world.director)
+    assert client.get(url).status_code == 403
+
+
+def test_rollup_pages_link_every_figure_to_its_answers(client, world):  # noqa: F811
+    client.force_login(world.director)
+    body = client.get(reverse("reports:org_home")).content.decode()
+    assert "Regions side by side" in body and world.far_region.name in body
+    assert f"/answers/?owner={world.am.pk}&amp;period=12m&amp;suspect=no" in body
+    assert f'href="/regions/{world.far_region.pk}/?period=12m"' in body
+    assert "category=detractor" in body and "<svg" in body and "Trend as a table" in body
+    region = client.get(reverse("reports:region_detail", args=[world.region.pk])).content.decode()
+    assert world.far_account.name not in region
+
+
+@pytest.fixture
+def two_regions(am, director, account):
+    """`am`'s account in North with one call; another AM's account in South with one."""
+    south = factories.RegionFactory(name="South")
+    other = factories.AccountFactory(owner=factories.UserFactory(role="am"), region=south)
+    answer_with_call(account, score=2)
+    answer_with_call(other, score=9)
+    return {"other_am": other.owner}
+
+
+def test_discipline_page_is_scoped(client, two_regions, director):
+    client.force_login(two_regions["other_am"])
+    page = client.get("/calls/discipline/")
+    assert page.context["discipline"]["answers"] == 1
+    client.force_login(director)
+    page = client.get(reverse("reports:discipline"))
+    assert page.context["discipline"]["answers"] == 2
+    assert [region.name for region, _row in page.context["region_rows"]] == ["North", "South"]
+    assert "Per region" in page.content.decode()
+
+
+@pytest.mark.parametrize("n", [10, 1000])
+def test_discipline_query_count_is_flat(client, director, account, max_queries, n):
+    bulk_calls(account, n)
+    client.force_login(director)
+    with max_queries(23):
+        assert client.get("/calls/discipline/").status_code == 200
