@@ -336,12 +336,13 @@ def main() -> None:
 def _check_database() -> None:
     from django.db import connections
 
-    from feedback.models import OutboxMessage, Response
+    from feedback.models import Response
+    from outbox.models import Message
 
     connections.close_all()
     answers = Response.objects.count()
     suspect = Response.objects.filter(suspect=True).count()
-    print(f"\nafter the runs: {answers} responses ({suspect} suspect), {OutboxMessage.objects.count()} outbox rows")
+    print(f"\nafter the runs: {answers} responses ({suspect} suspect), {Message.objects.count()} outbox rows")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Whatever the broker did not take when a transaction committed.
     "outbox-redrive": {
-        "task": "feedback.tasks.outbox_redrive",
+        "task": "outbox.tasks.outbox_redrive",
         "schedule": 60.0,
     },
 }

@@ -118,6 +118,7 @@ def answer(request, token):
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     if throttle_exceeded(
+        request,
         ("token", token[:128], settings.ANSWER_RATE_PER_TOKEN),
         ("addr", _client_address(request), settings.ANSWER_RATE_PER_ADDRESS),
     ):
