@@ -16,10 +16,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
-    # Whatever the broker did not take when a transaction committed.
-    "outbox-redrive": {
-        "task": "outbox.tasks.outbox_redrive",
-        "schedule": 60.0,
+    # The outbox's due rows (outbox.services): a saved answer's handlers start within
+    # half a second, failed ones retry when their backoff ends. A poll older than a few
+    # seconds is dropped rather than run late: the next one does its work.
+    "outbox-deliver": {
+        "task": "outbox.tasks.outbox_deliver_due",
+        "schedule": 0.5,
+        "options": {"expires": 10.0},
     },
 }
 

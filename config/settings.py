@@ -185,10 +185,9 @@ if SITE_URL.startswith("https://"):
     CSRF_COOKIE_SECURE = True
 
 # --- The customer's answer page (feedback.views_public) ---------------------------
-# Fixed-window limits in the cache (django-ratelimit; fail open when it is down); "N/s|m|h".
+# Fixed-window limits in the cache (fail open when it is down); "N/s|m|h".
 ANSWER_RATE_PER_TOKEN = env("ANSWER_RATE_PER_TOKEN", default="30/m")
 ANSWER_RATE_PER_ADDRESS = env("ANSWER_RATE_PER_ADDRESS", default="120/m")
-RATELIMIT_FAIL_OPEN = True
 # A submit sooner than this after the form was served marks the answer suspect.
 ANSWER_MIN_SECONDS = 2.0
 CSRF_FAILURE_VIEW = "feedback.views_public.csrf_failure"

@@ -1,36 +1,41 @@
-"""The transactional outbox: publish an event in the transaction that causes it, run
-its handlers once each after the commit, retry with backoff, stop after a few tries.
+"""The transactional outbox: publish an event in the transaction that causes it; a
+worker runs its handlers once each after the commit, retries with backoff, and stops
+after a few tries.
 
     outbox_publish("answer_saved", response_id=response.pk)
 
 writes one row per handler that config/events.py lists for the event, so a failing
-handler retries alone. The rows go to a worker when the transaction commits (in-process
-when tasks run eagerly: embedded and in tests); if the broker does not take them, or no
-worker finishes them, beat's re-drive hands them over again when `next_try_at` passes.
+handler retries alone. Rows are due at once; beat runs `outbox_deliver_due` every
+half second (config/celery.py), and a worker claims the due rows and runs them. When tasks run
+eagerly (embedded, and the tests) the rows run in-process right after the commit.
+Publishing touches no broker: a request that saves an answer costs one INSERT more,
+and works the same with Redis or the worker down.
 Handlers take keyword arguments that are JSON values and must be safe to run twice.
 
 This app imports no other app: config/events.py is read inside `event_handlers`.
 """
 
+import json
 import logging
 import traceback
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Message
 
 log = logging.getLogger(__name__)
 
-# A row handed to the broker and not done this long after is handed over again.
-REDRIVE_AFTER = timedelta(minutes=2)
+# A claimed row not done this long after is claimed again (its worker died).
+CLAIM_FOR = timedelta(minutes=2)
 # After the n-th failed attempt the next waits RETRY_BASE * 2**(n-1), at most RETRY_MAX.
 RETRY_BASE = timedelta(seconds=30)
 RETRY_MAX = timedelta(hours=1)
-# Rows handed over in one Celery message by the re-drive.
-REDRIVE_BATCH = 100
+# Rows claimed at a time, and at most per run of outbox_deliver_due.
+CLAIM_BATCH = 50
+RUN_AT_MOST = 1000
 
 
 class UnknownHandler(LookupError):
@@ -47,36 +52,65 @@ def event_handlers(event: str) -> dict:
         raise UnknownHandler(f"unknown outbox event {event!r}") from None
 
 
+# Written out rather than by bulk_create: every answer publishes, and compiling the
+# ORM's INSERT cost three times the CPU of running it (0.8 ms against 0.2 ms for the
+# two rows of an answer). PostgreSQL and SQLite both take it.
+_INSERT = (
+    f"INSERT INTO {Message._meta.db_table} (event, handler, kwargs, created_at, next_try_at, attempts, last_error)"
+    " VALUES {rows} RETURNING id"
+)
+
+
 def outbox_publish(event: str, **kwargs) -> list[int]:
-    """Record `event` for each of its handlers, in the current transaction; they run
-    after it commits (at once outside one). Returns the rows' ids."""
-    now = timezone.now()
-    messages = Message.objects.bulk_create(
-        Message(event=event, handler=key, kwargs=kwargs, created_at=now, next_try_at=now + REDRIVE_AFTER)
-        for key in event_handlers(event)
-    )
-    message_ids = [message.pk for message in messages]
-    transaction.on_commit(lambda: outbox_hand_over(message_ids))
+    """Record `event` for each of its handlers, in the current transaction (due at once
+    when it commits). Returns the rows' ids."""
+    handlers = event_handlers(event)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    values = json.dumps(kwargs)
+    params = []
+    for key in handlers:
+        params += [event, key, values, now, now]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT.format(rows=", ".join(["(%s, %s, %s, %s, %s, 0, '')"] * len(handlers))), params)
+        message_ids = [row[0] for row in cursor.fetchall()]
+    _run_eagerly_on_commit(message_ids)
     return message_ids
 
 
-def outbox_hand_over(message_ids: list[int]) -> None:
-    """Give committed rows to a worker in one Celery message, or run them now when
-    tasks run eagerly. With the broker down they stay due for the re-drive."""
+def _run_eagerly_on_commit(message_ids: list[int]) -> None:
+    """Where tasks run in-process there is no worker to poll: run the rows after the
+    commit (at once outside a transaction)."""
     from config.celery import app
 
     if app.conf.task_always_eager:
-        outbox_deliver_many(message_ids=message_ids)
-        return
-    from .tasks import outbox_deliver
+        transaction.on_commit(lambda: outbox_deliver_many(message_ids=message_ids))
 
-    try:
-        # retry=False: with the broker down, fail now rather than keep a customer's
-        # request waiting; the rows are safe in the database.
-        outbox_deliver.apply_async(args=[message_ids], retry=False)
-    except Exception:  # noqa: BLE001 - any broker failure means "later", never lost work
-        log.warning("outbox %s not handed over; the re-drive takes them", message_ids, exc_info=True)
-        Message.objects.filter(pk__in=message_ids, done_at__isnull=True).update(next_try_at=timezone.now())
+
+def outbox_deliver_due(*, now: datetime | None = None) -> int:
+    """Claim the rows that are due (new, waiting to retry, or claimed by a worker that
+    died) and run them; several workers may poll at once (SKIP LOCKED). Returns how
+    many ran."""
+    now = now or timezone.now()
+    ran = claimed = 0
+    while claimed < RUN_AT_MOST:
+        message_ids = _claim_due(now)
+        if not message_ids:
+            break
+        claimed += len(message_ids)
+        ran += outbox_deliver_many(message_ids=message_ids, now=now)
+    return ran
+
+
+def _claim_due(now: datetime) -> list[int]:
+    with transaction.atomic():
+        message_ids = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(done_at__isnull=True, failed_at__isnull=True, next_try_at__lte=now)
+            .order_by("next_try_at")
+            .values_list("pk", flat=True)[:CLAIM_BATCH]
+        )
+        Message.objects.filter(pk__in=message_ids).update(next_try_at=now + CLAIM_FOR)
+    return message_ids
 
 
 def outbox_deliver(*, message_id: int, now: datetime | None = None) -> bool:
@@ -106,10 +140,10 @@ def outbox_deliver(*, message_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-def outbox_deliver_many(*, message_ids: list[int]) -> int:
+def outbox_deliver_many(*, message_ids: list[int], now: datetime | None = None) -> int:
     """Deliver each row on its own (one failing does not hold up the others); returns
     how many ran."""
-    return sum(outbox_deliver(message_id=message_id) for message_id in message_ids)
+    return sum(outbox_deliver(message_id=message_id, now=now) for message_id in message_ids)
 
 
 def _handler_of(message: Message):
@@ -135,27 +169,10 @@ def retry_delay(attempts: int) -> timedelta:
     return min(RETRY_BASE * 2 ** (attempts - 1), RETRY_MAX)
 
 
-def outbox_redrive(*, now: datetime | None = None) -> int:
-    """Hand over again what is due: not taken by the broker, not finished by a worker,
-    or waiting to retry. Returns how many rows."""
-    now = now or timezone.now()
-    message_ids = list(
-        Message.objects.filter(done_at__isnull=True, failed_at__isnull=True, next_try_at__lte=now)
-        .order_by("next_try_at")
-        .values_list("pk", flat=True)[:1000]
-    )
-    # Not due again while a worker has them (the hand-over may put them back sooner).
-    Message.objects.filter(pk__in=message_ids).update(next_try_at=now + REDRIVE_AFTER)
-    for start in range(0, len(message_ids), REDRIVE_BATCH):
-        outbox_hand_over(message_ids[start:start + REDRIVE_BATCH])
-    return len(message_ids)
-
-
 def outbox_retry(*, message_ids: list[int]) -> int:
     """A person asks for failed (or waiting) rows to be tried again now, with a fresh
     count of attempts. Returns how many rows."""
     ids = list(Message.objects.filter(pk__in=message_ids, done_at__isnull=True).values_list("pk", flat=True))
     Message.objects.filter(pk__in=ids).update(failed_at=None, attempts=0, next_try_at=timezone.now())
-    if ids:
-        transaction.on_commit(lambda: outbox_hand_over(ids))
+    _run_eagerly_on_commit(ids)
     return len(ids)

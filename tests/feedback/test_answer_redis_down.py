@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from feedback.models import Response
 from outbox.models import Message
-from outbox.services import outbox_deliver, outbox_redrive
+from outbox.services import outbox_deliver, outbox_deliver_due
+from outbox.tasks import outbox_deliver_due as outbox_deliver_due_task
 from tests.conftest import needs
 from tests.factories import ContactFactory, InvitationFactory
 from tests.feedback.answer_support import answer_path, fresh_rate_limits, post_answer  # noqa: F401
@@ -103,24 +104,23 @@ def test_answer_survives_redis_down_and_the_work_runs_once_when_back(
     assert (answer.score, answer.reason, answer.suspect) == (2, "Invoices are wrong", False)
     pending = Message.objects.filter(kwargs={"response_id": answer.pk})
     assert sorted(pending.values_list("handler", flat=True)) == ["queue_call", "route"]
-    # The hand-over after the commit found the broker down: the rows wait, due at once
-    # for the re-drive.
+    # Nothing went to the broker: the rows wait, due, for a worker's poll.
     assert not pending.filter(done_at__isnull=False).exists()
     assert not pending.filter(next_try_at__gt=timezone.now()).exists()
 
-    # Redis back on the same port, a real worker, then beat's re-drive.
+    # Redis back on the same port, a real worker, then beat's poll.
     own_redis.start()
     celery_worker_process(REDIS_URL=own_redis.url)
-    assert outbox_redrive() == 2
+    outbox_deliver_due_task.delay()
 
     deadline = time.monotonic() + 60
     while pending.filter(done_at__isnull=True).exists() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not pending.filter(done_at__isnull=True).exists(), "the worker did not run the re-driven work"
+    assert not pending.filter(done_at__isnull=True).exists(), "the worker did not run the waiting work"
 
-    # Exactly once: one attempt each, nothing left to re-drive, a second delivery is a no-op.
+    # Exactly once: one attempt each, nothing left to run, a second delivery is a no-op.
     assert list(pending.values_list("attempts", flat=True)) == [1, 1]
-    assert outbox_redrive() == 0
+    assert outbox_deliver_due() == 0
     for message in pending:
         assert outbox_deliver(message_id=message.pk) is False
     assert list(pending.values_list("attempts", flat=True)) == [1, 1]

@@ -10,11 +10,11 @@ from django.utils import timezone
 from config.events import HANDLERS
 from outbox.models import Message
 from outbox.services import (
-    REDRIVE_AFTER,
+    CLAIM_FOR,
     UnknownHandler,
     outbox_deliver,
+    outbox_deliver_due,
     outbox_publish,
-    outbox_redrive,
     outbox_retry,
     retry_delay,
 )
@@ -91,8 +91,8 @@ def test_a_failing_handler_records_each_attempt_backs_off_and_stops_after_n(even
     assert outbox_deliver(message_id=message.pk, now=now) is False  # the N-th: it stops
     message.refresh_from_db()
     assert (message.attempts, message.failed_at) == (4, now)
-    # Stopped for good: neither the re-drive nor a late delivery runs it again.
-    assert outbox_redrive(now=now + timedelta(days=1)) == 0
+    # Stopped for good: neither the poll nor a late delivery runs it again.
+    assert outbox_deliver_due(now=now + timedelta(days=1)) == 0
     assert outbox_deliver(message_id=message.pk, now=now) is False
     assert Message.objects.get(pk=message.pk).attempts == 4
 
@@ -115,22 +115,43 @@ def test_a_row_of_an_unknown_event_or_handler_records_the_error(events, settings
         assert message.attempts == 2 and message.failed_at is not None
 
 
-def test_the_redrive_hands_over_what_is_due_and_nothing_else(events):
+def test_the_poll_runs_what_is_due_and_nothing_else(events):
     now = timezone.now()
     due = Message.objects.create(event="test_event", handler="note", kwargs={"n": "due"}, next_try_at=now)
     Message.objects.create(event="test_event", handler="note", kwargs={"n": "later"},
                            next_try_at=now + timedelta(minutes=1))
     Message.objects.create(event="test_event", handler="note", kwargs={"n": "done"}, next_try_at=now, done_at=now)
-    assert outbox_redrive(now=now) == 1
-    assert RAN == [{"n": "due"}]  # in-process here: tasks run eagerly
+    assert outbox_deliver_due(now=now) == 1
+    assert RAN == [{"n": "due"}]
     due.refresh_from_db()
     assert due.done_at is not None
 
 
-def test_a_row_handed_to_the_broker_waits_before_the_redrive_takes_it_again(events, settings):
-    ids = outbox_publish("test_event", n=3)  # outside a transaction: handed over at once
-    message = Message.objects.get(pk=ids[0])
-    assert message.next_try_at - message.created_at == REDRIVE_AFTER
+def test_with_a_worker_the_request_only_writes_rows_the_poll_runs_them(events, django_capture_on_commit_callbacks):
+    from config.celery import app
+
+    app.conf.task_always_eager = False  # as with a broker: nothing runs in-process (restored by conftest)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        ids = outbox_publish("test_event", n=3)
+    assert RAN == []
+    rows = Message.objects.filter(pk__in=ids)
+    assert all(m.next_try_at <= timezone.now() and m.done_at is None for m in rows)  # due at once
+    now = timezone.now()
+    assert outbox_deliver_due(now=now) == 1  # "note" ran; "boom" failed and waits
+    assert RAN == [{"n": 3}]
+    boom = rows.get(handler="boom")
+    assert boom.next_try_at == now + retry_delay(1) and boom.attempts == 1
+
+
+def test_a_claimed_row_is_left_alone_until_its_claim_runs_out(events):
+    from outbox.services import _claim_due
+
+    now = timezone.now()
+    message = Message.objects.create(event="test_event", handler="note", kwargs={"n": 6}, next_try_at=now)
+    assert _claim_due(now) == [message.pk]  # a worker took it, and died before running it
+    assert _claim_due(now) == []
+    assert outbox_deliver_due(now=now + CLAIM_FOR) == 1
+    assert RAN == [{"n": 6}]
 
 
 def test_retry_runs_a_failed_row_again_with_fresh_attempts(events, django_capture_on_commit_callbacks):
