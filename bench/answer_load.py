@@ -8,7 +8,8 @@ database connections), wrk drives, for each connection count:
   (a) bare     a Django view returning a constant page          /bench/constant/
   (b) floor    a view reading one row by a unique key, updating  /bench/floor/<token>/
   (c) answer   the answer flow: GETs of real links and POSTed answers, half and half
-               (each POST changes the answer: new score and reason, outbox rows written)
+               (each POST changes the answer: new score and reason, outbox rows written;
+               no worker runs, so the rows' handlers are not part of the figures)
 
 and prints requests/s, p50 and p99 latency, non-2xx counts, the server CPU spent per
 request (gunicorn processes, and the PostgreSQL backends serving the bench database,

@@ -1,8 +1,10 @@
 """The customer's answer behind the emailed link: selectors to read the link, the
 service that records the answer.
 
-Nothing here needs Redis or a worker: the answer and its follow-up work are written
-in one database transaction (the outbox carries the work to Celery later).
+Nothing here needs Redis or a worker: the answer and its follow-up work (an outbox
+event, which a worker picks up) are written in one ordinary database transaction.
+Every statement is plain, with nothing kept on the connection between transactions,
+so it works behind PgBouncer in transaction pooling mode.
 """
 
 import re

@@ -174,7 +174,7 @@ def test_post_queries_stay_flat(client, invitation, max_queries, others):
         ResponseFactory(invitation__contact__account=invitation.account)
     Program.current()
     client.get(answer_path(invitation))  # the program's texts are then cached in the process
-    with max_queries(6):  # link, program; savepoint, upsert, outbox rows, release
+    with max_queries(6):  # link; savepoint, upsert, outbox rows, release; the owner for the thank-you page
         assert post_answer(client, invitation, score="8", reason="ok").status_code == 200
 
 
