@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from .models import Message
 
-# Due this long ago and still not handed over: the re-drive (beat) is not running.
+# Due this long ago and still not run: no worker polls (beat or the worker is not running).
 STUCK_AFTER = timedelta(minutes=10)
 
 

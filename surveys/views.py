@@ -44,7 +44,7 @@ def _database_state() -> str:
 
 
 def _outbox_state() -> dict | str:
-    """Outbox rows that failed for good, and rows overdue for a try (no re-drive running)."""
+    """Outbox rows that failed for good, and rows overdue for a try (no worker polling)."""
     try:
         return outbox_health()
     except Exception:  # noqa: BLE001 - the database is down: _database_state says so

@@ -3,7 +3,7 @@ handler key instead of a function's dotted path. Copy every old row over, then d
 old table.
 
 Rows not done yet are due at once: the Celery messages that carried them named tasks
-that no longer exist, so the re-drive hands them to a worker again. A row whose dotted
+that no longer exist, so a worker's next poll runs them. A row whose dotted
 path maps to no event is copied as failed, with the reason, for a person to look at in
 the admin.
 """

@@ -3,7 +3,7 @@ the follow-up work happens once when Redis and a worker are back.
 
 Services configuration only: a redis-server of this test's own on a free port is
 killed and restarted (the shared one is never touched), and a real worker runs the
-re-driven outbox.
+outbox's waiting rows.
 """
 
 import os

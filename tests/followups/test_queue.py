@@ -47,7 +47,7 @@ def test_queued_through_the_outbox_once_for_each_answer(account, django_capture_
             outbox_publish("answer_saved", response_id=response.pk)
     assert Call.objects.count() == 3
     assert Message.objects.filter(handler="queue_call", done_at__isnull=False).count() == 3
-    # Delivered again (a re-drive, a second save): still one call each.
+    # Delivered again (a claim run out, a second save): still one call each.
     for response in responses:
         call_queue_for_response(response_id=response.pk)
     assert Call.objects.count() == 3

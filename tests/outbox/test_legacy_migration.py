@@ -60,7 +60,7 @@ def test_the_migration_copies_the_rows_and_drops_the_old_table():
             for m in new_apps.get_model("outbox", "Message").objects.all()}
     assert (rows[1].event, rows[1].handler, rows[1].done_at, rows[1].attempts) == ("answer_saved", "route", done, 1)
     assert (rows[2].event, rows[2].handler, rows[2].done_at) == ("answer_saved", "queue_call", None)
-    assert rows[2].next_try_at <= timezone.now()  # due at once for the re-drive
+    assert rows[2].next_try_at <= timezone.now()  # due at once for a worker's poll
     assert (rows[3].event, rows[3].handler, rows[3].attempts, rows[3].last_error) == (
         "owner_changed", "move_calls", 2, "boom")
     assert rows[0].failed_at is not None and "feedback.gone.away" in rows[0].last_error
