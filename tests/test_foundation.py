@@ -11,7 +11,9 @@ def test_healthz_embedded(client, db, settings):
     settings.EMBEDDED_TASKS = True
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert json.loads(response.content) == {"database": "ok", "broker": "embedded", "worker": "embedded"}
+    assert json.loads(response.content) == {
+        "database": "ok", "broker": "embedded", "worker": "embedded", "outbox": {"failed": 0, "stuck": 0},
+    }
 
 
 def test_home_sends_signed_out_user_to_sign_in(client, db):

@@ -174,6 +174,7 @@ def test_admin_lists_failed_rows_and_retries_them(client, admin_user, events, dj
     assert page.status_code == 200
     html = page.content.decode()
     assert "RuntimeError: SMTP was down" in html and html.count('name="_selected_action"') == 1
+    assert client.get(f"/admin/outbox/message/{failed.pk}/change/").status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/admin/outbox/message/", {"action": "retry", "_selected_action": [failed.pk]})
     assert response.status_code == 302
