@@ -65,7 +65,7 @@ def _one(contacts: int) -> dict:
         from django.test.utils import CaptureQueriesContext
 
         from surveys.models import Contact, Invitation
-        from surveys.services import wave_plan
+        from surveys.planning import wave_plan
 
         _book(contacts)
         book = Contact.objects.count()

@@ -70,7 +70,7 @@ def main():
         from django.utils import timezone
 
         from config.celery import app
-        from surveys import services
+        from surveys import dispatch
         from surveys.models import Account, Contact, Invitation, Program, Region, User, Wave
         from surveys.tokens import token_fields_new
 
@@ -108,7 +108,7 @@ def main():
             while len(app.control.ping(timeout=0.5) or []) < args.workers and time.monotonic() < deadline:
                 pass
             started = time.monotonic()
-            services.wave_send(month=wave.month)
+            dispatch.wave_send(month=wave.month)
             deadline = started + 900
             while sink.count() < total and time.monotonic() < deadline:
                 time.sleep(0.05)

@@ -9,7 +9,7 @@ def inbox_count(request):
         return {}
 
     def count():
-        from .selectors import new_answers_count
+        from .answer_lists import new_answers_count
 
         return new_answers_count(user)
 

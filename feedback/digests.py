@@ -3,6 +3,7 @@ detractors and NPS move, daily or weekly."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
@@ -15,10 +16,53 @@ from surveys.emails import email_message
 from surveys.models import User
 from surveys.selectors import user_home_url_name
 
-from .models import Digest, NotificationSettings
-from .selectors import default_digest, digest_content, users_with_digest
+from .figures import COUNTS, Figures
+from .models import Category, Digest, NotificationSettings
+from .notifications import default_digest, users_with_digest
+from .selectors import responses_visible_to
 
 PERIOD_DAYS = {Digest.DAILY: 1, Digest.WEEKLY: 7}
+
+
+@dataclass
+class DigestContent:
+    start: datetime
+    end: datetime
+    figures: Figures
+    previous: Figures
+    detractors: list  # the first 20, newest first
+
+    @property
+    def detractor_count(self) -> int:
+        """All detractors of the period (`detractors` lists at most 20)."""
+        return self.figures.detractors
+
+    @property
+    def nps_move(self) -> float | None:
+        if self.figures.nps is None or self.previous.nps is None:
+            return None
+        return self.figures.nps - self.previous.nps
+
+    @property
+    def empty(self) -> bool:
+        return self.figures.n == 0 and self.detractor_count == 0
+
+
+def digest_content(user: User, *, start: datetime, end: datetime) -> DigestContent:
+    """New answers in the user's scope in [start, end), its detractors, and the NPS move
+    against the trailing 90 days before `start`."""
+    scoped = responses_visible_to(user).filter(suspect=False)
+    now_rows = scoped.filter(answered_at__gte=start, answered_at__lt=end)
+    figures = Figures.from_row(now_rows.aggregate(**COUNTS))
+    previous = Figures.from_row(
+        scoped.filter(answered_at__gte=start - timedelta(days=90), answered_at__lt=start).aggregate(**COUNTS)
+    )
+    detractors = list(
+        now_rows.filter(category=Category.DETRACTOR)
+        .select_related("contact", "account__owner")
+        .order_by("-answered_at")[:20]
+    )
+    return DigestContent(start, end, figures, previous, detractors)
 
 
 def digest_period(frequency: str, now: datetime | None = None) -> tuple[datetime, datetime]:

@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Level, User
 
+from .answer_lists import AnswerFilter
 from .models import Category, Digest, Response
-from .selectors import PERIODS, AnswerFilter
+from .periods import PERIODS
 
 BLANK = [("", _("Any"))]
 

@@ -23,6 +23,12 @@ def category_for_score(score: int) -> str:
     return Category.DETRACTOR
 
 
+# The triage states of an answer nobody has handled yet, and its detractors among them: the
+# inbox pins these (feedback.answer_lists), and a partial index below serves exactly them.
+OPEN_TRIAGE = ["new", "seen"]
+OPEN_DETRACTOR = models.Q(category="detractor", triage__in=OPEN_TRIAGE)
+
+
 class Response(models.Model):
     """One customer's answer to one invitation. Changed in place until the link expires."""
 
@@ -64,7 +70,7 @@ class Response(models.Model):
             # The inbox's pinned detractors (not yet handled).
             models.Index(
                 fields=["account", "answered_at"],
-                condition=models.Q(category="detractor", triage__in=["new", "seen"]),
+                condition=OPEN_DETRACTOR,
                 name="response_open_detractors",
             ),
         ]
@@ -99,7 +105,7 @@ class Digest(models.TextChoices):
 
 
 class NotificationSettings(models.Model):
-    """One user's choices. No row means the defaults (`feedback.selectors.notification_settings_for`)."""
+    """One user's choices. No row means the defaults (`feedback.notifications.notification_settings_for`)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"

@@ -22,7 +22,7 @@ from django.utils import timezone
 from surveys.emails import email_message
 
 from .models import Category, Response
-from .selectors import notification_settings_for
+from .notifications import notification_settings_for
 from .summaries import summary_refresh
 
 log = logging.getLogger(__name__)

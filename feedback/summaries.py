@@ -21,7 +21,7 @@ from django.utils import timezone
 from surveys.models import Account, Contact, Invitation, Level
 
 from .models import AccountSummary, Category, MonthSummary, OwnerMonthSummary, Response
-from .selectors import rollup_start
+from .periods import rollup_start
 
 CHUNK = 500
 COUNT_FIELDS = ("promoters", "passives", "detractors", "delivered", "answered")

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from surveys.models import Account
 from surveys.selectors import accounts_visible_to, regions_visible_to
 
-from . import selectors, services
+from . import answer_lists, notifications, periods, rollups, selectors, services
 from .forms import AnswerFilterForm, NoteForm, NotificationSettingsForm, OwnerForm, RollupPeriodForm, TriageForm
 from .hooks import rollup_extras
 from .models import Response
@@ -70,11 +70,13 @@ def inbox(request):
     if "account" in form.errors:
         raise Http404
     _filter_in_scope_or_404(request.user, flt, owned)
-    page = _page(request, selectors.inbox_responses(request.user, flt))
-    pinned = list(selectors.inbox_pinned(request.user, flt)[: selectors.PINNED_MAX + 1]) if page["number"] == 1 else []
+    page = _page(request, answer_lists.inbox_responses(request.user, flt))
+    pinned = []
+    if page["number"] == 1:
+        pinned = list(answer_lists.inbox_pinned(request.user, flt)[: answer_lists.PINNED_MAX + 1])
     context = {
         "form": form, "filter": flt, "page": page, "here": request.get_full_path(),
-        "pinned": pinned[: selectors.PINNED_MAX], "pinned_more": len(pinned) > selectors.PINNED_MAX,
+        "pinned": pinned[: answer_lists.PINNED_MAX], "pinned_more": len(pinned) > answer_lists.PINNED_MAX,
     }
     if request.htmx and request.htmx.target == "inbox-list":
         return render(request, "feedback/_inbox_list.html", context)
@@ -106,12 +108,12 @@ def answers(request):
     form = AnswerFilterForm(request.GET or None)
     flt = form.answer_filter()
     _filter_in_scope_or_404(request.user, flt)
-    qs = selectors.answers_list(request.user, flt)
+    qs = answer_lists.answers_list(request.user, flt)
     context = {
         "form": form,
         "filter": flt,
         "page": _page(request, qs),
-        "figures": selectors.filter_figures(request.user, flt),
+        "figures": rollups.filter_figures(request.user, flt),
         "context_names": _filter_names(request.user, flt),
         "export_query": request.GET.urlencode(),
         "here": request.get_full_path(),
@@ -159,8 +161,8 @@ def answers_export(request):
     writer = csv.writer(_Echo())
 
     def rows():
-        yield writer.writerow(selectors.EXPORT_HEADER)
-        for row in selectors.export_rows(request.user, flt):
+        yield writer.writerow(answer_lists.EXPORT_HEADER)
+        for row in answer_lists.export_rows(request.user, flt):
             row = [_cell(v) for v in row]
             row[1] = row[1].isoformat()
             row[2] = row[2].isoformat()
@@ -245,8 +247,8 @@ def region_detail(request, pk):
         "region": region,
         "period": period,
         "periods": RollupPeriodForm.base_fields["period"].choices,
-        "rollup": selectors.rollup(request.user, region=region, period=period),
-        "extras": rollup_extras(user=request.user, region=region, start=selectors.rollup_start(period)),
+        "rollup": rollups.rollup(request.user, region=region, period=period),
+        "extras": rollup_extras(user=request.user, region=region, start=periods.rollup_start(period)),
         "base": {"region": region.pk, **_period_param(period)},
     })
 
@@ -263,8 +265,8 @@ def org_home(request):
     return render(request, "feedback/org_home.html", {
         "period": period,
         "periods": RollupPeriodForm.base_fields["period"].choices,
-        "rollup": selectors.rollup(request.user, period=period, regions=True),
-        "extras": rollup_extras(user=request.user, region=None, start=selectors.rollup_start(period)),
+        "rollup": rollups.rollup(request.user, period=period, regions=True),
+        "extras": rollup_extras(user=request.user, region=None, start=periods.rollup_start(period)),
         "base": _period_param(period),
     })
 
@@ -278,8 +280,8 @@ def account_detail(request, pk):
         raise Http404
     return render(request, "feedback/account_detail.html", {
         "account": account,
-        "figures": selectors.account_figures(account),
-        "trend": selectors.account_trend(account, months=24),
+        "figures": rollups.account_figures(account),
+        "trend": rollups.account_trend(account, months=24),
         "levels": selectors.account_contacts_by_level(account),
         "recent": selectors.account_recent_answers(account),
         "ownership": selectors.ownership_history(account),
@@ -313,7 +315,7 @@ def account_owner(request, pk):
 
 @login_required
 def notification_settings(request):
-    current = selectors.notification_settings_for(request.user)
+    current = notifications.notification_settings_for(request.user)
     initial = {"detractor_alerts": current.detractor_alerts, "digest": current.digest}
     form = NotificationSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -121,12 +121,6 @@ class Call(models.Model):
     def is_open(self) -> bool:
         return self.state == self.State.OPEN
 
-    def is_overdue(self, today=None) -> bool:
-        return self.is_open and self.due_on < (today or timezone.localdate())
-
-    def is_due_today(self, today=None) -> bool:
-        return self.is_open and self.due_on == (today or timezone.localdate())
-
 
 class Attempt(models.Model):
     class Outcome(models.TextChoices):

@@ -30,8 +30,8 @@ from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from .batching import chunks
 from .models import Account, Contact, Level, Region, Role, User
-from .services import chunks
 
 HEADER = (
     "account_id",

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Contact, Invitation, Program, Wave
-from .services import invitation_hold, month_add, wave_plan
+from .months import month_add
+from .planning import invitation_hold, wave_plan
 
 PAST_MONTHS = 18
 HOLD_REASONS = [

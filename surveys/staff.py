@@ -9,9 +9,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
-from django.core.mail import EmailMultiAlternatives
-from django.template import loader
 
+from .emails import email_message
 from .models import User
 
 
@@ -43,11 +42,7 @@ class _InviteForm(StaffPasswordResetForm):
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
                   html_email_template_name=None):
         # Unlike the public form, failures are not swallowed: the administrator is told.
-        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
-        message = EmailMultiAlternatives(subject, loader.render_to_string(email_template_name, context),
-                                         from_email, [to_email])
-        message.attach_alternative(loader.render_to_string(html_email_template_name, context), "text/html")
-        message.send()
+        email_message("staff_invite", context, to=[to_email], from_email=from_email).send()
 
 
 def _link_base() -> dict:

@@ -1,37 +1,37 @@
-"""Thin tasks: reload, call the service. Beat entries at the bottom (see services for the rules)."""
+"""Thin tasks: reload, call the service. Beat entries at the bottom (the rules are in the modules they call)."""
 
 from celery import shared_task
 
 from config.celery import beat_schedule_add, crontab
 
-from . import services
+from . import dispatch, planning, reminders, sending
 
 
 @shared_task
 def waves_plan_due() -> None:
-    services.waves_plan_due()
+    planning.waves_plan_due()
 
 
 @shared_task
 def waves_send_due() -> None:
-    services.waves_send_due()
+    dispatch.waves_send_due()
 
 
 @shared_task
 def invitations_dispatch() -> None:
-    services.invitations_dispatch()
+    dispatch.invitations_dispatch()
 
 
 # acks_late (settings): a killed worker's batch is delivered again; the claim guard makes
 # the repeat a no-op for rows already claimed or sent.
 @shared_task
 def invitations_send_batch(invitation_ids: list[int]) -> None:
-    services.invitations_send(invitation_ids=invitation_ids)
+    sending.invitations_send(invitation_ids=invitation_ids)
 
 
 @shared_task
 def reminders_send_batch(invitation_ids: list[int]) -> None:
-    services.reminders_send(invitation_ids=invitation_ids)
+    reminders.reminders_send(invitation_ids=invitation_ids)
 
 
 # Planned from hold_days before the 1st (the task checks the window daily), sent from the

@@ -14,7 +14,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import selectors, services
+from . import selectors
+from .invitation_email import email_language
+from .unsubscribe import contact_unsubscribe
 
 
 def _one_click(request) -> bool:
@@ -38,14 +40,14 @@ def unsubscribe(request, token: str):
     invitation = selectors.invitation_by_token(token)
     if invitation is None:
         raise Http404
-    language = services.email_language(invitation.contact)
+    language = email_language(invitation.contact)
     with translation.override(language):
         if request.method == "POST":
             if not _one_click(request):
                 rejection = _csrf_rejection(request)
                 if rejection is not None:
                     return rejection
-            services.contact_unsubscribe(invitation=invitation)
+            contact_unsubscribe(invitation=invitation)
             return render(request, "surveys/unsubscribe_done.html", {"invitation": invitation,
                                                                      "language": language})
         return render(request, "surveys/unsubscribe.html", {

@@ -10,9 +10,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import planning, selectors
 from .forms import HoldForm, ProgramForm
 from .models import Invitation, Program, Wave
+from .months import MonthError, month_parse
+from .program import WaveError, program_update
 
 
 @login_required
@@ -23,7 +25,7 @@ def program_edit(request):
     form = ProgramForm(request.POST or None, instance=Program.objects.get(pk=program.pk))
     if request.method == "POST":
         if form.is_valid():
-            services.program_update(program=program, fields=form.cleaned_data)
+            program_update(program=program, fields=form.cleaned_data)
             messages.success(request, _("Survey program saved. It applies from the next wave planned."))
             return redirect("surveys:program")
         messages.error(request, _("Nothing was saved: please correct the fields marked below."))
@@ -66,8 +68,8 @@ def invitation_hold(request, pk: int):
                        % {"name": invitation.contact.name})
         return redirect("surveys:wave_next")
     try:
-        services.invitation_hold(invitation=invitation, user=request.user, reason=form.cleaned_data["reason"])
-    except services.WaveError as error:
+        planning.invitation_hold(invitation=invitation, user=request.user, reason=form.cleaned_data["reason"])
+    except WaveError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("%(name)s is held out of this wave and rolls over to the next one.")
@@ -80,8 +82,8 @@ def invitation_hold(request, pk: int):
 def invitation_release(request, pk: int):
     invitation = _scoped_invitation(request, pk)
     try:
-        services.invitation_release(invitation=invitation, user=request.user)
-    except services.WaveError as error:
+        planning.invitation_release(invitation=invitation, user=request.user)
+    except WaveError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("%(name)s is back in this wave.") % {"name": invitation.contact.name})
@@ -103,8 +105,8 @@ def wave_list(request):
 def wave_detail(request, month: str):
     _wave_reader(request.user)
     try:
-        wave_month = services.month_parse(month)
-    except services.WaveError:
+        wave_month = month_parse(month)
+    except MonthError:
         raise Http404
     wave = selectors.wave_for_month(wave_month)
     if wave is None:

@@ -5,7 +5,7 @@ compute them in SQL."""
 
 from django import template
 
-from feedback.selectors import rollup_start
+from feedback.periods import rollup_start
 from surveys.selectors import accounts_visible_to
 
 from .. import selectors

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from surveys import services
+from surveys import dispatch, months
 from surveys.models import Contact, Invitation, Program, Wave
 from tests.factories import ContactFactory
 from tests.surveys.book import invitations_create
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def planned_wave(account):
-    wave = Wave.objects.create(month=services.month_add(timezone.localdate().replace(day=1), 1))
+    wave = Wave.objects.create(month=months.month_add(timezone.localdate().replace(day=1), 1))
     invitations_create(wave=wave, contacts=[
         ContactFactory(account=account, name="Erik Berg"), ContactFactory(account=account, name="Lis Lund")])
     return wave
@@ -68,7 +68,7 @@ def test_rm_reads_the_wave_page(page, sign_in, rm, planned_wave):
 def test_contact_unsubscribes_from_the_email_link(page, smtp_server, account):
     wave = Wave.objects.create(month=timezone.localdate().replace(day=1))
     invitations_create(wave=wave, contacts=[ContactFactory(account=account, email="erik@customer.test")])
-    services.wave_send(month=wave.month)
+    dispatch.wave_send(month=wave.month)
     message = smtp_server.wait_for(1)[0]
     html = message.get_body(("html",)).get_content()
     link = next(href for href in re.findall(r'href="([^"]+)"', html) if "/u/" in href)

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from feedback.models import Response
 from followups.business_days import add_business_days
 from followups.models import Call, CloseLoopEmail, FollowupSettings, RootCause
-from surveys import services
+from surveys import dispatch, planning, reminders
 from surveys.models import Contact, Invitation, Program, Wave
 from tests.factories import ContactFactory
 from tests.feedback.answer_support import fast_password_hashing, fresh_rate_limits  # noqa: F401
@@ -43,9 +43,9 @@ def sent_invitation(page, smtp_server, account):
     program.frequency, program.quiet_days = 12, 20  # monthly: the new contact is due this month
     program.save()
     month = timezone.localdate().replace(day=1)
-    plan = services.wave_plan(month=month)
+    plan = planning.wave_plan(month=month)
     assert plan.added == 1
-    services.wave_send(month=month)
+    dispatch.wave_send(month=month)
     messages = smtp_server.wait_for(1)
     assert len(messages) == 1
     assert Invitation.objects.get().status == Invitation.Status.SENT
@@ -166,7 +166,7 @@ def test_every_score_link_opens_the_answer_page_with_its_score(page, smtp_server
     # The reminder, when it goes, carries the same links.
     invitation = Invitation.objects.get()
     Invitation.objects.filter(pk=invitation.pk).update(reminder_after=timezone.now() - timedelta(minutes=1))
-    assert services.reminders_send(invitation_ids=[invitation.pk]).sent == 1
+    assert reminders.reminders_send(invitation_ids=[invitation.pk]).sent == 1
     reminder = smtp_server.wait_for(2)[1]
     assert reminder["In-Reply-To"] == invitation.message_id
     assert score_links(reminder, "html") == score_links(reminder, "plain") == links

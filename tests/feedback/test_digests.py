@@ -50,7 +50,7 @@ def test_daily_digest_for_who_chose_it_and_empty_days_are_quiet(world, smtp_serv
 
 
 def test_nps_move_against_the_90_days_before(world):
-    from feedback.selectors import digest_content
+    from feedback.digests import digest_content
 
     start, end = digests.digest_period("weekly")
     for score in (10, 10, 10):

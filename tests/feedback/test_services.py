@@ -2,8 +2,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from feedback import services
+from feedback.answer_lists import AnswerFilter, inbox_pinned, inbox_responses
 from feedback.models import Note, OwnershipChange, Response
-from feedback.selectors import AnswerFilter, inbox_pinned, inbox_responses, rollup
+from feedback.rollups import rollup
 from outbox.models import Message
 from tests import factories
 

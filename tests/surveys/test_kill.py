@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from django.utils import timezone
 
-from surveys import services
+from surveys import dispatch
 from surveys.models import Invitation, Program, Wave
 from tests.surveys.book import book_create, invitations_create
 
@@ -43,7 +43,7 @@ def test_worker_killed_mid_wave_loses_nothing_and_repeats_at_most_one(
     assert wave.invitations.count() == WAVE_SIZE
 
     worker = celery_worker_process(concurrency=1)
-    services.invitations_dispatch()
+    dispatch.invitations_dispatch()
     assert _poll(lambda: smtp_server.count() >= WAVE_SIZE // 4, timeout=120), "the first worker sent too little"
     worker.kill()
     at_kill = smtp_server.count()
@@ -52,7 +52,7 @@ def test_worker_killed_mid_wave_loses_nothing_and_repeats_at_most_one(
     celery_worker_process(concurrency=1, purge=False)
 
     def all_sent():
-        services.invitations_dispatch()  # what beat does every minute
+        dispatch.invitations_dispatch()  # what beat does every minute
         return not Invitation.objects.exclude(status=Invitation.Status.SENT).exists()
 
     assert _poll(all_sent, timeout=240, every=1.0), Counter(Invitation.objects.values_list("status", flat=True))

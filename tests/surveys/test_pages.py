@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from surveys.models import Contact, Invitation, Program, Wave
-from surveys.services import month_add
+from surveys.months import month_add
 from surveys.tokens import invitation_token
 from tests.factories import AccountFactory, ContactFactory, RegionFactory, UserFactory
 from tests.surveys.book import book_create, invitations_create
@@ -153,7 +153,7 @@ def test_hold_outside_scope_is_404(client, other_am, other_rm, wave):
 
 
 def test_rm_sees_the_holds_of_their_region_only(client, am, other_am, rm, other_rm, director, wave):
-    from surveys.services import invitation_hold
+    from surveys.planning import invitation_hold
 
     invitation_hold(invitation=_invitation("Erik Berg"), user=am, reason="Contract talk")
     invitation_hold(invitation=_invitation("Sven South"), user=other_am, reason="Escalation in the south")

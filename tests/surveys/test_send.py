@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from django.urls import resolve
 from django.utils import timezone
 
-from surveys import services
+from surveys import dispatch, invitation_email, months, planning, sending
 from surveys.models import Contact, Invitation, Program, Wave
 from surveys.tokens import token_hash
 from tests.factories import ContactFactory, ResponseFactory
@@ -58,7 +58,7 @@ def _parts(message):
 
 
 def test_invitation_email_has_both_parts_headers_and_working_links(smtp_server, planned, this_month, client, am):
-    services.wave_send(month=this_month)
+    dispatch.wave_send(month=this_month)
     messages = smtp_server.wait_for(3)
     assert len(messages) == 3
     invitation = Invitation.objects.select_related("contact").get(contact__email="erik@customer.test")
@@ -100,7 +100,7 @@ def test_invitation_email_has_both_parts_headers_and_working_links(smtp_server, 
 
 
 def test_danish_contact_gets_the_danish_email(smtp_server, planned, this_month):
-    services.wave_send(month=this_month)
+    dispatch.wave_send(month=this_month)
     smtp_server.wait_for(3)
     message = smtp_server.to("mette@customer.test")[0]
     text, html = _parts(message)
@@ -119,17 +119,17 @@ def test_the_send_task_twice_sends_once(smtp_server, planned, this_month):
     ids = list(planned.invitations.values_list("pk", flat=True))
     invitations_send_batch.apply(args=[ids])
     invitations_send_batch.apply(args=[ids])
-    services.invitations_dispatch()
+    dispatch.invitations_dispatch()
     assert smtp_server.count() == 3
-    assert services.invitations_send(invitation_ids=ids).claimed == 0
+    assert sending.invitations_send(invitation_ids=ids).claimed == 0
     assert smtp_server.count() == 3
     assert Wave.objects.get(pk=planned.pk).status == Wave.Status.SENT
 
 
 def test_held_contacts_are_not_sent(smtp_server, planned, this_month, am):
     held = planned.invitations.get(contact__email="lis@customer.test")
-    services.invitation_hold(invitation=held, user=am, reason="Contract talk")
-    services.wave_send(month=this_month)
+    planning.invitation_hold(invitation=held, user=am, reason="Contract talk")
+    dispatch.wave_send(month=this_month)
     smtp_server.wait_for(2)
     assert smtp_server.count() == 2 and not smtp_server.to("lis@customer.test")
     held.refresh_from_db()
@@ -139,14 +139,14 @@ def test_held_contacts_are_not_sent(smtp_server, planned, this_month, am):
 
 def test_temporary_failure_retries_later_from_the_database(smtp_server, planned, this_month):
     smtp_server.reject_next = ["451"]
-    services.wave_send(month=this_month)
+    dispatch.wave_send(month=this_month)
     smtp_server.wait_for(2)
     retried = Invitation.objects.get(status=Invitation.Status.PLANNED)
     assert "451" in retried.last_error and retried.attempts == 1
     assert retried.send_after > timezone.now() + timedelta(seconds=50)
-    services.invitations_dispatch()  # not due yet
+    dispatch.invitations_dispatch()  # not due yet
     assert smtp_server.count() == 2
-    services.invitations_dispatch(now=timezone.now() + timedelta(minutes=2))
+    dispatch.invitations_dispatch(now=timezone.now() + timedelta(minutes=2))
     smtp_server.wait_for(3)
     assert smtp_server.count() == 3
     retried.refresh_from_db()
@@ -155,7 +155,7 @@ def test_temporary_failure_retries_later_from_the_database(smtp_server, planned,
 
 def test_permanent_failure_bounces_the_contact(smtp_server, planned, this_month):
     smtp_server.reject_next = ["550"]
-    services.wave_send(month=this_month)
+    dispatch.wave_send(month=this_month)
     smtp_server.wait_for(2)
     bounced = Invitation.objects.select_related("contact").get(status=Invitation.Status.BOUNCED)
     assert bounced.contact.bounced_at is not None
@@ -168,12 +168,12 @@ def test_connection_refused_is_temporary_and_gives_up_after_max_attempts(setting
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
-    services.wave_send(month=this_month)
+    dispatch.wave_send(month=this_month)
     assert set(Invitation.objects.values_list("status", flat=True)) == {Invitation.Status.PLANNED}
     now = timezone.now()
-    for _ in range(services.MAX_ATTEMPTS):
+    for _ in range(sending.MAX_ATTEMPTS):
         now += timedelta(hours=4)
-        services.invitations_dispatch(now=now)
+        dispatch.invitations_dispatch(now=now)
     assert set(Invitation.objects.values_list("status", flat=True)) == {Invitation.Status.FAILED}
     assert Wave.objects.get(pk=planned.pk).status == Wave.Status.SENT
 
@@ -183,11 +183,11 @@ def test_a_row_left_sending_by_a_dead_worker_goes_back_and_is_sent(smtp_server, 
     stuck = planned.invitations.first()
     Invitation.objects.filter(pk=stuck.pk).update(
         status=Invitation.Status.SENDING, claimed_at=timezone.now() - timedelta(minutes=5))
-    services.invitations_dispatch()
+    dispatch.invitations_dispatch()
     smtp_server.wait_for(2)
     stuck.refresh_from_db()
     assert stuck.status == Invitation.Status.SENDING  # a live worker may still hold it
-    result = services.invitations_dispatch(now=timezone.now() + timedelta(minutes=6))
+    result = dispatch.invitations_dispatch(now=timezone.now() + timedelta(minutes=6))
     assert result.recovered == 1
     smtp_server.wait_for(3)
     stuck.refresh_from_db()
@@ -198,7 +198,7 @@ def test_a_row_left_sending_by_a_dead_worker_goes_back_and_is_sent(smtp_server, 
 def test_opted_out_before_sending_is_not_sent(smtp_server, planned, this_month):
     invitation = planned.invitations.get(contact__email="lis@customer.test")
     Contact.objects.filter(pk=invitation.contact_id).update(opted_out_at=timezone.now())
-    services.wave_send(month=this_month)
+    dispatch.wave_send(month=this_month)
     smtp_server.wait_for(2)
     assert not smtp_server.to("lis@customer.test")
     invitation.refresh_from_db()
@@ -210,22 +210,22 @@ def test_rate_limit_hands_out_one_minute_at_a_time(planned, this_month, account)
     more = [ContactFactory(account=account) for _ in range(70)]
     invitations_create(wave=planned, contacts=more)
     Wave.objects.filter(pk=planned.pk).update(status=Wave.Status.SENDING)
-    ids = services.invitations_due_ids(now=timezone.now(), limit=60)
+    ids = dispatch.invitations_due_ids(now=timezone.now(), limit=60)
     assert len(ids) == 60
-    assert len(services.invitations_due_ids(now=timezone.now(), limit=60)) == 13
-    assert services.invitations_due_ids(now=timezone.now(), limit=60) == []  # all leased
+    assert len(dispatch.invitations_due_ids(now=timezone.now(), limit=60)) == 13
+    assert dispatch.invitations_due_ids(now=timezone.now(), limit=60) == []  # all leased
 
 
 def test_reminder_goes_once_with_the_same_link_never_after_an_answer_or_opt_out(smtp_server, planned, this_month):
-    services.wave_send(month=this_month)
+    dispatch.wave_send(month=this_month)
     smtp_server.wait_for(3)
     erik, mette, lis = (Invitation.objects.get(contact__email=f"{n}@customer.test") for n in ("erik", "mette", "lis"))
     ResponseFactory(invitation=mette, score=9)
     Contact.objects.filter(pk=lis.contact_id).update(opted_out_at=timezone.now())
     later = timezone.now() + timedelta(days=5, minutes=1)
-    services.invitations_dispatch(now=later)
+    dispatch.invitations_dispatch(now=later)
     smtp_server.wait_for(4)
-    services.invitations_dispatch(now=later + timedelta(days=1))
+    dispatch.invitations_dispatch(now=later + timedelta(days=1))
     assert smtp_server.count() == 4
     reminder = smtp_server.messages[-1]
     first = smtp_server.to("erik@customer.test")[0]
@@ -240,10 +240,10 @@ def test_reminder_goes_once_with_the_same_link_never_after_an_answer_or_opt_out(
 
 def test_no_reminder_when_reminders_are_off(smtp_server, planned, this_month):
     _program(reminder_days=0)
-    services.wave_send(month=this_month)
+    dispatch.wave_send(month=this_month)
     smtp_server.wait_for(3)
     assert Invitation.objects.filter(reminder_after__isnull=False).count() == 0
-    services.invitations_dispatch(now=timezone.now() + timedelta(days=20))
+    dispatch.invitations_dispatch(now=timezone.now() + timedelta(days=20))
     assert smtp_server.count() == 3
 
 
@@ -252,7 +252,7 @@ def test_send_wave_command_refuses_bad_input_and_changes_nothing(db, planned, th
         call_command("send_wave", "--month", "2026/12")
     with pytest.raises(CommandError, match="No wave is planned"):
         call_command("send_wave", "--month", "2031-01")
-    nxt = services.month_add(this_month, 1)
+    nxt = months.month_add(this_month, 1)
     Wave.objects.create(month=nxt)
     with pytest.raises(CommandError, match="hold window"):
         call_command("send_wave", "--month", nxt.strftime("%Y-%m"))
@@ -273,7 +273,7 @@ def test_send_wave_command_sends_and_refuses_a_second_time(smtp_server, planned,
 
 
 def test_send_wave_now_sends_a_wave_still_in_its_hold_window(smtp_server, db, account, this_month):
-    nxt = services.month_add(this_month, 1)
+    nxt = months.month_add(this_month, 1)
     wave = Wave.objects.create(month=nxt, status=Wave.Status.PLANNED)
     invitations_create(wave=wave, contacts=[ContactFactory(account=account, email="early@customer.test")])
     call_command("send_wave", "--month", nxt.strftime("%Y-%m"), "--now")
@@ -285,13 +285,13 @@ def test_send_wave_now_sends_a_wave_still_in_its_hold_window(smtp_server, db, ac
 
 def test_beat_plans_in_the_hold_window_and_sends_on_the_first(smtp_server, account, this_month):
     ContactFactory.create_batch(6, account=account)
-    nxt = services.month_add(this_month, 1)
-    assert services.waves_plan_due(today=nxt - timedelta(days=4)) is None
-    result = services.waves_plan_due(today=nxt - timedelta(days=3))
+    nxt = months.month_add(this_month, 1)
+    assert planning.waves_plan_due(today=nxt - timedelta(days=4)) is None
+    result = planning.waves_plan_due(today=nxt - timedelta(days=3))
     assert result.wave.month == nxt and result.total == 1
-    assert services.waves_send_due(today=nxt - timedelta(days=1)) == []
+    assert dispatch.waves_send_due(today=nxt - timedelta(days=1)) == []
     Wave.objects.filter(pk=result.wave.pk).update(month=this_month)  # the 1st has come
-    assert len(services.waves_send_due()) == 1
+    assert len(dispatch.waves_send_due()) == 1
     smtp_server.wait_for(1)
     assert smtp_server.count() == 1
 
@@ -300,7 +300,7 @@ def test_names_are_escaped_in_the_html_and_placeholders_stay_literal(smtp_server
     wave = Wave.objects.create(month=this_month)
     contact = ContactFactory(account=account, name="<b>Bo</b> & @@company@@", email="bo@customer.test")
     invitations_create(wave=wave, contacts=[contact])
-    services.wave_send(month=this_month)
+    dispatch.wave_send(month=this_month)
     message = smtp_server.wait_for(1)[0]
     text, html = _parts(message)
     assert "Dear &lt;b&gt;Bo&lt;/b&gt;," in html and "<b>Bo</b>" not in html
@@ -308,7 +308,7 @@ def test_names_are_escaped_in_the_html_and_placeholders_stay_literal(smtp_server
     contact.name = "@@company@@ Jensen"
     contact.save()
     invitation = wave.invitations.select_related("contact", "account__owner").get()
-    email = services.invitation_email(invitation, program=Program.current())
+    email = invitation_email.invitation_email(invitation, program=Program.current())
     assert "Dear @@company@@," in email.body
 
 
@@ -322,5 +322,5 @@ def test_beat_runs_planning_sending_and_the_dispatcher():
     # Far below the Redis visibility timeout: a stale row is recovered long after any live task ended.
     from django.conf import settings
 
-    assert settings.CELERY_TASK_TIME_LIMIT < services._stale_after().total_seconds()
-    assert services._stale_after().total_seconds() < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert settings.CELERY_TASK_TIME_LIMIT < dispatch._stale_after().total_seconds()
+    assert dispatch._stale_after().total_seconds() < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]

@@ -13,15 +13,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from surveys.models import Account, Contact, Invitation, Program, Wave
-from surveys.services import (
-    WaveError,
-    invitation_hold,
-    month_add,
-    month_index,
-    month_start,
-    program_update,
-    wave_plan,
-)
+from surveys.months import month_add, month_begins, month_index
+from surveys.planning import invitation_hold, wave_plan
+from surveys.program import WaveError, program_update
 from tests.factories import RegionFactory, UserFactory
 from tests.surveys.book import book_create, contacts_add, wave_mark_sent
 
@@ -83,7 +77,7 @@ def test_twelve_months_with_churn_keep_every_property(db, am, region):
         assert not wave.invitations.filter(contact__bounced_at__isnull=False).exists()
         assert not wave.invitations.filter(account__active=False).exists()
         # Never within the quiet period.
-        cutoff = month_start(month) - timedelta(days=program.quiet_days)
+        cutoff = month_begins(month) - timedelta(days=program.quiet_days)
         assert not Invitation.objects.filter(
             contact_id__in=planned, sent_at__gte=cutoff
         ).exclude(wave=wave).exists()
@@ -111,13 +105,14 @@ def test_twelve_months_with_churn_keep_every_property(db, am, region):
         closed.update(closing)
         grown = rng.sample([a for a in accounts if a.pk not in closed], 25)
         arrived = contacts_add(accounts=grown, sizes=[2] * len(grown))
-        Contact.objects.filter(pk__in=[c.pk for c in arrived]).update(created_at=month_start(month) + timedelta(days=9))
+        arrived_ids = [c.pk for c in arrived]
+        Contact.objects.filter(pk__in=arrived_ids).update(created_at=month_begins(month) + timedelta(days=9))
         for contact in arrived:
             added_at[contact.pk] = month_add(month, 1)
         # A new account with a few contacts.
         new_accounts = book_create(sizes=[3, 2], owner=am, region=region)
         accounts.extend(new_accounts)
-        Contact.objects.filter(account__in=new_accounts).update(created_at=month_start(month) + timedelta(days=9))
+        Contact.objects.filter(account__in=new_accounts).update(created_at=month_begins(month) + timedelta(days=9))
         for contact in Contact.objects.filter(account__in=new_accounts):
             added_at[contact.pk] = month_add(month, 1)
 

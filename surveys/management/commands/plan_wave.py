@@ -3,7 +3,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from surveys.services import WaveError, month_next_to_plan, month_parse, wave_plan
+from surveys.months import MonthError, month_next_to_plan, month_parse
+from surveys.planning import wave_plan
+from surveys.program import WaveError
 
 
 class Command(BaseCommand):
@@ -16,7 +18,7 @@ class Command(BaseCommand):
         try:
             wave_month = month_parse(month) if month is not None else month_next_to_plan(timezone.localdate())
             result = wave_plan(month=wave_month)
-        except WaveError as error:
+        except (MonthError, WaveError) as error:
             raise CommandError(str(error))
         self.stdout.write(
             self.style.SUCCESS(f"Wave {result.wave}: {result.added} contacts added, {result.total} in the wave.")

@@ -3,7 +3,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from surveys.services import WaveError, month_parse, wave_send
+from surveys.dispatch import wave_send
+from surveys.months import MonthError, month_parse
+from surveys.program import WaveError
 
 
 class Command(BaseCommand):
@@ -19,7 +21,7 @@ class Command(BaseCommand):
         try:
             wave_month = month_parse(month) if month is not None else timezone.localdate().replace(day=1)
             wave = wave_send(month=wave_month, early=now)
-        except WaveError as error:
+        except (MonthError, WaveError) as error:
             raise CommandError(str(error))
         wave.refresh_from_db()
         self.stdout.write(self.style.SUCCESS(f"Wave {wave}: {wave.get_status_display().lower()}."))

@@ -1,0 +1,121 @@
+"""The inbox, the answers list and the CSV export, and the filter they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import QuerySet
+
+from surveys.models import User
+
+from .models import OPEN_DETRACTOR, Response
+from .periods import period_bounds
+from .selectors import responses_visible_to
+
+
+@dataclass
+class AnswerFilter:
+    """What the answers list, the inbox and the export show; parsed from the query string
+    by `feedback.forms.AnswerFilterForm`, and written back into links by `querystring()`."""
+
+    category: str = ""
+    triage: str = ""
+    period: str = "all"
+    month: date | None = None
+    region: int | None = None
+    owner: int | None = None
+    account: int | None = None
+    level: str = ""
+    reason: str = ""  # "with" / "without"
+    suspect: str = ""  # "" all, "no" counted only, "yes" suspect only
+    extra: dict = field(default_factory=dict)
+
+    def apply(self, qs: QuerySet[Response]) -> QuerySet[Response]:
+        if self.category:
+            qs = qs.filter(category=self.category)
+        if self.triage:
+            qs = qs.filter(triage=self.triage)
+        start, end = period_bounds(self.period, self.month)
+        if start is not None:
+            qs = qs.filter(answered_at__gte=start)
+        if end is not None:
+            qs = qs.filter(answered_at__lt=end)
+        if self.region:
+            qs = qs.filter(account__region_id=self.region)
+        if self.owner:
+            qs = qs.filter(account__owner_id=self.owner)
+        if self.account:
+            qs = qs.filter(account_id=self.account)
+        if self.level:
+            qs = qs.filter(contact__level=self.level)
+        if self.reason == "with":
+            qs = qs.exclude(reason="")
+        elif self.reason == "without":
+            qs = qs.filter(reason="")
+        if self.suspect == "no":
+            qs = qs.filter(suspect=False)
+        elif self.suspect == "yes":
+            qs = qs.filter(suspect=True)
+        return qs
+
+    def params(self) -> dict:
+        out = {}
+        for name in ("category", "triage", "level", "reason", "suspect", "region", "owner", "account"):
+            value = getattr(self, name)
+            if value:
+                out[name] = value
+        if self.month:
+            out["month"] = self.month.strftime("%Y-%m")
+        elif self.period and self.period != "all":
+            out["period"] = self.period
+        return out
+
+    @property
+    def active(self) -> bool:
+        return bool(self.params())
+
+
+PINNED_MAX = 30
+
+
+def inbox_pinned(user: User, flt: AnswerFilter) -> QuerySet[Response]:
+    """The user's detractors not yet handled: on top of the inbox, newest first."""
+    qs = Response.objects.filter(account__owner=user).filter(OPEN_DETRACTOR)
+    return flt.apply(qs).select_related("contact", "account").order_by("-answered_at", "-pk")
+
+
+def inbox_responses(user: User, flt: AnswerFilter) -> QuerySet[Response]:
+    """The rest of the user's own accounts' answers, newest first."""
+    qs = Response.objects.filter(account__owner=user).exclude(OPEN_DETRACTOR)
+    return flt.apply(qs).select_related("contact", "account").order_by("-answered_at", "-pk")
+
+
+def answers_list(user: User, flt: AnswerFilter) -> QuerySet[Response]:
+    return (
+        flt.apply(responses_visible_to(user))
+        .select_related("contact", "account__owner", "account__region")
+        .order_by("-answered_at", "-pk")
+    )
+
+
+def new_answers_count(user: User) -> int:
+    """For the navigation: one cheap query (partial index on new answers)."""
+    return Response.objects.filter(account__owner=user, triage=Response.Triage.NEW).count()
+
+
+def export_rows(user: User, flt: AnswerFilter):
+    """Tuples for the CSV export, streamed from the database in chunks."""
+    qs = flt.apply(responses_visible_to(user)).order_by("-answered_at", "-pk")
+    return qs.values_list(
+        "pk", "answered_at", "changed_at", "score", "category", "reason", "language", "suspect", "suspect_reason",
+        "triage", "contact__name", "contact__email", "contact__level", "account__external_id", "account__name",
+        "account__region__name", "account__owner__email",
+    ).iterator(chunk_size=2000)
+
+
+EXPORT_HEADER = [
+    "response_id", "answered_at", "changed_at", "score", "category", "reason", "language", "suspect",
+    "suspect_reason", "triage", "contact_name", "contact_email", "contact_level", "account_id", "account_name",
+    "region", "account_manager_email",
+]

@@ -1,0 +1,44 @@
+"""The periods pages and filters offer, as datetimes and as whole months."""
+
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from surveys.months import month_add, month_begins, month_of
+
+PERIODS = {
+    "all": "All time",
+    "7d": "Last 7 days",
+    "30d": "Last 30 days",
+    "90d": "Last 90 days",
+    "3m": "This and the last 2 months",
+    "12m": "Last 12 months",
+}
+
+
+def period_bounds(period: str, month: date | None = None, now: datetime | None = None):
+    """(start, end) datetimes, either may be None (open)."""
+    now = now or timezone.now()
+    if month is not None:
+        return month_begins(month), month_begins(month_add(month, 1))
+    if period == "7d":
+        return now - timedelta(days=7), None
+    if period == "30d":
+        return now - timedelta(days=30), None
+    if period == "90d":
+        return now - timedelta(days=90), None
+    if period == "3m":
+        return month_begins(month_add(month_of(timezone.localdate(now)), -2)), None
+    if period == "12m":
+        return month_begins(month_add(month_of(timezone.localdate(now)), -11)), None
+    return None, None
+
+
+def rollup_start(period: str, now=None) -> date | None:
+    """The first month a rollup period covers (rollup periods are whole months)."""
+    today = timezone.localdate(now or timezone.now())
+    if period == "3m":
+        return month_add(month_of(today), -2)
+    if period == "12m":
+        return month_add(month_of(today), -11)
+    return None

@@ -1,0 +1,107 @@
+"""The invitation and its reminder as an email, in the contact's language."""
+
+import html
+import re
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core import mail
+from django.urls import reverse
+from django.utils import translation
+
+from .emails import email_render
+from .models import Contact, Invitation, Program
+from .tokens import invitation_token
+
+EMAIL_LANGUAGES = ("en", "da")
+
+
+def email_language(contact: Contact) -> str:
+    language = (contact.language or "en").lower()[:2]
+    return language if language in EMAIL_LANGUAGES else "en"
+
+
+_PLACEHOLDER = re.compile(r"@@(\w+)@@")
+_skeletons: dict = {}
+
+
+def _email_skeleton(name: str, language: str, has_phone: bool, program: Program) -> tuple[str, str, str]:
+    """The email's subject, text and HTML rendered once per language (and program version)
+    with @@placeholders@@ for what differs per message; filled by `_fill`. Rendering three
+    templates per message would cost more than sending it."""
+    key = (name, language, has_phone, program.pk, program.updated_at, settings.SITE_URL)
+    skeleton = _skeletons.get(key)
+    if skeleton is not None:
+        return skeleton
+    context = {
+        "contact_first_name": "@@first_name@@",
+        "account": {"name": "@@account@@"},
+        "owner": {"phone": "@@owner_phone@@" if has_phone else "", "email": "@@owner_email@@"},
+        "owner_name": "@@owner_name@@",
+        "company": "@@company@@",
+        "question": "@@question@@",
+        "scores": [(score, f"@@answer_url@@?score={score}") for score in range(11)],
+        "answer_url": "@@answer_url@@",
+        "unsubscribe_url": "@@unsubscribe_url@@",
+        "language": language,
+    }
+    with translation.override(language):
+        skeleton = email_render(name, context)
+    if len(_skeletons) > 64:
+        _skeletons.clear()
+    _skeletons[key] = skeleton
+    return skeleton
+
+
+def _fill(skeleton: str, values: dict, escape: bool) -> str:
+    """One pass, so a value that looks like a placeholder stays as it is."""
+    if escape:
+        return _PLACEHOLDER.sub(lambda m: html.escape(values[m.group(1)], quote=True), skeleton)
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], skeleton)
+
+
+def invitation_email(invitation: Invitation, *, program: Program, reminder: bool = False, connection=None):
+    """The invitation (or its reminder) as an EmailMultiAlternatives, in the contact's language:
+    templates/emails/{invitation,reminder}.{subject.txt,txt,html}."""
+    contact = invitation.contact
+    owner = invitation.account.owner
+    token = invitation_token(invitation)
+    unsubscribe_url = settings.SITE_URL + reverse("surveys:unsubscribe", args=[token])
+    language = email_language(contact)
+    values = {
+        "first_name": contact.first_name,
+        "account": invitation.account.name,
+        "owner_name": owner.full_name or owner.email,
+        "owner_phone": owner.phone,
+        "owner_email": owner.email,
+        "company": program.company_name,
+        "question": program.question(language),
+        "answer_url": settings.SITE_URL + reverse("answer:answer", args=[token]),
+        "unsubscribe_url": unsubscribe_url,
+    }
+    name = "reminder" if reminder else "invitation"
+    subject, text, html_body = _email_skeleton(name, language, bool(owner.phone), program)
+    subject, text, html_body = _fill(subject, values, False), _fill(text, values, False), _fill(html_body, values, True)
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+        "Content-Language": language,
+    }
+    if reminder:
+        headers["Message-ID"] = invitation.message_id.replace("@pulse>", "-reminder@pulse>")
+        headers["In-Reply-To"] = invitation.message_id
+        headers["References"] = invitation.message_id
+    else:
+        headers["Message-ID"] = invitation.message_id
+    message = mail.EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=formataddr((program.sender_name, program.sender_email)),
+        to=[formataddr((contact.name, contact.email))],
+        reply_to=[formataddr((owner.full_name, owner.email))],
+        headers=headers,
+        connection=connection,
+    )
+    message.attach_alternative(html_body, "text/html")
+    return message

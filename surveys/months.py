@@ -1,0 +1,46 @@
+"""Month arithmetic, the only copy in the project. A month is the date of its 1st."""
+
+import re
+from datetime import date, datetime
+
+from django.utils import timezone
+
+
+class MonthError(ValueError):
+    """A month that is not YYYY-MM, or out of range; the message is for the user."""
+
+
+def month_parse(text: str) -> date:
+    """'2026-12' -> date(2026, 12, 1); anything else is a MonthError with a clear message."""
+    text = (text or "").strip()
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 9000:
+        raise MonthError(f"The month must look like 2026-12 (YYYY-MM); got {text!r}.")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def month_of(day: date) -> date:
+    """The month `day` falls in (its 1st)."""
+    return day.replace(day=1)
+
+
+def month_index(month: date) -> int:
+    return month.year * 12 + month.month - 1
+
+
+def month_from_index(index: int) -> date:
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_add(month: date, months: int) -> date:
+    return month_from_index(month_index(month) + months)
+
+
+def month_begins(month: date) -> datetime:
+    """The first moment of `month` in the site's time zone."""
+    return timezone.make_aware(datetime(month.year, month.month, 1))
+
+
+def month_next_to_plan(today: date) -> date:
+    """The wave whose hold window we are in or approaching: this month on the 1st, else next."""
+    return month_of(today) if today.day == 1 else month_add(month_of(today), 1)

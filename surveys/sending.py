@@ -1,0 +1,178 @@
+"""Sending invitations: claim, send over one SMTP connection, mark (DESIGN §2 step 3).
+
+A batch task claims its rows with a conditional UPDATE (planned -> sending, under
+select_for_update(skip_locked)), so a retried, re-delivered or duplicated task is a no-op
+for rows already claimed or sent. Each message is marked `sent` in its own commit right
+after the SMTP server accepted it. Only the one message a killed worker had handed to the
+SMTP server but not yet committed as sent can go out twice (dispatch.py's crash rule puts
+its row back): at most one duplicate per killed worker process.
+
+Temporary SMTP failures (4xx, connection errors) put the row back to `planned` with
+`send_after` backed off (1, 5, 15, 60, 180 minutes; `failed` after 6 attempts); permanent
+ones (5xx) mark the invitation and the contact bounced.
+"""
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core import mail
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .invitation_email import invitation_email
+from .models import Contact, Invitation, Program, Wave
+
+log = logging.getLogger(__name__)
+
+SEND_BATCH = 100
+# After this many attempts a temporary failure becomes `failed`.
+MAX_ATTEMPTS = 6
+BACKOFF = [timedelta(minutes=m) for m in (1, 5, 15, 60, 180)]
+
+
+def _claim(ids: list[int], now) -> list[int]:
+    """planned -> sending for those of `ids` nobody else claimed: the send guard."""
+    with transaction.atomic():
+        claimed = list(
+            Invitation.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=ids, status=Invitation.Status.PLANNED, wave__status=Wave.Status.SENDING)
+            .values_list("id", flat=True)
+        )
+        if claimed:
+            Invitation.objects.filter(pk__in=claimed).update(
+                status=Invitation.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            )
+    return claimed
+
+
+def smtp_failure(error: Exception) -> tuple[bool, bool, str]:
+    """(permanent, connection lost, text) for an exception from sending one message."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        permanent = bool(codes) and all(code >= 500 for code in codes)
+        return permanent, False, f"recipient refused: {error.recipients}"[:500]
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        # Our sender address was refused: not the contact's fault; retry, then fail.
+        return False, False, f"{error.smtp_code} sender refused: {error.smtp_error!r}"[:500]
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return False, True, f"disconnected: {error}"[:500]
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500, error.smtp_code in (421,), f"{error.smtp_code} {error.smtp_error!r}"[:500]
+    return False, True, f"{type(error).__name__}: {error}"[:500]
+
+
+def _mark_retry(invitation_id: int, attempts: int, error: str, now) -> None:
+    if attempts >= MAX_ATTEMPTS:
+        Invitation.objects.filter(pk=invitation_id, status=Invitation.Status.SENDING).update(
+            status=Invitation.Status.FAILED, last_error=error, claimed_at=None
+        )
+        return
+    delay = BACKOFF[min(attempts, len(BACKOFF)) - 1]
+    Invitation.objects.filter(pk=invitation_id, status=Invitation.Status.SENDING).update(
+        status=Invitation.Status.PLANNED, send_after=now + delay, claimed_at=None, last_error=error
+    )
+
+
+@transaction.atomic
+def _mark_bounced(invitation: Invitation, error: str, now) -> None:
+    Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING).update(
+        status=Invitation.Status.BOUNCED, last_error=error, claimed_at=None
+    )
+    Contact.objects.filter(pk=invitation.contact_id, bounced_at__isnull=True).update(bounced_at=now)
+
+
+def _mark_sent(invitation: Invitation, program: Program, now) -> None:
+    Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING).update(
+        status=Invitation.Status.SENT,
+        sent_at=now,
+        expires_at=now + timedelta(days=program.link_valid_days),
+        reminder_after=now + timedelta(days=program.reminder_days) if program.reminder_days else None,
+        claimed_at=None,
+        last_error="",
+    )
+
+
+def smtp_open(smtp) -> None:
+    """One connection for the whole batch (a failure to connect shows on the first send)."""
+    try:
+        smtp.open()
+    except (smtplib.SMTPException, OSError):
+        log.warning("SMTP connection failed; each message of the batch is retried later")
+
+
+def _commit_default() -> None:
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO DEFAULT")
+
+
+def _commit_fast() -> None:
+    """Each `sent` mark is its own commit; on PostgreSQL, do not wait for the WAL flush.
+    A killed worker loses nothing by it (the commit is in the server); only a crash of
+    the database server itself could forget the last instants of marks, and then those
+    rows go back by the crash rule and are sent again."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO OFF")
+
+
+@dataclass
+class SendResult:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    bounced: int = 0
+    failed: int = 0
+
+
+def invitations_send(*, invitation_ids: list[int]) -> SendResult:
+    """Send one batch over one SMTP connection. Only rows this call claims are sent."""
+    result = SendResult()
+    claimed = _claim(invitation_ids, timezone.now())
+    result.claimed = len(claimed)
+    if not claimed:
+        return result
+    program = Program.current()
+    invitations = list(
+        Invitation.objects.filter(pk__in=claimed, status=Invitation.Status.SENDING)
+        .select_related("contact", "account__owner")
+        .order_by("id")
+    )
+    smtp = mail.get_connection()
+    try:
+        smtp_open(smtp)
+        _commit_fast()
+        for invitation in invitations:
+            if not invitation.contact.reachable:
+                Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING).update(
+                    status=Invitation.Status.FAILED, claimed_at=None,
+                    last_error="Not sent: the contact opted out or bounced before sending.",
+                )
+                result.failed += 1
+                continue
+            message = invitation_email(invitation, program=program, connection=smtp)
+            try:
+                message.send()
+            except (smtplib.SMTPException, OSError) as error:
+                permanent, lost, text = smtp_failure(error)
+                now = timezone.now()
+                if permanent:
+                    _mark_bounced(invitation, text, now)
+                    result.bounced += 1
+                else:
+                    _mark_retry(invitation.pk, invitation.attempts, text, now)
+                    result.retried += 1
+                if lost:
+                    smtp.close()
+                continue
+            _mark_sent(invitation, program, timezone.now())
+            result.sent += 1
+    finally:
+        smtp.close()
+        _commit_default()
+    return result
+
+

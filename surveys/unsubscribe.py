@@ -1,0 +1,22 @@
+"""Opting a contact out from an invitation's link (one click, RFC 8058)."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Contact, Invitation, Wave
+
+
+@transaction.atomic
+def contact_unsubscribe(*, invitation: Invitation, now=None) -> Contact:
+    """Opt the invitation's contact out. Repeat calls change nothing. Contacts still in an
+    unsent wave leave it."""
+    now = now or timezone.now()
+    contact = Contact.objects.select_for_update().get(pk=invitation.contact_id)
+    if contact.opted_out_at is None:
+        contact.opted_out_at = now
+        contact.save(update_fields=["opted_out_at", "updated_at"])
+        Invitation.objects.filter(
+            contact=contact, wave__status=Wave.Status.PLANNED,
+            status__in=[Invitation.Status.PLANNED, Invitation.Status.HELD],
+        ).delete()
+    return contact
