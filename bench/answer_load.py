@@ -1,6 +1,6 @@
 """Load on the customer's answer page, against two reference points.
 
-    /tmp/v/bin/python bench/answer_load.py [--tokens 2000] [--duration 10] [--conns 16,64]
+    .venv/bin/python bench/answer_load.py [--tokens 2000] [--duration 10] [--conns 16,64] [--pgbouncer]
 
 Under gunicorn on PostgreSQL (the same workers and settings for all three; persistent
 database connections), wrk drives, for each connection count:
@@ -8,7 +8,8 @@ database connections), wrk drives, for each connection count:
   (a) bare     a Django view returning a constant page          /bench/constant/
   (b) floor    a view reading one row by a unique key, updating  /bench/floor/<token>/
   (c) answer   the answer flow: GETs of real links and POSTed answers, half and half
-               (each POST changes the answer: new score and reason, outbox rows written)
+               (each POST changes the answer: new score and reason, outbox rows written;
+               no worker runs, so the rows' handlers are not part of the figures)
 
 and prints requests/s, p50 and p99 latency, non-2xx counts, the server CPU spent per
 request (gunicorn processes, and the PostgreSQL backends serving the bench database,
@@ -17,9 +18,12 @@ ratio holds up when other work shares the machine; throughput and latency do not
 The three run --rounds times in turn (a, b, c, a, b, c, ...), and the table shows each
 one's median round: this machine's speed drifts by a third from minute to minute, and
 a ratio of two runs minutes apart measures the drift as much as the code.
---split adds the answer flow's GETs alone and POSTs alone.
-Everything runs on its own database (pulse_w4_bench, dropped at the end), its own
-redis-server on a free port (broker and cache) and its own gunicorn; nothing shared
+--split adds the answer flow's GETs alone and POSTs alone. --pgbouncer runs it all a
+second time with the app behind a PgBouncer of its own in transaction pooling mode
+(scripts/pgbouncer; its CPU counted with PostgreSQL's) and prints both sets of ratios.
+It prints the commit, the data's size and the load average before and after.
+Everything runs on its own database (--db, pulse_bench_answer; dropped at the end), its
+own redis-server on a free port (broker and cache) and its own gunicorn; nothing shared
 is touched. Needs wrk, redis-server and PostgreSQL on 127.0.0.1:5432.
 """
 
@@ -37,7 +41,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "pulse_w4_bench"
+DB_NAME = "pulse_bench_answer"
 SECRET = "bench-secret-key-" + "b" * 40
 
 LUA = r"""
@@ -191,9 +195,10 @@ def _server_pids(gunicorn_pid: int) -> tuple[list[int], list[int]]:
 
 
 def run_wrk(port: int, lua: Path, data: Path, conns: int, duration: int, threads: int,
-            gunicorn_pid: int | None = None) -> dict:
+            gunicorn_pid: int | None = None, bouncer_pid: int | None = None) -> dict:
     if gunicorn_pid:
         web, db = _server_pids(gunicorn_pid)
+        db += [bouncer_pid] if bouncer_pid else []
         web_before, db_before = _cpu_seconds(web), _cpu_seconds(db)
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s", "--timeout", "5s", "-s", str(lua),
@@ -214,7 +219,44 @@ def median_by_rps(runs: list[dict]) -> dict:
     return sorted(runs, key=lambda run: run["rps"])[(len(runs) - 1) // 2]
 
 
+def start_pgbouncer(tmp: Path) -> tuple[subprocess.Popen, int]:
+    """Our own PgBouncer (scripts/pgbouncer: transaction pooling) in front of 127.0.0.1:5432."""
+    subprocess.run([ROOT / "scripts" / "ensure_pgbouncer"], check=True)
+    port = free_port()
+    process = subprocess.Popen([ROOT / "scripts" / "pgbouncer", str(port), str(tmp / "pgbouncer")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port)
+    return process, port
+
+
+def commit_described() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" (with uncommitted changes)" if dirty else "")
+
+
+def data_size() -> str:
+    from django.db import connection
+
+    from surveys.models import Invitation
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        size = cursor.fetchone()[0]
+    return f"{Invitation.objects.count()} invitations, database {size}"
+
+
+def load_average() -> str:
+    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def main() -> None:
+    global DB_NAME
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tokens", type=int, default=2000)
     parser.add_argument("--duration", type=int, default=10)
@@ -225,13 +267,17 @@ def main() -> None:
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--split", action="store_true", help="also run the answer flow's GETs and POSTs alone")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each scenario, in turn; the median is shown")
+    parser.add_argument("--pgbouncer", action="store_true",
+                        help="also run everything with the app behind PgBouncer (transaction pooling)")
+    parser.add_argument("--db", default=DB_NAME, help=f"the bench's own database (default {DB_NAME})")
     args = parser.parse_args()
+    DB_NAME = args.db
     for tool in ("wrk", "redis-server"):
         if not shutil.which(tool):
             sys.exit(f"{tool} not found (apt-get install -y {tool})")
 
     tmp = Path(tempfile.mkdtemp(prefix="pulse-bench-"))
-    redis_port, web_port = free_port(), free_port()
+    redis_port = free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     env = {
         **os.environ,
@@ -257,66 +303,36 @@ def main() -> None:
         wait_port(redis_port)
         recreate_database()
         tokens = seed(args.tokens)
-        gunicorn = [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", str(args.workers),
-                    "-b", f"127.0.0.1:{web_port}", "--log-level", "error"]
-        if args.gthreads:
-            gunicorn += ["-k", "gthread", "--threads", str(args.gthreads)]
-        processes.append(subprocess.Popen(gunicorn, cwd=ROOT, env=env))
-        wait_port(web_port)
-
-        half = len(tokens) // 2
-        answer_lines, floor_lines = [], []
-        for token in tokens:
-            floor_lines.append(f"G\t/bench/floor/{token}/")
-        for i in range(half):
-            get_token, post_token = tokens[2 * i], tokens[2 * i + 1]
-            cookie, csrf, stamp = form_fields(web_port, post_token)
-            answer_lines.append(f"G\t/r/{get_token}/?score={i % 11}")
-            answer_lines.append(f"P\t/r/{post_token}/\t{cookie}\t{csrf}\t{stamp}")
+        print(f"commit {commit_described()}; {data_size()}; load average before: {load_average()}")
+        setups = {"direct": (env, None)}
+        if args.pgbouncer:
+            bouncer, bouncer_port = start_pgbouncer(tmp)
+            processes.append(bouncer)
+            setups["pgbouncer"] = ({
+                **env, "DATABASE_URL": f"postgres://postgres@127.0.0.1:{bouncer_port}/{DB_NAME}",
+                "DATABASE_POOLER": "pgbouncer",
+            }, bouncer.pid)
         lua = tmp / "mix.lua"
         lua.write_text(LUA)
-        data = {
-            "a bare": tmp / "bare.txt", "b floor": tmp / "floor.txt", "c answer": tmp / "answer.txt",
-        }
-        data["a bare"].write_text("G\t/bench/constant/\n")
-        data["b floor"].write_text("\n".join(floor_lines) + "\n")
-        data["c answer"].write_text("\n".join(answer_lines) + "\n")
-        if args.split:
-            data["c GETs"], data["c POSTs"] = tmp / "gets.txt", tmp / "posts.txt"
-            data["c GETs"].write_text("\n".join(line for line in answer_lines if line[0] == "G") + "\n")
-            data["c POSTs"].write_text("\n".join(line for line in answer_lines if line[0] == "P") + "\n")
-        # Stamps older than ANSWER_MIN_SECONDS: the POSTs are a person's, not suspect.
-        time.sleep(2.5)
-
-        for name in data:  # warm every worker's connections and caches
-            run_wrk(web_port, lua, data[name], 8, 2, args.threads)
-        rounds = {}  # (scenario, conns) -> one result per round
-        for conns in [int(c) for c in args.conns.split(",")]:
-            for _ in range(args.rounds):
-                for name, path in data.items():
-                    rounds.setdefault((name, conns), []).append(run_wrk(
-                        web_port, lua, path, conns, args.duration, args.threads, gunicorn_pid=processes[-1].pid))
-        results = {key: median_by_rps(runs) for key, runs in rounds.items()}
-
-        kind = f"gthread x{args.gthreads}" if args.gthreads else "sync"
-        print(f"\nanswer page load: gunicorn {args.workers} {kind} workers, PostgreSQL (CONN_MAX_AGE=600), "
-              f"Redis broker+cache, wrk -t{args.threads} {args.duration}s, {args.tokens} links, "
-              f"{os.cpu_count()} CPUs shared with wrk; median of {args.rounds} rounds\n")
-        print(f"{'scenario':<10} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
-              f"{'sock err':>8} {'web cpu ms/req':>15} {'pg cpu ms/req':>14}")
-        for (name, conns), r in results.items():
-            print(f"{name:<10} {conns:>5} {r['rps']:>9.0f} {r['p50_us'] / 1000:>8.2f} {r['p99_us'] / 1000:>8.2f} "
-                  f"{r['non2xx']:>8} {r['socket_errors']:>8} {r['web_ms']:>15.2f} {r['db_ms']:>14.2f}")
-        print()
-        for conns in [int(c) for c in args.conns.split(",")]:
-            a, b, c = (results[(n, conns)] for n in ("a bare", "b floor", "c answer"))
-            cpu = {k: r["web_ms"] + r["db_ms"] for k, r in (("a", a), ("b", b), ("c", c))}
-            print(f"{conns:>3} connections: c/b = {c['rps'] / b['rps']:.0%}   c/a = {c['rps'] / a['rps']:.0%}   "
-                  f"(by server CPU per request: c/b = {cpu['b'] / cpu['c']:.0%}, c/a = {cpu['a'] / cpu['c']:.0%})")
-            each = [f"{c_run['rps'] / b_run['rps']:.0%}" for b_run, c_run in
-                    zip(rounds[("b floor", conns)], rounds[("c answer", conns)], strict=True)]
-            print(f"    c/b round by round: {', '.join(each)}")
-        print(f"load average during the runs: {os.getloadavg()[0]:.1f} (other work on this machine skews latency)")
+        data = {}
+        ratios = {}
+        for setup, (setup_env, bouncer_pid) in setups.items():
+            web_port = free_port()
+            gunicorn = subprocess.Popen(gunicorn_command(args, web_port), cwd=ROOT, env=setup_env)
+            try:
+                wait_port(web_port)
+                if not data:
+                    data = write_scenarios(tmp, tokens, web_port, split=args.split)
+                ratios[setup] = run_setup(setup, args, web_port, lua, data, gunicorn.pid, bouncer_pid)
+            finally:
+                gunicorn.terminate()
+                gunicorn.wait(15)
+        if len(ratios) > 1:
+            print("\nc/b by throughput (and by server CPU per request):")
+            for setup, by_conns in ratios.items():
+                print(f"  {setup:<10} " + "   ".join(
+                    f"{conns} conns: {rps:.0%} ({cpu:.0%})" for conns, (rps, cpu) in by_conns.items()))
+        print(f"load average after: {load_average()} (other work on this machine skews latency)")
         _check_database()
     finally:
         for process in reversed(processes):
@@ -333,15 +349,90 @@ def main() -> None:
             drop_database()
 
 
+def gunicorn_command(args, port: int) -> list[str]:
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", str(args.workers),
+               "-b", f"127.0.0.1:{port}", "--log-level", "error"]
+    if args.gthreads:
+        command += ["-k", "gthread", "--threads", str(args.gthreads)]
+    return command
+
+
+def write_scenarios(tmp: Path, tokens: list[str], web_port: int, *, split: bool) -> dict[str, Path]:
+    """wrk's input per scenario; the POSTs carry a real form's CSRF token and stamp."""
+    half = len(tokens) // 2
+    answer_lines, floor_lines = [], []
+    for token in tokens:
+        floor_lines.append(f"G\t/bench/floor/{token}/")
+    for i in range(half):
+        get_token, post_token = tokens[2 * i], tokens[2 * i + 1]
+        cookie, csrf, stamp = form_fields(web_port, post_token)
+        answer_lines.append(f"G\t/r/{get_token}/?score={i % 11}")
+        answer_lines.append(f"P\t/r/{post_token}/\t{cookie}\t{csrf}\t{stamp}")
+    data = {"a bare": tmp / "bare.txt", "b floor": tmp / "floor.txt", "c answer": tmp / "answer.txt"}
+    data["a bare"].write_text("G\t/bench/constant/\n")
+    data["b floor"].write_text("\n".join(floor_lines) + "\n")
+    data["c answer"].write_text("\n".join(answer_lines) + "\n")
+    if split:
+        data["c GETs"], data["c POSTs"] = tmp / "gets.txt", tmp / "posts.txt"
+        data["c GETs"].write_text("\n".join(line for line in answer_lines if line[0] == "G") + "\n")
+        data["c POSTs"].write_text("\n".join(line for line in answer_lines if line[0] == "P") + "\n")
+    # Stamps older than ANSWER_MIN_SECONDS: the POSTs are a person's, not suspect.
+    time.sleep(2.5)
+    return data
+
+
+def run_setup(setup: str, args, web_port: int, lua: Path, data: dict[str, Path], gunicorn_pid: int,
+              bouncer_pid: int | None) -> dict[int, tuple[float, float]]:
+    """Every scenario, --rounds times in turn, against one gunicorn; prints the table and
+    returns {conns: (c/b by throughput, c/b by CPU per request)}."""
+    for path in data.values():  # warm every worker's connections and caches
+        run_wrk(web_port, lua, path, 8, 2, args.threads)
+    rounds = {}  # (scenario, conns) -> one result per round
+    conn_counts = [int(c) for c in args.conns.split(",")]
+    for conns in conn_counts:
+        for _ in range(args.rounds):
+            for name, path in data.items():
+                rounds.setdefault((name, conns), []).append(run_wrk(
+                    web_port, lua, path, conns, args.duration, args.threads,
+                    gunicorn_pid=gunicorn_pid, bouncer_pid=bouncer_pid))
+    results = {key: median_by_rps(runs) for key, runs in rounds.items()}
+
+    kind = f"gthread x{args.gthreads}" if args.gthreads else "sync"
+    database = "PostgreSQL behind PgBouncer (transaction pooling)" if bouncer_pid else "PostgreSQL"
+    print(f"\n[{setup}] answer page load: gunicorn {args.workers} {kind} workers, {database} (CONN_MAX_AGE=600), "
+          f"Redis broker+cache, wrk -t{args.threads} {args.duration}s, {args.tokens} links, "
+          f"{os.cpu_count()} CPUs shared with wrk; median of {args.rounds} rounds\n")
+    db_label = "pg+bouncer ms/req" if bouncer_pid else "pg cpu ms/req"
+    print(f"{'scenario':<10} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
+          f"{'sock err':>8} {'web cpu ms/req':>15} {db_label:>18}")
+    for (name, conns), r in results.items():
+        print(f"{name:<10} {conns:>5} {r['rps']:>9.0f} {r['p50_us'] / 1000:>8.2f} {r['p99_us'] / 1000:>8.2f} "
+              f"{r['non2xx']:>8} {r['socket_errors']:>8} {r['web_ms']:>15.2f} {r['db_ms']:>18.2f}")
+    print()
+    ratios = {}
+    for conns in conn_counts:
+        a, b, c = (results[(n, conns)] for n in ("a bare", "b floor", "c answer"))
+        cpu = {k: r["web_ms"] + r["db_ms"] for k, r in (("a", a), ("b", b), ("c", c))}
+        ratios[conns] = (c["rps"] / b["rps"], cpu["b"] / cpu["c"])
+        print(f"{conns:>3} connections: c/b = {c['rps'] / b['rps']:.0%}   c/a = {c['rps'] / a['rps']:.0%}   "
+              f"(by server CPU per request: c/b = {cpu['b'] / cpu['c']:.0%}, c/a = {cpu['a'] / cpu['c']:.0%})")
+        each = [f"{c_run['rps'] / b_run['rps']:.0%}" for b_run, c_run in
+                zip(rounds[("b floor", conns)], rounds[("c answer", conns)], strict=True)]
+        print(f"    c/b round by round: {', '.join(each)}")
+    print(f"load average now: {load_average()}")
+    return ratios
+
+
 def _check_database() -> None:
     from django.db import connections
 
-    from feedback.models import OutboxMessage, Response
+    from feedback.models import Response
+    from outbox.models import Message
 
     connections.close_all()
     answers = Response.objects.count()
     suspect = Response.objects.filter(suspect=True).count()
-    print(f"\nafter the runs: {answers} responses ({suspect} suspect), {OutboxMessage.objects.count()} outbox rows")
+    print(f"\nafter the runs: {answers} responses ({suspect} suspect), {Message.objects.count()} outbox rows")
 
 
 if __name__ == "__main__":

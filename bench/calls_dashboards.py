@@ -88,7 +88,7 @@ def load(reload: bool) -> bool:
     with connection.cursor() as cur:
         cur.execute(
             "TRUNCATE followups_attempt, followups_closeloopemail, followups_recoveryrequest, followups_call,"
-            " followups_absence, followups_escalationsent, feedback_outboxmessage, feedback_response,"
+            " followups_absence, followups_escalationsent, outbox_message, feedback_response,"
             " surveys_invitation, surveys_wave, surveys_contact, surveys_account, surveys_region, surveys_user,"
             " django_session CASCADE"
         )

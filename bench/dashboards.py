@@ -55,7 +55,7 @@ def load(reload: bool):
     started = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute(
-            "TRUNCATE feedback_note, feedback_ownershipchange, feedback_notificationsettings, feedback_outboxmessage,"
+            "TRUNCATE feedback_note, feedback_ownershipchange, feedback_notificationsettings, outbox_message,"
             " feedback_response, surveys_invitation, surveys_wave, surveys_contact, surveys_account, surveys_region,"
             " surveys_user CASCADE"
         )

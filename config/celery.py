@@ -31,8 +31,14 @@ app.conf.beat_schedule = {
         "task": "feedback.tasks.digests_weekly",
         "schedule": crontab(hour=6, minute=45, day_of_week=1),
     },
-    # Whatever the broker did not take when a transaction committed.
-    "outbox-redrive": {"task": "feedback.tasks.outbox_redrive", "schedule": 60.0},
+    # The outbox's due rows (outbox.services): a saved answer's handlers start within
+    # half a second, failed ones retry when their backoff ends. A poll older than a few
+    # seconds is dropped rather than run late: the next one does its work.
+    "outbox-deliver": {
+        "task": "outbox.tasks.outbox_deliver_due",
+        "schedule": 0.5,
+        "options": {"expires": 10.0},
+    },
     # followups: recovery surveys join the waves being planned; overdue calls go to the RM.
     "followups-recovery-surveys": {
         "task": "followups.tasks.recovery_invitations_plan",

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "outbox",
     "surveys",
     "feedback",
     "followups",
@@ -103,6 +104,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# DATABASE_POOLER=pgbouncer: DATABASE_URL points at PgBouncer in transaction pooling
+# mode, where a server-side cursor (a named cursor kept across queries) may land on
+# another server connection; Django then fetches .iterator() results client-side.
+DATABASE_POOLER = env("DATABASE_POOLER", default="")
+if DATABASE_POOLER == "pgbouncer":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker, cache, Celery ------------------------------------------------------
@@ -216,9 +223,11 @@ ANSWER_RATE_PER_ADDRESS = env("ANSWER_RATE_PER_ADDRESS", default="120/m")
 # A submit sooner than this after the form was served marks the answer suspect.
 ANSWER_MIN_SECONDS = 2.0
 CSRF_FAILURE_VIEW = "feedback.views_public.csrf_failure"
-# Answers saved within this many seconds of each other go to the broker in one Celery
-# message (feedback.outbox._Handoff): a publish per answer cost as much CPU as the answer.
-OUTBOX_HANDOFF_LINGER = 0.1
+
+# --- Outbox (outbox.services) ------------------------------------------------------
+# A handler that fails this many times stops being retried: the admin's outbox page
+# and /healthz show it until someone retries it.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 
 # --- i18n -----------------------------------------------------------------------
 LANGUAGE_CODE = "en"

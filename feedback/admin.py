@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Note, NotificationSettings, OutboxMessage, OwnershipChange, Response
+from .models import Note, NotificationSettings, OwnershipChange, Response
 
 
 @admin.register(Response)
@@ -10,12 +10,6 @@ class ResponseAdmin(admin.ModelAdmin):
     search_fields = ["contact__email", "contact__name", "account__name", "reason"]
     raw_id_fields = ["invitation", "contact", "account", "triaged_by"]
     list_select_related = ["contact", "account"]
-
-
-@admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "handler", "dispatched_at", "done_at", "attempts"]
-    list_filter = ["handler"]
 
 
 @admin.register(Note)

@@ -1,5 +1,5 @@
-"""What customers said and who sees it: responses, and the outbox that carries work
-from a saved answer to the worker."""
+"""What customers said and who sees it: responses, notes, settings, ownership changes
+and the summaries the rollups read."""
 
 from django.conf import settings
 from django.db import models
@@ -81,29 +81,6 @@ class Response(models.Model):
     def set_score(self, score: int) -> None:
         self.score = score
         self.category = category_for_score(score)
-
-
-class OutboxMessage(models.Model):
-    """Work to do after a commit: a service function and its keyword arguments.
-
-    Written in the same transaction as the change that causes it, handed to Celery on
-    commit, and re-driven by beat for whatever the broker did not take. Delivery runs
-    the function and marks the row done under a row lock, so it happens once.
-    """
-
-    handler = models.CharField(max_length=200, help_text=_("Dotted path of a service function."))
-    kwargs = models.JSONField(default=dict)
-    created_at = models.DateTimeField(default=timezone.now)
-    dispatched_at = models.DateTimeField(null=True, blank=True)
-    done_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["done_at", "created_at"])]
-
-    def __str__(self):
-        return f"{self.handler}({self.kwargs})"
 
 
 class Note(models.Model):

@@ -1,7 +1,7 @@
 """Routing a saved answer to its owner.
 
-Run through the outbox after an answer is saved or changed:
-`outbox_enqueue("feedback.routing.response_route", response_id=...)`.
+Run through the outbox after an answer is saved or changed (the "answer_saved"
+event's "route" handler, see config/events.py).
 
 The answer reaches the owner's inbox by itself (inboxes read the account's current
 owner). Routing brings the account's rollup summary up to date, and sends the alert:

@@ -6,10 +6,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from outbox.services import outbox_publish
 from surveys.models import Account, Role, User
 
 from .models import Digest, Note, NotificationSettings, OwnershipChange, Response
-from .outbox import outbox_enqueue
 from .selectors import can_change_owner, can_triage
 from .summaries import owner_summary_refresh
 
@@ -73,7 +73,7 @@ def account_owner_change(*, account: Account, new_owner: User, by: User) -> Owne
     account.save(update_fields=["owner", "updated_at"])
     # The per-owner rollup rows follow the account at once.
     owner_summary_refresh(pairs={(change.old_owner_id, account.region_id), (new_owner.pk, account.region_id)})
-    outbox_enqueue("followups.services.calls_move_for_account", account_id=account.pk, new_owner_id=new_owner.pk)
+    outbox_publish("owner_changed", account_id=account.pk, new_owner_id=new_owner.pk)
     return change
 
 

@@ -1,7 +1,8 @@
 """The customer-facing pages: no login, reached from the emailed link.
 
 Made to be fast and plain: no session, no messages, no context processors, no
-transaction around a GET, one query for the link plus one for the program's texts;
+transaction around a GET, one query for the link (plus the program's texts, cached
+for a few seconds, and the account's owner on the thank-you page);
 rendered in the contact's language, under a strict CSP with no script at all.
 """
 
@@ -171,7 +172,7 @@ def _answer_post(request, token, link, program, lang):
         **_page_context(token, link, program, lang),
         "score": result.response.score,
         "reason": result.response.reason,
-        "am_first_name": link.owner_first_name,
+        "am_first_name": answering.answer_owner_first_name(link.account_id),
         "changed": not result.created and result.changed,
     }, lang=lang, form=not result.response.reason)  # the page asks for reasons only when there are none
 

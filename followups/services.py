@@ -255,7 +255,7 @@ def calls_move_for_account(*, account_id: int, new_owner_id: int) -> int:
     """Ownership changed: the account's open calls go to the new owner (or their cover).
     The closed ones stay as they are: their assignee, working them for the former owner,
     no longer sees them (followups.selectors.calls_visible_to); the new owner does.
-    The routing helper enqueues this through the outbox. Returns how many moved."""
+    Run through the outbox (the "owner_changed" event, see config/events.py). Returns how many moved."""
     account = Account.objects.get(pk=account_id)
     new_owner = User.objects.get(pk=new_owner_id)
     assignee = assignee_for(new_owner)

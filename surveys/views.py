@@ -12,6 +12,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from outbox.selectors import outbox_health
+
 from . import mailbox
 from .book_import import HEADER, BookFileInvalid, book_import
 from .forms import CustomerImportForm, SignInForm
@@ -34,6 +36,14 @@ def _database_state() -> str:
         return "ok"
     except Exception:  # noqa: BLE001 - any failure is the answer
         return "down"
+
+
+def _outbox_state() -> dict | str:
+    """Outbox rows that failed for good, and rows overdue for a try (no worker polling)."""
+    try:
+        return outbox_health()
+    except Exception:  # noqa: BLE001 - the database is down: _database_state says so
+        return "unknown"
 
 
 def _broker_and_worker_state() -> tuple[str, str]:
@@ -61,7 +71,7 @@ def healthz(request):
     database = _database_state()
     broker, worker = _broker_and_worker_state()
     return JsonResponse(
-        {"database": database, "broker": broker, "worker": worker},
+        {"database": database, "broker": broker, "worker": worker, "outbox": _outbox_state()},
         status=200,
     )
 

@@ -188,8 +188,8 @@ def celery_worker_process(settings, transactional_db):
     needs("PostgreSQL (DATABASE_URL)", bool(os.environ.get("DATABASE_URL")))
     started = []
 
-    def _start(concurrency: int = 1, purge: bool = True, **extra_env):
-        worker = WorkerProcess(concurrency=concurrency, extra_env=extra_env).start(purge=purge)
+    def _start(concurrency: int = 1, purge: bool = True, beat: bool = False, **extra_env):
+        worker = WorkerProcess(concurrency=concurrency, extra_env=extra_env, beat=beat).start(purge=purge)
         started.append(worker)
         return worker
 

@@ -12,7 +12,9 @@ def test_healthz_says_the_worker_is_down_when_none_listens(client, db):
     # no worker listens on it. tests/test_process_model.py sees one answer.
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert json.loads(response.content) == {"database": "ok", "broker": "ok", "worker": "down"}
+    assert json.loads(response.content) == {
+        "database": "ok", "broker": "ok", "worker": "down", "outbox": {"failed": 0, "stuck": 0},
+    }
 
 
 def test_healthz_says_the_folder_broker_is_down_when_it_cannot_write(client, db, tmp_path):
@@ -26,7 +28,9 @@ def test_healthz_says_the_folder_broker_is_down_when_it_cannot_write(client, db,
         response = client.get("/healthz")
     finally:
         app.conf.broker_transport_options = before
-    assert json.loads(response.content) == {"database": "ok", "broker": "down", "worker": "unknown"}
+    assert json.loads(response.content) == {
+        "database": "ok", "broker": "down", "worker": "unknown", "outbox": {"failed": 0, "stuck": 0},
+    }
 
 
 def test_home_sends_signed_out_user_to_sign_in(client, db):

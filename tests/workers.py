@@ -30,9 +30,10 @@ def database_url_for_other_processes() -> str:
 
 
 class WorkerProcess:
-    def __init__(self, concurrency: int = 1, extra_env: dict | None = None):
+    def __init__(self, concurrency: int = 1, extra_env: dict | None = None, beat: bool = False):
         self.concurrency = concurrency
         self.extra_env = extra_env or {}
+        self.beat = beat  # run beat inside the worker (-B): the schedule's tasks too
         self.process: subprocess.Popen | None = None
         self.log_path = ROOT / "var" / f"test-worker-{os.getpid()}.log"
 
@@ -54,10 +55,11 @@ class WorkerProcess:
             app.control.purge()
         self.log_path.parent.mkdir(exist_ok=True)
         self._log = open(self.log_path, "ab")
+        beat = ["-B", "-s", str(self.log_path.with_suffix(".beat-schedule"))] if self.beat else []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info",
              "--concurrency", str(self.concurrency), "--without-gossip", "--without-mingle",
-             "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"],
+             "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h", *beat],
             cwd=ROOT, env=self.env(), stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

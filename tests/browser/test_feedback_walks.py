@@ -6,8 +6,8 @@ import pytest
 from django.db import transaction
 from playwright.sync_api import expect
 
-from feedback.outbox import outbox_enqueue
 from feedback.summaries import summary_rebuild
+from outbox.services import outbox_publish
 from tests import factories
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,7 @@ def test_am_triages_a_new_detractor_from_the_alert_email(page, sign_in, am, acco
     other = factories.ResponseFactory(invitation__contact__account=account, score=4, reason="Invoices wrong")
     _answers(account, [10, 8])
     with transaction.atomic():  # as the answer page does after saving
-        outbox_enqueue("feedback.routing.response_route", response_id=detractor.pk)
+        outbox_publish("answer_saved", response_id=detractor.pk)
     [email] = smtp_server.wait_for(1)
     link = re.search(r"https?://\S+/answers/\d+/", email.get_body(("plain",)).get_content()).group(0)
 

@@ -3,20 +3,21 @@ the follow-up work happens once when Redis and a worker are back.
 
 Services configuration only: a redis-server of this test's own on a free port is
 killed and restarted (the shared one is never touched), and a real worker runs the
-re-driven outbox.
+outbox's waiting rows.
 """
 
 import os
 import shutil
 import subprocess
 import time
-from datetime import timedelta
 
 import pytest
-from django.db.models import F
+from django.utils import timezone
 
-from feedback.models import OutboxMessage, Response
-from feedback.outbox import outbox_deliver, outbox_redrive
+from feedback.models import Response
+from outbox.models import Message
+from outbox.services import outbox_deliver, outbox_deliver_due
+from outbox.tasks import outbox_deliver_due as outbox_deliver_due_task
 from tests.conftest import needs
 from tests.factories import ContactFactory, InvitationFactory
 from tests.feedback.answer_support import answer_path, fresh_rate_limits, post_answer  # noqa: F401
@@ -101,31 +102,25 @@ def test_answer_survives_redis_down_and_the_work_runs_once_when_back(
     assert "Anna from Acme will call you to hear more." in response.content.decode()
     answer = Response.objects.get()
     assert (answer.score, answer.reason, answer.suspect) == (2, "Invoices are wrong", False)
-    pending = OutboxMessage.objects.filter(kwargs={"response_id": answer.pk})
-    assert sorted(pending.values_list("handler", flat=True)) == [
-        "feedback.routing.response_route", "followups.services.call_queue_for_response",
-    ]
-    # The hand-off thread finds the broker down and leaves the rows to the re-drive.
-    deadline = time.monotonic() + 15
-    while pending.filter(dispatched_at__isnull=False).exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not pending.filter(dispatched_at__isnull=False).exists()
+    pending = Message.objects.filter(kwargs={"response_id": answer.pk})
+    assert sorted(pending.values_list("handler", flat=True)) == ["queue_call", "route"]
+    # Nothing went to the broker: the rows wait, due, for a worker's poll.
     assert not pending.filter(done_at__isnull=False).exists()
+    assert not pending.filter(next_try_at__gt=timezone.now()).exists()
 
-    # Redis back on the same port, a real worker, then beat's re-drive.
+    # Redis back on the same port, a real worker, then beat's poll.
     own_redis.start()
     celery_worker_process(REDIS_URL=own_redis.url)
-    OutboxMessage.objects.update(created_at=F("created_at") - timedelta(minutes=5))
-    assert outbox_redrive() == 2
+    outbox_deliver_due_task.delay()
 
     deadline = time.monotonic() + 60
     while pending.filter(done_at__isnull=True).exists() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not pending.filter(done_at__isnull=True).exists(), "the worker did not run the re-driven work"
+    assert not pending.filter(done_at__isnull=True).exists(), "the worker did not run the waiting work"
 
-    # Exactly once: one attempt each, nothing left to re-drive, a second delivery is a no-op.
+    # Exactly once: one attempt each, nothing left to run, a second delivery is a no-op.
     assert list(pending.values_list("attempts", flat=True)) == [1, 1]
-    assert outbox_redrive() == 0
+    assert outbox_deliver_due() == 0
     for message in pending:
         assert outbox_deliver(message_id=message.pk) is False
     assert list(pending.values_list("attempts", flat=True)) == [1, 1]

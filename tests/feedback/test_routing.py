@@ -6,18 +6,19 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from feedback.models import MonthSummary, OutboxMessage, Response
-from feedback.outbox import outbox_deliver, outbox_enqueue
+from feedback.models import MonthSummary, Response
 from feedback.routing import response_route
 from feedback.services import notification_settings_update
+from outbox.models import Message
+from outbox.services import outbox_deliver, outbox_publish
 from tests import factories
 
 
 def _route(response, django_capture_on_commit_callbacks):
-    """As the answer page does: enqueue the route in the saving transaction."""
+    """As the answer page does: publish the answer in the saving transaction."""
     with django_capture_on_commit_callbacks(execute=True):
         with transaction.atomic():
-            outbox_enqueue("feedback.routing.response_route", response_id=response.pk)
+            outbox_publish("answer_saved", response_id=response.pk)
 
 
 def test_detractor_emails_owner_once_with_link(world, smtp_server, settings, django_capture_on_commit_callbacks):
@@ -33,8 +34,8 @@ def test_detractor_emails_owner_once_with_link(world, smtp_server, settings, dja
     assert "Late <b>deliveries</b>" in text
     assert "Late &lt;b&gt;deliveries&lt;/b&gt;" in html  # the customer's words, escaped
     # Re-delivered message, or a second route for the same answer: no second email.
-    message_id = OutboxMessage.objects.get().pk
-    OutboxMessage.objects.filter(pk=message_id).update(done_at=None)
+    message_id = Message.objects.get(handler="route").pk
+    Message.objects.filter(pk=message_id).update(done_at=None)
     outbox_deliver(message_id=message_id)
     response_route(response_id=world.response.pk)
     assert smtp_server.count() == 1
@@ -67,14 +68,12 @@ def test_changed_to_detractor_alerts_then(world, smtp_server, django_capture_on_
 
 def test_failed_send_is_retried_and_not_lost(world, smtp_server, django_capture_on_commit_callbacks):
     smtp_server.reject_next = ["451"]
-    try:
-        _route(world.response, django_capture_on_commit_callbacks)
-    except Exception:  # noqa: BLE001 - in-process, the task's error propagates
-        pass
+    _route(world.response, django_capture_on_commit_callbacks)
     assert Response.objects.get(pk=world.response.pk).alerted_at is None
-    message = OutboxMessage.objects.get()
+    message = Message.objects.get(handler="route")
     assert message.done_at is None
-    outbox_deliver(message_id=message.pk)  # the retry
+    assert message.attempts == 1 and "451" in message.last_error  # recorded, tried again later
+    assert outbox_deliver(message_id=message.pk)  # the retry
     assert len(smtp_server.wait_for(1)) == 1
 
 

@@ -3,8 +3,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from feedback import services
 from feedback.answer_lists import AnswerFilter, inbox_pinned, inbox_responses
-from feedback.models import Note, OutboxMessage, OwnershipChange, Response
+from feedback.models import Note, OwnershipChange, Response
 from feedback.rollups import rollup
+from outbox.models import Message
 from tests import factories
 
 
@@ -62,7 +63,7 @@ def test_owner_change_moves_inbox_records_and_queues_calls(world, django_capture
     by_owner = dict(rollup(world.director, period="all").by_owner)
     assert world.am not in by_owner
     assert by_owner[new_am].detractors == 1
-    message = OutboxMessage.objects.get(handler="followups.services.calls_move_for_account")
+    message = Message.objects.get(event="owner_changed", handler="move_calls")
     assert message.kwargs == {"account_id": world.account.pk, "new_owner_id": new_am.pk}
     assert message.done_at is not None  # delivered in-process after commit
 

@@ -7,10 +7,10 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from feedback.models import OutboxMessage
-from feedback.outbox import outbox_enqueue
 from followups.models import Absence, Call, FollowupSettings
 from followups.services import call_queue_for_response, calls_move_for_account
+from outbox.models import Message
+from outbox.services import outbox_publish
 from tests.factories import AccountFactory, UserFactory
 from tests.followups.conftest import answer
 
@@ -44,10 +44,10 @@ def test_queued_through_the_outbox_once_for_each_answer(account, django_capture_
     responses = [answer(account, score=s) for s in (2, 7, 9)]
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         for response in responses:
-            outbox_enqueue("followups.services.call_queue_for_response", response_id=response.pk)
+            outbox_publish("answer_saved", response_id=response.pk)
     assert Call.objects.count() == 3
-    assert OutboxMessage.objects.filter(done_at__isnull=False).count() == 3
-    # Delivered again (a re-drive, a second save): still one call each.
+    assert Message.objects.filter(handler="queue_call", done_at__isnull=False).count() == 3
+    # Delivered again (a claim run out, a second save): still one call each.
     for response in responses:
         call_queue_for_response(response_id=response.pk)
     assert Call.objects.count() == 3
@@ -135,7 +135,7 @@ def test_ownership_change_moves_open_calls_with_the_account(account, am, region,
     account.owner = new_owner
     account.save()
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        outbox_enqueue("followups.services.calls_move_for_account", account_id=account.pk, new_owner_id=new_owner.pk)
+        outbox_publish("owner_changed", account_id=account.pk, new_owner_id=new_owner.pk)
     open_call.refresh_from_db()
     done_call.refresh_from_db()
     elsewhere.refresh_from_db()

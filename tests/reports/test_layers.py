@@ -1,4 +1,4 @@
-"""The apps depend one way: surveys <- feedback <- followups <- reports. A lower app never
+"""The apps depend one way: outbox <- surveys <- feedback <- followups <- reports. A lower app never
 imports a higher one, names it in a string (a dotted path, a URL name) or includes,
 extends or links to its templates by name. What calls what is an import you can follow."""
 
@@ -9,10 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["surveys", "feedback", "followups", "reports"]  # each may use the ones before it
-
-# Until the outbox's named events land, feedback hands these to the outbox by dotted path.
-OUTBOX_HANDLERS = {"followups.services.call_queue_for_response", "followups.services.calls_move_for_account"}
+APPS = ["outbox", "surveys", "feedback", "followups", "reports"]  # each may use the ones before it
 
 TEMPLATE_NAME = re.compile(r"""{%\s*(?:include|extends)\s+["']([^"']+)["']""")
 URL_NAME = re.compile(r"""{%\s*url\s+["']([^"']+)["']""")
@@ -29,7 +26,8 @@ def _names_higher(text: str, higher: list[str]) -> bool:
 
 
 def _python_files(app: str):
-    return sorted(p for p in (ROOT / app).rglob("*.py"))
+    # Migrations are history: the one that moved the outbox's rows names their old handlers.
+    return sorted(p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts)
 
 
 @pytest.mark.parametrize("app", APPS[:-1])
@@ -44,7 +42,7 @@ def test_no_import_or_string_reaches_a_higher_app(app):
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                names = [node.value] if node.value not in OUTBOX_HANDLERS else []
+                names = [node.value]
             else:
                 continue
             found += [f"{path.relative_to(ROOT)}:{node.lineno}: {n}" for n in names if _names_higher(n, higher)]

@@ -1,0 +1,21 @@
+"""Outbox events and the functions that handle them (see outbox/services.py).
+
+    outbox_publish("answer_saved", response_id=response.pk)
+
+writes one outbox row per handler key below; a worker runs each once after the
+commit. Event names and handler keys are stored in rows, so they stay stable: rename
+a function here freely (a rename breaks this import, never a queued row), but a key
+removed or renamed leaves its queued rows failing with "unknown handler" in the admin.
+"""
+
+from feedback.routing import response_route
+from followups.services import call_queue_for_response, calls_move_for_account
+
+HANDLERS = {
+    # A customer answered, or changed the answer (feedback.answering.response_submit).
+    "answer_saved": {"route": response_route, "queue_call": call_queue_for_response},
+    # The same, with signs of a bot: routed and shown, never followed up by a call.
+    "suspect_answer_saved": {"route": response_route},
+    # An account got a new owner (feedback.services.account_owner_change).
+    "owner_changed": {"move_calls": calls_move_for_account},
+}
