@@ -151,7 +151,7 @@ def test_beat_and_the_worker_send_this_months_wave_and_ctrl_c_stops_all_three(ma
 
     # /healthz from the web process sees the broker and the worker.
     health = wait_for("/healthz says the worker is up", lambda: (h := run.healthz()) and h["worker"] == "ok" and h)
-    assert health == {"database": "ok", "broker": "ok", "worker": "ok"}
+    assert health == {"database": "ok", "broker": "ok", "worker": "ok", "outbox": {"failed": 0, "stuck": 0}}
 
     # Ctrl-C (SIGINT to honcho) stops web, worker and beat, and everything they started.
     pids = run.started_pids()
