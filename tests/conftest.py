@@ -7,6 +7,7 @@ where a missing service or browser fails the run instead.
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,17 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 # Neither DATABASE_URL nor REDIS_URL: the embedded configuration, where tests of the
 # services have nothing to run against (CI runs them in its services configuration).
 EMBEDDED_CONFIGURATION = not (os.environ.get("DATABASE_URL") or os.environ.get("REDIS_URL"))
+
+
+def pytest_unconfigure(config):
+    """SQLite leaves the test database's -wal and -shm files behind the database file
+    pytest-django removed (settings: TEST NAME)."""
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and name:
+        for suffix in ("-wal", "-shm"):
+            Path(f"{name}{suffix}").unlink(missing_ok=True)
 
 
 def needs(what: str, available: bool) -> None:
