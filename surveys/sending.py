@@ -85,14 +85,23 @@ def _mark_bounced(invitation: Invitation, error: str, now) -> None:
 
 
 def _mark_sent(invitation: Invitation, program: Program, now) -> None:
-    Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING).update(
-        status=Invitation.Status.SENT,
-        sent_at=now,
-        expires_at=now + timedelta(days=program.link_valid_days),
-        reminder_after=now + timedelta(days=program.reminder_days) if program.reminder_days else None,
-        claimed_at=None,
-        last_error="",
-    )
+    """Its own commit, right after the SMTP server took the message. On PostgreSQL the
+    commit does not wait for the WAL flush: a killed worker loses nothing by it (the commit
+    is in the server); only a crash of the database server itself could forget the last
+    instants of marks, and then those rows go back by the crash rule and are sent again.
+    SET LOCAL lasts this transaction only, so nothing stays on a pooled connection."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING).update(
+            status=Invitation.Status.SENT,
+            sent_at=now,
+            expires_at=now + timedelta(days=program.link_valid_days),
+            reminder_after=now + timedelta(days=program.reminder_days) if program.reminder_days else None,
+            claimed_at=None,
+            last_error="",
+        )
 
 
 def smtp_open(smtp) -> None:
@@ -101,22 +110,6 @@ def smtp_open(smtp) -> None:
         smtp.open()
     except (smtplib.SMTPException, OSError):
         log.warning("SMTP connection failed; each message of the batch is retried later")
-
-
-def _commit_default() -> None:
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit TO DEFAULT")
-
-
-def _commit_fast() -> None:
-    """Each `sent` mark is its own commit; on PostgreSQL, do not wait for the WAL flush.
-    A killed worker loses nothing by it (the commit is in the server); only a crash of
-    the database server itself could forget the last instants of marks, and then those
-    rows go back by the crash rule and are sent again."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit TO OFF")
 
 
 @dataclass
@@ -144,7 +137,6 @@ def invitations_send(*, invitation_ids: list[int]) -> SendResult:
     smtp = mail.get_connection()
     try:
         smtp_open(smtp)
-        _commit_fast()
         for invitation in invitations:
             if not invitation.contact.reachable:
                 Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING).update(
@@ -172,7 +164,6 @@ def invitations_send(*, invitation_ids: list[int]) -> SendResult:
             result.sent += 1
     finally:
         smtp.close()
-        _commit_default()
     return result
 
 
