@@ -133,7 +133,7 @@ def seed(count: int) -> list[str]:
     from surveys.tokens import token_fields_new, token_for_nonce
 
     call_command("migrate", verbosity=0)
-    Program.current()
+    Program.current().save()
     owner = User.objects.create_user("bench.am@pulse.test", full_name="Bea Bench", role="am")
     region = Region.objects.create(name="Bench")
     accounts = Account.objects.bulk_create(

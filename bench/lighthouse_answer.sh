@@ -40,7 +40,7 @@ from django.utils import timezone
 from feedback.models import Response, category_for_score
 from surveys.models import Account, Contact, Invitation, Program, Region, User, Wave
 from surveys.tokens import invitation_token, token_fields_new
-Program.current()
+Program.current().save()
 am = User.objects.create_user("lh.am@pulse.test", full_name="Anna Andersen", role="am")
 account = Account.objects.create(external_id="LH1", name="Nordic Freight", region=Region.objects.create(name="North"), owner=am)
 wave = Wave.objects.create(month=timezone.localdate().replace(day=1), status="sent")

@@ -84,7 +84,8 @@ def main():
                      language="da" if n % 3 == 0 else "en") for a in accounts for n in range(4)],
             batch_size=5000)
         program = Program.current()
-        Program.objects.filter(pk=program.pk).update(send_rate=0)
+        program.send_rate = 0
+        program.save()
         wave = Wave.objects.create(month=timezone.localdate().replace(day=1), status=Wave.Status.PLANNED)
         Invitation.objects.bulk_create(
             [Invitation(wave=wave, contact=c, account_id=c.account_id, **token_fields_new()) for c in contacts],

@@ -194,8 +194,7 @@ def answer_program() -> Program:
     global _program_cache
     now = time.monotonic()
     if _program_cache is None or _program_cache[0] < now:
-        program = Program.objects.order_by("pk").first() or Program()
-        _program_cache = (now + PROGRAM_TTL, program)
+        _program_cache = (now + PROGRAM_TTL, Program.current())
     return _program_cache[1]
 
 

@@ -236,8 +236,10 @@ class Program(models.Model):
 
     @classmethod
     def current(cls) -> "Program":
-        program = cls.objects.order_by("pk").first()
-        return program or cls.objects.create()
+        """The program: its one row, or the defaults (unsaved) before anyone saved it.
+        Reading never writes, so a GET may read it; writers lock it with
+        surveys.program.program_for_update."""
+        return cls.objects.order_by("pk").first() or cls()
 
     def question(self, language: str) -> str:
         text = self.question_da if language == "da" else self.question_en

@@ -26,7 +26,7 @@ from django.utils import timezone
 from .batching import INSERT_BATCH
 from .models import Account, Contact, Invitation, Program, User, Wave
 from .months import month_begins, month_from_index, month_index, month_next_to_plan
-from .program import WaveError, program_check
+from .program import WaveError, program_check, program_for_update
 from .tokens import token_fields_new
 
 
@@ -104,7 +104,7 @@ def wave_plan(*, month: date, today: date | None = None) -> PlanResult:
     month = month.replace(day=1)
     if month < today.replace(day=1):
         raise WaveError(f"{month:%Y-%m} has passed; plan this month or a later one.")
-    program = Program.current()
+    program = program_for_update()
     program_check(program)
     wave = Wave.objects.select_for_update().filter(month=month).first()
     if wave is not None and wave.status != Wave.Status.PLANNED:

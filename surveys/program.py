@@ -14,6 +14,12 @@ class WaveError(Exception):
     """A request the survey program cannot honour; the message is for the user."""
 
 
+def program_for_update() -> Program:
+    """The program's row, locked to the end of the transaction; saved with the defaults
+    the first time a writer needs it."""
+    return Program.objects.select_for_update().order_by("pk").first() or Program.objects.create()
+
+
 def program_check(program: Program) -> None:
     """Raise WaveError listing every setting out of range (before planning or sending)."""
     try:
@@ -24,10 +30,10 @@ def program_check(program: Program) -> None:
 
 
 @transaction.atomic
-def program_update(*, program: Program, fields: dict, today: date | None = None) -> Program:
+def program_update(*, fields: dict, today: date | None = None) -> Program:
     """Save validated settings. A new frequency starts a new cycle from the next wave
     not yet sent, so nobody is counted as owed under the old rhythm."""
-    program = Program.objects.select_for_update().get(pk=program.pk)
+    program = program_for_update()
     old_frequency = program.frequency
     for name, value in fields.items():
         setattr(program, name, value)

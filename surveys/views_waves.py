@@ -22,10 +22,11 @@ def program_edit(request):
     if not request.user.is_administrator:
         raise Http404
     program = Program.current()
-    form = ProgramForm(request.POST or None, instance=Program.objects.get(pk=program.pk))
+    # The form gets its own copy: a form that fails validation leaves `program` as saved.
+    form = ProgramForm(request.POST or None, instance=Program.current())
     if request.method == "POST":
         if form.is_valid():
-            program_update(program=program, fields=form.cleaned_data)
+            program_update(fields=form.cleaned_data)
             messages.success(request, _("Survey program saved. It applies from the next wave planned."))
             return redirect("surveys:program")
         messages.error(request, _("Nothing was saved: please correct the fields marked below."))

@@ -172,7 +172,7 @@ def test_changing_the_answer_updates_the_one_response(client, invitation):
 def test_post_queries_stay_flat(client, invitation, max_queries, others):
     for _ in range(others):
         ResponseFactory(invitation__contact__account=invitation.account)
-    Program.current()
+    Program.current().save()
     client.get(answer_path(invitation))  # the program's texts are then cached in the process
     with max_queries(6):  # link; savepoint, upsert, outbox rows, release; the owner for the thank-you page
         assert post_answer(client, invitation, score="8", reason="ok").status_code == 200

@@ -34,7 +34,9 @@ def test_worker_killed_mid_wave_loses_nothing_and_repeats_at_most_one(
     # The crash rule's thresholds, shortened so the test does not wait ten minutes.
     settings.SURVEYS_SENDING_STALE_AFTER = 15
     settings.SURVEYS_DISPATCH_LEASE = 20
-    Program.objects.filter(pk=Program.current().pk).update(send_rate=0)
+    program = Program.current()
+    program.send_rate = 0
+    program.save()
     book_create(sizes=[4] * (WAVE_SIZE // 4), owner=am, region=region)
     wave = Wave.objects.create(month=timezone.localdate().replace(day=1), status=Wave.Status.SENDING)
     from surveys.models import Contact

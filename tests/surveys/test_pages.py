@@ -175,7 +175,7 @@ def test_hold_page_without_a_planned_wave(client, am, db):
 
 def test_hold_page_queries_stay_flat(client, am, region, next_month, max_queries):
     wave = Wave.objects.create(month=next_month)
-    Program.current()
+    Program.current().save()
     client.force_login(am)
     counts = []
     for size in (5, 60):

@@ -26,7 +26,10 @@ def _site(settings):
 
 
 def _program(**fields):
-    Program.objects.filter(pk=Program.current().pk).update(**fields)
+    program = Program.current()
+    for name, value in fields.items():
+        setattr(program, name, value)
+    program.save()
 
 
 @pytest.fixture

@@ -152,11 +152,9 @@ def test_property_each_contact_asked_f_times_spaced_p_months(db, frequency, size
     with transaction.atomic():
         owner = UserFactory(role="am")
         region = RegionFactory()
-        program = Program.current()
         period = 12 // frequency
         first = month_add(START, start)
-        program_update(program=program, fields={"frequency": frequency, "per_account_cap": cap,
-                                                "quiet_days": min(60, 28 * period - 1)},
+        program_update(fields={"frequency": frequency, "per_account_cap": cap, "quiet_days": min(60, 28 * period - 1)},
                        today=first - timedelta(days=3))
         accounts = book_create(sizes=sizes, owner=owner, region=region)
         asks = defaultdict(list)
@@ -184,7 +182,7 @@ def test_frequency_change_starts_a_new_cycle_without_a_spike(db, am, region):
     book_create(sizes=[1] * 1200, owner=am, region=region)
     for number in range(6):
         wave_mark_sent(_plan(month_add(START, number)).wave)
-    program_update(program=Program.current(), fields={"frequency": 4}, today=month_add(START, 6) - timedelta(days=5))
+    program_update(fields={"frequency": 4}, today=month_add(START, 6) - timedelta(days=5))
     sizes = []
     for number in range(6, 12):
         wave = _plan(month_add(START, number)).wave
@@ -229,7 +227,9 @@ def test_plan_wave_command_rejects_a_bad_month(db, month):
 
 def test_plan_wave_command_refuses_settings_out_of_range(db, am, region):
     book_create(sizes=[2] * 5, owner=am, region=region)
-    Program.objects.filter(pk=Program.current().pk).update(per_account_cap=0)
+    program = Program.current()
+    program.per_account_cap = 0
+    program.save()
     with pytest.raises(CommandError, match="per_account_cap"):
         call_command("plan_wave")
     assert not Wave.objects.exists()
