@@ -330,26 +330,6 @@ def recovery_figures(accounts_qs: QuerySet[Account]) -> dict:
     )
 
 
-# --- Recovery requests for the waves planner ------------------------------------------
-
-def recovery_contact_ids_due(*, until: date) -> list[int]:
-    """Contacts whose recovery survey is due on or before `until` (a wave's month: its send
-    date), still reachable and of active accounts. followups.services.recovery_invitations_plan
-    plans them; this read is for pages and for a planner that wants to show them."""
-    return list(
-        RecoveryRequest.objects.filter(
-            status=RecoveryRequest.Status.PENDING,
-            survey_on__lte=until,
-            contact__opted_out_at__isnull=True,
-            contact__bounced_at__isnull=True,
-            account__active=True,
-        )
-        .order_by()
-        .values_list("contact_id", flat=True)
-        .distinct()
-    )
-
-
 def absences_covered_by(user: User) -> QuerySet[Absence]:
     return Absence.objects.filter(cover=user, ends_on__gte=timezone.localdate()).select_related("user")
 

@@ -46,8 +46,3 @@ def answers_url(base=None, **overrides):
 @register.inclusion_tag("feedback/_trend.html")
 def trend(trend_rows, base=None, caption=""):
     return {"chart": trend_chart(trend_rows), "base": base or {}, "caption": caption}
-
-
-@register.simple_tag
-def month_param(month):
-    return month.strftime("%Y-%m")

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from followups.models import Attempt, Call, CloseLoopEmail, FollowupSettings, RecoveryRequest, RootCause
-from followups.selectors import recovery_contact_ids_due, recovery_figures
+from followups.selectors import recovery_figures
 from followups.services import (
     attempt_log,
     close_loop_draft,
@@ -145,8 +145,6 @@ def test_recovery_request_for_a_reached_detractor(account, am, service):
     assert request.original_score == 2 and request.status == "pending"
     with pytest.raises(ValidationError):
         recovery_request(call_id=call.pk, by=am, survey_in_days=45)
-    assert recovery_contact_ids_due(until=request.survey_on - timedelta(days=1)) == []
-    assert recovery_contact_ids_due(until=request.survey_on) == [call.contact_id]
 
 
 def _month_after(day):
