@@ -1,7 +1,7 @@
 import pytest
 
 from followups.services import call_queue_for_response
-from tests.factories import ContactFactory, InvitationFactory, ResponseFactory
+from tests.factories import AccountFactory, ContactFactory, InvitationFactory, ResponseFactory, UserFactory
 
 
 def answer(account, score=8, reason="", suspect=False, **contact_fields):
@@ -75,3 +75,11 @@ def calls_for_every_answer():
             seconds_to_first_attempt=3600 * (i % 50) if i % 3 != 2 else None,
         ))
     Call.objects.bulk_create(calls)
+
+
+@pytest.fixture
+def colleague(region):
+    """Another AM with an account in the same region."""
+    user = UserFactory(role="am", full_name="Bo Berg")
+    AccountFactory(owner=user, region=region)
+    return user

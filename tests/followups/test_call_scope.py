@@ -9,17 +9,10 @@ from django.utils import timezone
 from followups.models import RootCause
 from followups.selectors import call_can_work, call_list_for, calls_visible_to
 from followups.services import absence_end, absence_set, attempt_log, call_reassign, calls_move_for_account
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import UserFactory
 from tests.followups.conftest import answer_with_call
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def colleague(region):
-    user = UserFactory(role="am", full_name="Bo Berg")
-    AccountFactory(owner=user, region=region)
-    return user
 
 
 def _sees(user, call):

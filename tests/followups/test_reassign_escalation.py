@@ -16,14 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def colleague(region):
-    """Another AM with an account in the same region."""
-    user = UserFactory(role="am", full_name="Bo Berg")
-    AccountFactory(owner=user, region=region)
-    return user
-
-
-@pytest.fixture
 def stranger():
     """An AM in another region."""
     user = UserFactory(role="am", full_name="Sten Syd")
