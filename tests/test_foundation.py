@@ -20,14 +20,16 @@ def test_healthz_says_the_worker_is_down_when_none_listens(client, db):
 def test_healthz_says_the_folder_broker_is_down_when_it_cannot_write(client, db, tmp_path):
     from config.celery import app
 
-    if not app.conf.broker_url.startswith("filesystem:"):
-        pytest.skip("the folder broker is the embedded configuration's")
-    before = app.conf.broker_transport_options
-    app.conf.broker_transport_options = {**before, "data_folder_out": str(tmp_path / "gone")}
+    # The embedded configuration's folder broker, in every configuration (the Redis one's
+    # outage is tests/test_healthz.py's).
+    before_url, before_options = app.conf.broker_url, app.conf.broker_transport_options
+    app.conf.broker_url = "filesystem://localhost/"
+    gone = str(tmp_path / "gone")
+    app.conf.broker_transport_options = {"data_folder_in": gone, "data_folder_out": gone}
     try:
         response = client.get("/healthz")
     finally:
-        app.conf.broker_transport_options = before
+        app.conf.broker_url, app.conf.broker_transport_options = before_url, before_options
     assert json.loads(response.content) == {
         "database": "ok", "broker": "down", "worker": "unknown", "outbox": {"failed": 0, "stuck": 0},
     }
