@@ -145,19 +145,25 @@ def wave_plan(*, month: date, today: date | None = None) -> PlanResult:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         # Every row read before the first INSERT: the query reads the table we insert into.
-        chosen = [(contact_id, account_id) for contact_id, account_id, rank in cursor.fetchall()
-                  if rank <= cap - existing.get(account_id, 0)]
+        chosen = []
+        while candidates := cursor.fetchmany(INSERT_BATCH):
+            chosen += [(contact_id, account_id) for contact_id, account_id, rank in candidates
+                       if rank <= cap - existing.get(account_id, 0)]
         constant = (wave.pk, Invitation.Status.PLANNED.value, "", 0, "", created_at)
-        rows = [(contact_id, account_id, nonce, digest, *constant)
-                for (contact_id, account_id), (nonce, digest) in zip(chosen, token_pairs_new(len(chosen)), strict=True)]
-        del chosen
-        # In token_hash order: its unique index then takes the new keys in one sweep instead
-        # of a random leaf page per row, which costs more as the table grows.
-        rows.sort(key=itemgetter(3))
-        for batch in chunks(rows, _insert_batch()):
-            added += _invitations_insert(cursor, batch)
+        for sweep in chunks(chosen, _SWEEP):
+            rows = [(contact_id, account_id, nonce, digest, *constant) for (contact_id, account_id), (nonce, digest)
+                    in zip(sweep, token_pairs_new(len(sweep)), strict=True)]
+            # In token_hash order: its unique index then takes the new keys in one sweep instead
+            # of a random leaf page per row, which costs more as the table grows.
+            rows.sort(key=itemgetter(3))
+            for batch in chunks(rows, _insert_batch()):
+                added += _invitations_insert(cursor, batch)
     return PlanResult(wave=wave, added=added, total=wave.invitations.count())
 
+
+# Rows made, sorted and inserted at a time: one sweep of the token_hash index for a wave of
+# 1,000,000 contacts asked twice a year, with memory bounded for a bigger one.
+_SWEEP = 200_000
 
 # Columns of a planned invitation, in the order of the tuples _invitations_insert takes.
 _INSERT_FIELDS = ("contact", "account", "token_nonce", "token_hash", "wave", "status", "hold_reason", "attempts",
