@@ -82,3 +82,17 @@ def database_ensure() -> None:
         if not cur.fetchone():
             cur.execute(f'CREATE DATABASE "{db["NAME"]}"')
     conn.close()
+
+
+def run_context(label: str) -> str:
+    """One line naming what was measured where: the commit, the cores and the load average
+    now (print it before and after a run; a busy machine skews every figure)."""
+    import subprocess
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                           text=True).stdout.strip()
+    load1, load5, _ = os.getloadavg()
+    return (f"{label}: commit {commit}{' (with uncommitted changes)' if dirty else ''}, {os.cpu_count()} cores, "
+            f"load average {load1:.2f} (1 min) {load5:.2f} (5 min)")

@@ -1,10 +1,14 @@
 """wave_plan: the properties of DESIGN §2.2, over 12 simulated months with churn, and by hypothesis."""
 
+import base64
+import hashlib
+import hmac
 import random
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
@@ -16,6 +20,7 @@ from surveys.models import Account, Contact, Invitation, Program, Wave
 from surveys.months import month_add, month_begins, month_index
 from surveys.planning import invitation_hold, wave_plan
 from surveys.program import WaveError, program_update
+from surveys.tokens import invitation_token
 from tests.factories import RegionFactory, UserFactory
 from tests.surveys.book import book_create, contacts_add, wave_mark_sent
 
@@ -189,6 +194,24 @@ def test_frequency_change_starts_a_new_cycle_without_a_spike(db, am, region):
         sizes.append(wave.invitations.count())
         wave_mark_sent(wave)
     assert all(abs(size - 400) <= 20 for size in sizes), sizes
+
+
+def test_a_planned_row_is_what_a_new_invitation_would_be(db, am, region):
+    """Planning inserts plain tuples, not model instances: every field it leaves out holds the
+    model's default, and the link token derives as it always has, so old links keep working."""
+    book_create(sizes=[1] * 12, owner=am, region=region)
+    wave = _plan(START).wave
+    fresh = Invitation()
+    for planned in wave.invitations.all():
+        for field in Invitation._meta.concrete_fields:
+            if field.name not in {"id", "wave", "contact", "account", "token_nonce", "token_hash", "created_at"}:
+                assert getattr(planned, field.attname) == getattr(fresh, field.attname), field.name
+        assert planned.created_at is not None and len(planned.token_nonce) == 32
+        digest = hmac.new(django_settings.SECRET_KEY.encode(), f"pulse-invitation:{planned.token_nonce}".encode(),
+                          hashlib.sha256).digest()
+        token = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        assert invitation_token(planned) == token
+        assert planned.token_hash == hashlib.sha256(token.encode()).hexdigest()
 
 
 def test_planning_a_month_that_sent_changes_nothing(db, am, region):
