@@ -27,11 +27,7 @@ def period_bounds(period: str, month: date | None = None, now: datetime | None =
         return now - timedelta(days=30), None
     if period == "90d":
         return now - timedelta(days=90), None
-    if period == "3m":
-        return month_begins(month_add(month_of(timezone.localdate(now)), -2)), None
-    if period == "12m":
-        return month_begins(month_add(month_of(timezone.localdate(now)), -11)), None
-    return None, None
+    return rollup_since(period, now), None  # whole months: "3m", "12m"; else all time
 
 
 def rollup_start(period: str, now=None) -> date | None:
