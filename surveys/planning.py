@@ -16,6 +16,7 @@ SQL statement and inserts in batches; one row per (wave, contact), so planning a
 changes nothing.
 """
 
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import itemgetter
@@ -156,8 +157,11 @@ def wave_plan(*, month: date, today: date | None = None) -> PlanResult:
             # In token_hash order: its unique index then takes the new keys in one sweep instead
             # of a random leaf page per row, which costs more as the table grows.
             rows.sort(key=itemgetter(3))
-            for batch in chunks(rows, _insert_batch()):
-                added += _invitations_insert(cursor, batch)
+            if connection.vendor == "postgresql":
+                added += _invitations_copy(cursor, rows)
+            else:
+                for batch in chunks(rows, _insert_batch()):
+                    added += _invitations_insert(cursor, batch)
     return PlanResult(wave=wave, added=added, total=wave.invitations.count())
 
 
@@ -168,6 +172,18 @@ _SWEEP = 200_000
 # Columns of a planned invitation, in the order of the tuples _invitations_insert takes.
 _INSERT_FIELDS = ("contact", "account", "token_nonce", "token_hash", "wave", "status", "hold_reason", "attempts",
                   "last_error", "created_at")
+
+
+def _invitations_copy(cursor, rows: list[tuple]) -> int:
+    """Insert planned invitations with one COPY (PostgreSQL): no statement of 50,000 parameters
+    to build and parse per 5,000 rows. No ON CONFLICT is needed: the wave is locked and the
+    candidates exclude its contacts, so a duplicate here is a bug and fails the plan."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(Invitation._meta.get_field(name).column) for name in _INSERT_FIELDS)
+    # Every value is an integer, a hex string, a status or an empty string: nothing to escape.
+    text = "".join("\t".join(map(str, row)) + "\n" for row in rows)
+    cursor.copy_expert(f"COPY {quote(Invitation._meta.db_table)} ({columns}) FROM STDIN", io.StringIO(text))
+    return len(rows)
 
 
 def _insert_batch() -> int:
