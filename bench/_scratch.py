@@ -173,8 +173,9 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def postgres_backends(dbname: str) -> list[int]:
-    """The PostgreSQL backends (and parallel workers) serving `dbname` right now."""
+def postgres_backends(dbname: str, application_name: str | None = None) -> list[int]:
+    """The PostgreSQL backends (and parallel workers) serving `dbname` right now; only those
+    of one application_name if given (bench/http_settings.py sets it per process kind)."""
     import psycopg2
 
     url = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
@@ -182,8 +183,8 @@ def postgres_backends(dbname: str) -> list[int]:
                             user=url.username or "postgres", password=url.password, dbname="postgres")
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                        [dbname])
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+                        " AND (%s IS NULL OR application_name = %s)", [dbname, application_name, application_name])
             return [row[0] for row in cur.fetchall()]
     finally:
         conn.close()

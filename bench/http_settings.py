@@ -8,3 +8,7 @@ from config.settings import MIDDLEWARE
 
 # Outermost, so it counts every other middleware too.
 MIDDLEWARE = ["bench.middleware.request_cost", *MIDDLEWARE]
+
+# Which process a PostgreSQL backend serves (pg_stat_activity.application_name), so that
+# bench/answer_load.py --worker can count the web's and the worker's queries apart.
+DATABASES["default"].setdefault("OPTIONS", {})["application_name"] = env("PULSE_BENCH_ROLE", default="pulse")  # noqa: F405
