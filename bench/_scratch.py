@@ -173,21 +173,24 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+_monitor = None  # one connection for postgres_backends, not one per sample
+
+
 def postgres_backends(dbname: str, application_name: str | None = None) -> list[int]:
     """The PostgreSQL backends (and parallel workers) serving `dbname` right now; only those
     of one application_name if given (bench/http_settings.py sets it per process kind)."""
+    global _monitor
     import psycopg2
 
-    url = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
-    conn = psycopg2.connect(host=url.hostname or "127.0.0.1", port=url.port or 5432,
-                            user=url.username or "postgres", password=url.password, dbname="postgres")
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
-                        " AND (%s IS NULL OR application_name = %s)", [dbname, application_name, application_name])
-            return [row[0] for row in cur.fetchall()]
-    finally:
-        conn.close()
+    if _monitor is None or _monitor.closed:
+        url = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+        _monitor = psycopg2.connect(host=url.hostname or "127.0.0.1", port=url.port or 5432,
+                                    user=url.username or "postgres", password=url.password, dbname="postgres")
+        _monitor.autocommit = True
+    with _monitor.cursor() as cur:
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+                    " AND (%s IS NULL OR application_name = %s)", [dbname, application_name, application_name])
+        return [row[0] for row in cur.fetchall()]
 
 
 class CpuMeter:
