@@ -266,6 +266,7 @@ def main() -> None:
     parser.add_argument("--worker", action="store_true",
                         help="instead: answers into a dashboards data set, with a Celery worker (see above)")
     parser.add_argument("--dataset", default="100k", help="--worker: the data set (bench/_dataset.py sizes)")
+    parser.add_argument("--yes-10m", action="store_true", help="--worker: needed with --dataset 10m")
     parser.add_argument("--answers", type=int, default=1000, help="--worker: answers to POST")
     parser.add_argument("--idle-seconds", type=float, default=5.0,
                         help="--worker: how long to measure the idle worker and beat first")
@@ -273,6 +274,8 @@ def main() -> None:
                         help="--worker: give up waiting for the outbox after this many seconds")
     args = parser.parse_args()
     if args.worker:
+        if args.dataset == "10m" and not args.yes_10m:
+            sys.exit("the 10m data set takes hours to load: add --yes-10m to mean it")
         worker_main(args)
         return
     DB_NAME = args.db
