@@ -25,6 +25,20 @@ It prints the commit, the data's size and the load average before and after.
 Everything runs on its own database (--db, pulse_bench_answer; dropped at the end), its
 own redis-server on a free port (broker and cache) and its own gunicorn; nothing shared
 is touched. Needs wrk, redis-server and PostgreSQL on 127.0.0.1:5432.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/pulse_bench \
+        .venv/bin/python bench/answer_load.py --worker [--dataset 100k|1m|10m] [--answers 1000]
+
+--worker measures instead the work behind each answer, at scale: it answers open links
+of a bench/dashboards.py data set (loaded first if missing; unanswered links first,
+then changed answers; the answers stay in the data set) with gunicorn, a Celery worker
+and beat of its own running as the Procfile starts them (beat hands out the outbox's
+half-second poll), 2 clients POSTing. It waits, polling for at most --drain-timeout
+seconds, until the worker has done every outbox row, and prints the CPU per answer of
+gunicorn and of its PostgreSQL backends while the answers were POSTed, and of the
+worker, beat and the worker's PostgreSQL backends until the outbox was drained, less
+what they spend idle (measured for --idle-seconds first). Non-200 answers, failed and
+still pending outbox rows are printed and make the exit status 1.
 """
 
 import argparse
@@ -33,14 +47,18 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._scratch import cpu_seconds, free_port, wait_port  # noqa: E402
+
 DB_NAME = "pulse_bench_answer"
 SECRET = "bench-secret-key-" + "b" * 40
 
@@ -79,23 +97,6 @@ function done(summary, latency, requests)
     latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listening on {port}")
 
 
 def recreate_database() -> None:
@@ -156,7 +157,7 @@ def seed(count: int) -> list[str]:
 
 def form_fields(port: int, token: str) -> tuple[str, str, str]:
     """GET the page as a browser would: the CSRF cookie, the form's token and stamp."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.request("GET", f"/r/{token}/")
     response = conn.getresponse()
     html = response.read().decode()
@@ -170,15 +171,7 @@ def form_fields(port: int, token: str) -> tuple[str, str, str]:
 
 def _cpu_seconds(pids) -> float:
     """user+system CPU of these processes so far (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
+    return sum(cpu_seconds(pid) or 0.0 for pid in pids)
 
 
 def _server_pids(gunicorn_pid: int) -> tuple[list[int], list[int]]:
@@ -270,7 +263,21 @@ def main() -> None:
     parser.add_argument("--pgbouncer", action="store_true",
                         help="also run everything with the app behind PgBouncer (transaction pooling)")
     parser.add_argument("--db", default=DB_NAME, help=f"the bench's own database (default {DB_NAME})")
+    parser.add_argument("--worker", action="store_true",
+                        help="instead: answers into a dashboards data set, with a Celery worker (see above)")
+    parser.add_argument("--dataset", default="100k", help="--worker: the data set (bench/_dataset.py sizes)")
+    parser.add_argument("--yes-10m", action="store_true", help="--worker: needed with --dataset 10m")
+    parser.add_argument("--answers", type=int, default=1000, help="--worker: answers to POST")
+    parser.add_argument("--idle-seconds", type=float, default=5.0,
+                        help="--worker: how long to measure the idle worker and beat first")
+    parser.add_argument("--drain-timeout", type=float, default=900.0,
+                        help="--worker: give up waiting for the outbox after this many seconds")
     args = parser.parse_args()
+    if args.worker:
+        if args.dataset == "10m" and not args.yes_10m:
+            sys.exit("the 10m data set takes hours to load: add --yes-10m to mean it")
+        worker_main(args)
+        return
     DB_NAME = args.db
     for tool in ("wrk", "redis-server"):
         if not shutil.which(tool):
@@ -433,6 +440,180 @@ def _check_database() -> None:
     answers = Response.objects.count()
     suspect = Response.objects.filter(suspect=True).count()
     print(f"\nafter the runs: {answers} responses ({suspect} suspect), {Message.objects.count()} outbox rows")
+
+
+
+# --- --worker: the work behind each answer, with a real Celery worker -------------------------
+
+def worker_main(args) -> None:
+    """POST --answers answers into a bench/_dataset.py data set, with gunicorn, a Celery worker
+    and beat of our own running (beat hands out the outbox's poll), wait until the worker has
+    done every outbox row, and print the CPU per answer of web, worker and PostgreSQL."""
+    from bench._dataset import dataset_database, dataset_ensure
+    from bench._scratch import CpuMeter, children, postgres_backends, redis_server, run_context, stop, table
+
+    database_url = dataset_database(args.dataset)
+    import django
+
+    django.setup()
+    dataset_ensure(args.dataset)
+    from django.db import connection, connections
+
+    dbname = connection.settings_dict["NAME"]
+    tokens = _worker_links(args.answers)
+    answers_before, outbox_before = _answer_and_outbox_counts()
+    size = f"{args.dataset} data set, {answers_before:,} answers"
+    connections.close_all()
+    print(run_context("before"))
+    tmp = Path(tempfile.mkdtemp(prefix="pulse-answer-worker-"))
+    processes = []
+    try:
+        with redis_server(tmp) as redis_url:
+            env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.http_settings", "DATABASE_URL": database_url,
+                   "REDIS_URL": redis_url, "SECRET_KEY": SECRET, "DEBUG": "0", "CONN_MAX_AGE": "600",
+                   "LOG_LEVEL": "WARNING", "VAR_DIR": str(tmp / "var"),
+                   # The limiter still runs on every request; one address must not trip it here.
+                   "ANSWER_RATE_PER_ADDRESS": "100000000/m", "ANSWER_RATE_PER_TOKEN": "100000000/m"}
+            web_port = free_port()
+            web_env = {**env, "SITE_URL": f"http://127.0.0.1:{web_port}", "PULSE_BENCH_ROLE": "bench-web"}
+            gunicorn = subprocess.Popen(gunicorn_command(args, web_port), cwd=ROOT, env=web_env)
+            processes.append(gunicorn)
+            celery_env = {**env, "PULSE_BENCH_ROLE": "bench-worker"}
+            # As the Procfile starts them (concurrency from settings: one per core on PostgreSQL).
+            worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel",
+                                       "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                                      cwd=ROOT, env=celery_env)
+            beat = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING"],
+                                    cwd=ROOT, env=celery_env)
+            processes += [worker, beat]
+            wait_port(web_port)
+            forms = [(token, *form_fields(web_port, token)) for token in tokens]
+            time.sleep(ANSWER_MIN_SECONDS_PASSED)  # the stamps say a person took their time
+            groups = {
+                "worker": lambda: [worker.pid, *children(worker.pid)],
+                "beat": lambda: [beat.pid, *children(beat.pid)],
+                "worker pg": lambda: postgres_backends(dbname, "bench-worker"),
+            }
+            idle = CpuMeter(groups).start()
+            time.sleep(args.idle_seconds)
+            idle_cpu = idle.stop()
+            web_meter = CpuMeter({"web": lambda: [gunicorn.pid, *children(gunicorn.pid)],
+                                  "web pg": lambda: postgres_backends(dbname, "bench-web")}).start()
+            work_meter = CpuMeter(groups).start()
+            started = time.perf_counter()
+            statuses = _post_answers(web_port, forms)
+            posted = time.perf_counter() - started
+            web_cpu = web_meter.stop()
+            pending, failed = _outbox_drain(timeout=args.drain_timeout)
+            drained = time.perf_counter() - started
+            work_cpu = work_meter.stop()
+            for process in reversed(processes):
+                stop(process)
+    finally:
+        for process in processes:  # stopped above unless something broke; before their Redis goes
+            if process.poll() is None:
+                stop(process)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    answers_after, outbox_after = _answer_and_outbox_counts()
+    n = len(forms)
+    bad = {status: count for status, count in statuses.items() if status != 200}
+    print(f"\n{n:,} answers POSTed by 2 clients in {posted:.1f} s to gunicorn ({args.workers} sync workers); "
+          f"the worker had done their outbox rows {drained:.1f} s after the first POST. "
+          f"New answers {answers_after - answers_before:,}, outbox rows {outbox_after - outbox_before:,}, "
+          f"non-200 {sum(bad.values())} {bad or ''}, outbox rows failed {failed}, still pending {pending}\n")
+    rows = []
+    for name in ("web", "web pg"):
+        rows.append((name, f"{web_cpu[name]:.2f}", "", f"{web_cpu[name] / n * 1000:.2f}"))
+    for name in groups:
+        idle_rate = idle_cpu[name] / args.idle_seconds
+        net = work_cpu[name] - idle_rate * drained
+        rows.append((name, f"{work_cpu[name]:.2f}", f"{idle_rate * 1000:.1f}", f"{net / n * 1000:.2f}"))
+    print(table(rows, ("processes", "cpu s", "idle cpu ms/s", "cpu ms per answer (less idle)")))
+    total = (web_cpu["web"] + web_cpu["web pg"]
+             + sum(work_cpu[name] - idle_cpu[name] / args.idle_seconds * drained for name in groups))
+    print(f"\nall together: {total / n * 1000:.1f} ms of CPU per answer; worker and its PostgreSQL: "
+          f"{(work_cpu['worker'] + work_cpu['worker pg'] - (idle_cpu['worker'] + idle_cpu['worker pg']) / args.idle_seconds * drained) / n * 1000:.1f} ms")  # noqa: E501
+    print(f"data: {size} before the run (the answers posted stay in it)")
+    print(run_context("after"))
+    if bad or failed or pending:
+        sys.exit(1)
+
+
+ANSWER_MIN_SECONDS_PASSED = 2.5
+
+
+def _worker_links(count: int) -> list[str]:
+    """Links of `count` invitations whose link is open, unanswered ones first, given fresh
+    tokens (the loader's are not real); an answered one gets its answer changed."""
+    from django.db import transaction
+    from django.db.models import Exists, OuterRef
+    from django.utils import timezone
+
+    from feedback.models import Response
+    from surveys.models import Invitation
+    from surveys.tokens import token_for_nonce, token_pairs_new
+
+    with transaction.atomic():
+        invitations = list(
+            Invitation.objects.filter(status=Invitation.Status.SENT, expires_at__gt=timezone.now() + timedelta(hours=1))
+            .annotate(answered=Exists(Response.objects.filter(invitation=OuterRef("pk"))))
+            .order_by("answered", "?")[:count]
+        )
+        if len(invitations) < count:
+            sys.exit(f"only {len(invitations)} open links in the data set; ask for fewer --answers")
+        for invitation, (nonce, digest) in zip(invitations, token_pairs_new(count), strict=True):
+            invitation.token_nonce, invitation.token_hash = nonce, digest
+        Invitation.objects.bulk_update(invitations, ["token_nonce", "token_hash"], batch_size=1000)
+    unanswered = sum(not i.answered for i in invitations)
+    print(f"{unanswered:,} new answers and {count - unanswered:,} changed ones")
+    return [token_for_nonce(i.token_nonce) for i in invitations]
+
+
+def _answer_and_outbox_counts() -> tuple[int, int]:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT (SELECT count(*) FROM feedback_response), (SELECT count(*) FROM outbox_message)")
+        return cur.fetchone()
+
+
+def _post_one(port: int, form: tuple) -> int:
+    from urllib.parse import urlencode
+
+    from bench._scratch import http_request
+
+    token, cookie, csrf, stamp, score = form
+    body = urlencode({"csrfmiddlewaretoken": csrf, "served": stamp, "notes_extra": "", "score": score,
+                      "reason": f"Bench answer {score}"})
+    status, _, _ = http_request(port, "POST", f"/r/{token}/", cookie=f"csrftoken={cookie}", body=body)
+    return status
+
+
+def _post_answers(port: int, forms: list[tuple]) -> dict[int, int]:
+    """POST every form, 2 at a time; {status: count}."""
+    from collections import Counter
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [(*form, i % 11) for i, form in enumerate(forms)]
+    with ThreadPoolExecutor(2) as pool:
+        return dict(Counter(pool.map(lambda form: _post_one(port, form), jobs)))
+
+
+def _outbox_drain(*, timeout: float) -> tuple[int, int]:
+    """Wait (polling, at most `timeout` seconds) until no outbox row is waiting; returns
+    (rows still waiting, rows failed for good)."""
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FILTER (WHERE done_at IS NULL AND failed_at IS NULL),"
+                        " count(*) FILTER (WHERE failed_at IS NOT NULL) FROM outbox_message")
+            pending, failed = cur.fetchone()
+        if not pending or time.monotonic() > deadline:
+            return pending, failed
+        time.sleep(0.2)
 
 
 if __name__ == "__main__":

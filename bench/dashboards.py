@@ -1,264 +1,286 @@
-"""Rollup pages and the CSV export at scale: 1,000,000 answers, 24 months, 3 regions, 40 AMs.
+"""Every staff page that adds up answers or calls, and the CSV export, over HTTP at scale.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/pulse_bench5 python bench/dashboards.py [--reload]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/pulse_bench .venv/bin/python bench/dashboards.py \
+        [--answers 100k|1m] [--requests 200] [--reload] [--rebuild] [--no-export]
+    ... --answers 10m --yes-10m      # 10,000,000 answers: hours to load, about 40 GB
 
-Creates the database if needed, migrates, loads the data set with set-based SQL
-(generate_series / INSERT ... SELECT: about a minute), then times each role's home
-page, the answers list and the export with Django's test Client in-process, and
-prints p50/p95 of 20 requests per page. The export of every answer (1,000,000 rows
-for the director) runs in a child process whose peak RSS (VmHWM) is reported.
+Loads the data set of that many answers into a database of its own (DATABASE_URL's name
++ _100k, _1m or _10m; see bench/_dataset.py) unless it is there already, then serves the
+app with gunicorn (2 sync workers, DEBUG off, persistent database connections, a Redis
+of its own; bench/http_settings.py) on 127.0.0.1 and drives it with 2 concurrent
+clients, each its own process, that sign in through the sign-in form and request the
+pages in a shuffled mix, --requests of each page in all. Per page it prints requests,
+failures (any status but 200: counted, listed, and the exit status is 1), p50 and p95
+latency as the client saw it, and the server's CPU per request: the gunicorn worker's
+and its PostgreSQL backend's while the request ran (response headers from
+bench/middleware.py; parallel query workers not included) and the SQL statements. A
+line under the table checks those against the gunicorn workers' and all PostgreSQL
+backends' CPU over the whole run, read from /proc before and after.
+
+The export then runs on a gunicorn of one worker, started fresh for each export, so
+that its peak RSS (VmHWM) is the export's: time, rows, size, peak RSS and CPU.
+Prints the commit, the data size and the load average before and after.
 """
 
 import argparse
-import json
 import os
-import statistics
-import subprocess
+import random
+import shutil
 import sys
+import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pulse_bench5")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._scratch import database_ensure  # noqa: E402
+from bench._dataset import PASSWORD, SIZES, dataset_database, dataset_drop, dataset_ensure  # noqa: E402
+from bench._scratch import (  # noqa: E402
+    CpuMeter,
+    children,
+    free_port,
+    gunicorn_start,
+    http_request,
+    percentile,
+    postgres_backends,
+    redis_server,
+    run_context,
+    sign_in,
+    status_kb,
+    stop,
+    table,
+)
 
-REGIONS, AMS, ACCOUNTS_PER_AM, CONTACTS_PER_ACCOUNT, MONTHS = 3, 40, 100, 21, 24
-# 40 AMs x 100 accounts x 21 contacts = 84,000 contacts; asked every month for 24 months
-# = 2,016,000 invitations; 52% of the delivered ones answered = about 1,020,000 answers.
-PASSWORD = "bench-pass-1"
-
-
-
-
-def load(reload: bool):
-    from django.core.management import call_command
-    from django.db import connection
-
-    from feedback.models import Response
-    from surveys.models import Account, Region, User
-
-    call_command("migrate", verbosity=0)
-    if Response.objects.exists() and not reload:
-        from feedback.models import MonthSummary
-        from feedback.summaries import summary_rebuild
-
-        if not MonthSummary.objects.exists():
-            started = time.perf_counter()
-            summary_rebuild()
-            with connection.cursor() as cur:
-                cur.execute("ANALYZE")
-            print(f"summary rebuilt in {time.perf_counter() - started:.0f} s")
-        return False
-    started = time.perf_counter()
-    with connection.cursor() as cur:
-        cur.execute(
-            "TRUNCATE feedback_note, feedback_ownershipchange, feedback_notificationsettings, outbox_message,"
-            " feedback_response, surveys_invitation, surveys_wave, surveys_contact, surveys_account, surveys_region,"
-            " surveys_user CASCADE"
-        )
-    User.objects.create_user("director@bench.test", PASSWORD, role="director", full_name="Dina Director")
-    User.objects.create_user("admin@bench.test", PASSWORD, role="admin", full_name="Adam Admin", is_staff=True,
-                             is_superuser=True)
-    regions = []
-    for i in range(REGIONS):
-        rm = User.objects.create_user(f"rm{i}@bench.test", PASSWORD, role="rm", full_name=f"Regional Manager {i}")
-        regions.append(Region.objects.create(name=f"Region {i}", manager=rm))
-    ams = [User.objects.create_user(f"am{i}@bench.test", PASSWORD, role="am", full_name=f"Account Manager {i:02d}")
-           for i in range(AMS)]
-    Account.objects.bulk_create(
-        Account(external_id=f"B{i:02d}-{j:03d}", name=f"Customer {i:02d}-{j:03d}", owner=am,
-                region=regions[i % REGIONS])
-        for i, am in enumerate(ams) for j in range(ACCOUNTS_PER_AM)
-    )
-    with connection.cursor() as cur:
-        cur.execute("SELECT setseed(0.42)")
-        cur.execute(
-            """
-            INSERT INTO surveys_contact (account_id, email, name, phone, level, language, created_at, updated_at)
-            SELECT a.id, 'c' || a.id || '-' || g || '@customer.test', 'Contact ' || a.id || '-' || g, '+45 1234',
-                   CASE WHEN g <= 3 THEN 'executive' WHEN g <= 9 THEN 'manager' ELSE 'operational' END,
-                   'en', now(), now()
-            FROM surveys_account a CROSS JOIN generate_series(1, %s) g
-            """,
-            [CONTACTS_PER_ACCOUNT],
-        )
-        cur.execute(
-            """
-            INSERT INTO surveys_wave (month, status, planned_at, sent_at)
-            SELECT (date_trunc('month', now()) - (m || ' months')::interval)::date, 'sent', now(), now()
-            FROM generate_series(0, %s) m
-            """,
-            [MONTHS - 1],
-        )
-        cur.execute(
-            """
-            INSERT INTO surveys_invitation (wave_id, contact_id, account_id, status, token_nonce, token_hash,
-                hold_reason, sent_at, expires_at, attempts, last_error, created_at)
-            SELECT w.id, c.id, c.account_id,
-                   CASE WHEN random() < 0.02 THEN 'bounced' WHEN random() < 0.01 THEN 'failed' ELSE 'sent' END,
-                   '', md5(w.id || '-' || c.id) || md5(c.id || '+' || w.id), '',
-                   least(now() - interval '1 hour', w.month + ((c.id % 5) || ' days')::interval + interval '8 hours'),
-                   w.month + interval '35 days', 1, '', now()
-            FROM surveys_wave w CROSS JOIN surveys_contact c
-            """
-        )
-        cur.execute(
-            """
-            INSERT INTO feedback_response (invitation_id, contact_id, account_id, score, reason, category, language,
-                answered_at, changed_at, suspect, suspect_reason, triage, triaged_at)
-            SELECT i.id, i.contact_id, i.account_id, s.score,
-                   CASE WHEN i.id %% 3 = 0 THEN 'Because of delivery times and the service desk' ELSE '' END,
-                   CASE WHEN s.score >= 9 THEN 'promoter' WHEN s.score >= 7 THEN 'passive' ELSE 'detractor' END,
-                   'en', s.at, s.at, i.id %% 250 = 0, CASE WHEN i.id %% 250 = 0 THEN 'honeypot' ELSE '' END,
-                   CASE WHEN s.at > now() - interval '10 days' THEN 'new'
-                        WHEN s.at > now() - interval '30 days' THEN 'seen' ELSE 'handled' END,
-                   CASE WHEN s.at > now() - interval '10 days' THEN NULL ELSE s.at + interval '1 day' END
-            FROM surveys_invitation i
-            JOIN surveys_account a ON a.id = i.account_id
-            CROSS JOIN LATERAL (
-                SELECT least(10, greatest(0, round(7.2 + (a.owner_id %% 7 - 3) * 0.5 + random() * 4 - 2
-                                                   + (random() - 0.5) * 3)))::int AS score,
-                       least(now() - interval '1 minute', i.sent_at + ((i.id %% 96) || ' hours')::interval) AS at
-            ) s
-            WHERE i.status = 'sent' AND i.id %% 100 < 52
-            """,
-            [],
-        )
-        cur.execute("ANALYZE")
-    loaded = time.perf_counter()
-    from feedback.summaries import summary_rebuild
-
-    summary_rebuild()
-    with connection.cursor() as cur:
-        cur.execute("ANALYZE")
-    print(f"summary rebuilt in {time.perf_counter() - loaded:.0f} s")
-    print(f"loaded {Response.objects.count():,} answers in {time.perf_counter() - started:.0f} s")
-    return True
+SECRET = "bench-secret-key-" + "d" * 40
+CLIENTS, WORKERS = 2, 2
 
 
-def users():
-    from surveys.models import User
-
-    return {
-        "am": User.objects.get(email="am7@bench.test"),
-        "rm": User.objects.get(email="rm1@bench.test"),
-        "director": User.objects.get(email="director@bench.test"),
-        "admin": User.objects.get(email="admin@bench.test"),
-    }
-
-
-class QueryCounter:
-    count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
-def timed(client, url, n=20):
-    times = []
-    for _ in range(n):
-        start = time.perf_counter()
-        response = client.get(url)
-        if response.streaming:
-            for _chunk in response.streaming_content:
-                pass
-        else:
-            assert response.status_code == 200, (url, response.status_code)
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(round(0.95 * len(times))) - 1]
-
-
-def export_child(role: str, query: str) -> None:
-    """Run in a child process: stream one export, print rows, seconds and peak RSS."""
-    import django
-
-    django.setup()
-    from django.test import Client
-
-    client = Client()
-    client.force_login(users()[role])
-    start = time.perf_counter()
-    response = client.get("/answers/export.csv" + query)
-    lines = 0
-    size = 0
-    for chunk in response.streaming_content:
-        lines += chunk.count(b"\n")
-        size += len(chunk)
-    seconds = time.perf_counter() - start
-    hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-    print(json.dumps({"rows": lines - 1, "seconds": seconds, "peak_rss_mb": hwm / 1024, "mb": size / 1e6}))
-
-
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--reload", action="store_true")
-    parser.add_argument("--requests", type=int, default=20)
-    parser.add_argument("--export-child", nargs=2, metavar=("ROLE", "QUERY"))
-    parser.add_argument("--skip-big-export", action="store_true")
-    args = parser.parse_args()
-    if args.export_child:
-        export_child(*args.export_child)
-        return
-    import django
-
-    database_ensure()
-    django.setup()
-    load(args.reload)
-    from django.db import connection
-    from django.test import Client
-
-    from feedback.models import Response
-
-    print(f"answers: {Response.objects.count():,}  db: {connection.settings_dict['NAME']}")
-    people = users()
-    region_id = people["rm"].managed_regions.first().pk
-    pages = [
+def pages(people: dict) -> list[tuple[str, str, str]]:
+    """(role, page, URL) for every page measured; the ids are the data set's."""
+    region, am, account, answer = people["region"], people["am_id"], people["account"], people["answer"]
+    return [
         ("am", "inbox", "/inbox/"),
-        ("am", "inbox filtered", "/inbox/?category=detractor&period=90d"),
-        ("am", "answer page", None),
+        ("am", "inbox, detractors 90 days", "/inbox/?category=detractor&period=90d"),
+        ("am", "an answer's page", f"/answers/{answer}/"),
         ("am", "answers list", "/answers/"),
-        ("rm", "region home", f"/regions/{region_id}/"),
-        ("rm", "answers (drill)", f"/answers/?region={region_id}&owner={people['am'].pk}&suspect=no&period=12m"),
-        ("director", "organisation home", "/organisation/"),
+        ("am", "an account's page", f"/accounts/{account}/"),
+        ("am", "call list", "/calls/"),
+        ("rm", "region home", "/region/"),
+        ("rm", "answers, drilled to an AM", f"/answers/?region={region}&owner={am}&suspect=no&period=12m"),
+        ("rm", "overdue calls", "/calls/overdue/"),
+        ("rm", "follow-up discipline", "/calls/discipline/"),
+        ("director", "organisation home (12m)", "/organisation/"),
         ("director", "organisation, all time", "/organisation/?period=all"),
-        ("director", "region drill", f"/regions/{region_id}/"),
+        ("director", "region drill", f"/regions/{region}/"),
         ("director", "answers list", "/answers/"),
-        ("admin", "organisation home", "/organisation/"),
-        ("am", "export (own, 12m)", "/answers/export.csv?period=12m"),
-        ("rm", "export (region, 30d)", f"/answers/export.csv?region={region_id}&period=30d"),
+        ("director", "overdue calls, all regions", "/calls/overdue/"),
+        ("director", "follow-up discipline", "/calls/discipline/"),
     ]
-    answer = Response.objects.filter(account__owner=people["am"]).order_by("-answered_at").first()
-    print(f"\n{'role':<9} {'page':<26} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
-    for role, label, url in pages:
-        url = url or f"/answers/{answer.pk}/"
-        client = Client()
-        client.force_login(people[role])
-        client.get(url)  # warm the connection and template cache
-        counter = QueryCounter()
-        with connection.execute_wrapper(counter):
-            r = client.get(url)
-            if r.streaming:
-                for _chunk in r.streaming_content:
-                    pass
-        p50, p95 = timed(client, url, args.requests)
-        print(f"{role:<9} {label:<26} {p50:8.1f} {p95:8.1f} {counter.count:8d}")
-    if not args.skip_big_export:
-        print("\nexport of every answer in scope, in a child process (3 runs):")
-        for role in ("director", "rm", "am"):
-            runs = []
-            for _ in range(3):
-                out = subprocess.run([sys.executable, __file__, "--export-child", role, ""], check=True,
-                                     capture_output=True, text=True, env=os.environ).stdout
-                runs.append(json.loads(out.strip().splitlines()[-1]))
-            best = min(r["seconds"] for r in runs)
-            worst = max(r["seconds"] for r in runs)
-            print(f"  {role:<9} rows {runs[0]['rows']:>9,}  {runs[0]['mb']:.0f} MB CSV  "
-                  f"time {best:.1f}-{worst:.1f} s  peak RSS {max(r['peak_rss_mb'] for r in runs):.0f} MB")
+
+
+EXPORTS = [
+    ("am", "own answers, all time", "/answers/export.csv"),
+    ("rm", "region, all time", "/answers/export.csv?region={region}"),
+    ("director", "every answer", "/answers/export.csv"),
+]
+ACCOUNTS = {"am": "am0@bench.test", "rm": "rm0@bench.test", "director": "director@bench.test"}
+
+
+def bench_people() -> dict:
+    """The ids the pages need: RM 0's region, AM 0 (in it), one of their accounts and answers."""
+    from feedback.models import Response
+    from surveys.models import Account, User
+
+    am = User.objects.get(email=ACCOUNTS["am"])
+    rm = User.objects.get(email=ACCOUNTS["rm"])
+    region = rm.managed_regions.get()
+    account = Account.objects.filter(owner=am).order_by("pk").first()
+    answer = Response.objects.filter(account__owner=am).order_by("-answered_at").first()
+    if account.region_id != region.pk:
+        sys.exit("the data set's AM 0 is not in RM 0's region")
+    return {"region": region.pk, "am_id": am.pk, "account": account.pk, "answer": answer.pk}
+
+
+def data_size() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT (SELECT count(*) FROM feedback_response), (SELECT count(*) FROM surveys_invitation),"
+                    " (SELECT count(*) FROM followups_call), (SELECT count(*) FROM followups_call"
+                    "  WHERE state = 'open'), (SELECT count(*) FROM surveys_account),"
+                    " pg_size_pretty(pg_database_size(current_database()))")
+        answers, invitations, calls, open_calls, accounts, size = cur.fetchone()
+    return (f"{answers:,} answers, {invitations:,} invitations, {calls:,} calls ({open_calls:,} open), "
+            f"{accounts:,} accounts; database {size}")
+
+
+def client(port: int, jobs: list[tuple[str, str, str]]) -> list[tuple]:
+    """One client: GET each (page, URL, cookie) in turn; (page, status, ms, web us, db us, queries) each."""
+    results = []
+    for page, url, cookie in jobs:
+        started = time.perf_counter()
+        try:
+            status, headers, _ = http_request(port, "GET", url, cookie=cookie, timeout=120)
+        except OSError as error:
+            results.append((page, f"error: {error}", (time.perf_counter() - started) * 1000, None, None, None))
+            continue
+        ms = (time.perf_counter() - started) * 1000
+        results.append((page, status, ms, headers.get("X-Bench-Web-Cpu-Us"), headers.get("X-Bench-Db-Cpu-Us"),
+                        headers.get("X-Bench-Queries")))
+    return results
+
+
+def measure_pages(port: int, gunicorn_pid: int, dbname: str, cookies: dict, people: dict, requests: int):
+    page_list = pages(people)
+    print("warming up (each page 4 times)...", flush=True)
+    for role, page, url in page_list:
+        for _ in range(4):
+            status, _, body = http_request(port, "GET", url, cookie=cookies[role])
+            if status != 200:
+                print(f"  warm-up: {role} {page} {url} answered {status}: {body[:200]!r}")
+    jobs = [(f"{role}|{page}", url, cookies[role]) for role, page, url in page_list for _ in range(requests)]
+    random.Random(11).shuffle(jobs)
+    meter = CpuMeter({"web": lambda: children(gunicorn_pid), "pg": lambda: postgres_backends(dbname)}).start()
+    started = time.perf_counter()
+    with ProcessPoolExecutor(CLIENTS) as pool:
+        results = [r for part in pool.map(client, [port] * CLIENTS, [jobs[i::CLIENTS] for i in range(CLIENTS)])
+                   for r in part]
+    wall = time.perf_counter() - started
+    outside = meter.stop()
+
+    rows, failures = [], []
+    for role, page, url in page_list:
+        mine = [r for r in results if r[0] == f"{role}|{page}"]
+        ok = [r for r in mine if r[1] == 200]
+        failures += [(role, page, url, r[1]) for r in mine if r[1] != 200]
+        ms = sorted(r[2] for r in ok)
+        web = [int(r[3]) for r in ok if r[3] is not None]
+        db = [int(r[4]) for r in ok if r[4] is not None]
+        queries = sorted({int(r[5]) for r in ok if r[5] is not None})
+        rows.append((
+            role, page, len(mine), len(mine) - len(ok),
+            f"{percentile(ms, 0.5):.0f}" if ms else "-", f"{percentile(ms, 0.95):.0f}" if ms else "-",
+            f"{sum(web) / len(web) / 1000:.1f}" if web else "-", f"{sum(db) / len(db) / 1000:.1f}" if db else "n/a",
+            "-".join(map(str, (queries[0], queries[-1]) if len(queries) > 1 else queries)) or "-",
+        ))
+    print(f"\n{len(results):,} requests in {wall:.0f} s by {CLIENTS} clients against gunicorn "
+          f"({WORKERS} sync workers), pages mixed\n")
+    print(table(rows, ("role", "page", "requests", "failed", "p50 ms", "p95 ms", "web cpu ms/req",
+                       "pg cpu ms/req", "queries")))
+    in_requests = sum(int(r[3]) for r in results if r[3] is not None) / 1e6
+    in_db = sum(int(r[4]) for r in results if r[4] is not None) / 1e6
+    print(f"\nfrom /proc over the run: gunicorn {outside['web']:.1f} s CPU "
+          f"({outside['web'] / len(results) * 1000:.1f} ms/request; {in_requests:.1f} s of it inside Django), "
+          f"PostgreSQL backends {outside['pg']:.1f} s ({outside['pg'] / len(results) * 1000:.1f} ms/request; "
+          f"{in_db:.1f} s reported per request)")
+    return failures
+
+
+def download(port: int, url: str, cookie: str) -> tuple[int, int, int]:
+    """GET a streamed response, keeping none of it (10,000,000 rows are gigabytes):
+    (status, lines, bytes)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
+    try:
+        conn.request("GET", url, headers={"Cookie": cookie})
+        response = conn.getresponse()
+        lines = size = 0
+        while chunk := response.read(1 << 20):
+            lines += chunk.count(b"\n")
+            size += len(chunk)
+        return response.status, lines, size
+    finally:
+        conn.close()
+
+
+def measure_exports(env: dict, dbname: str, cookies: dict, people: dict) -> list[tuple]:
+    rows = []
+    for role, label, url in EXPORTS:
+        url = url.format(**people)
+        port = free_port()
+        gunicorn = gunicorn_start({**env, "SITE_URL": f"http://127.0.0.1:{port}"}, port, workers=1, timeout=3600)
+        try:
+            status, _, _ = http_request(port, "GET", "/answers/?period=30d", cookie=cookies[role])  # warm
+            [worker] = children(gunicorn.pid)
+            rss_before = status_kb(worker, "VmRSS") / 1024
+            meter = CpuMeter({"web": lambda worker=worker: [worker], "pg": lambda: postgres_backends(dbname)}).start()
+            started = time.perf_counter()
+            status, lines, size = download(port, url, cookies[role])
+            seconds = time.perf_counter() - started
+            cpu = meter.stop()
+            peak = status_kb(worker, "VmHWM") / 1024
+        finally:
+            stop(gunicorn)
+        rows.append((role, label, status, f"{lines - 1:,}", f"{size / 1e6:.0f}", f"{seconds:.1f}",
+                     f"{rss_before:.0f}", f"{peak:.0f}", f"{cpu['web']:.1f}", f"{cpu['pg']:.1f}"))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--answers", choices=list(SIZES), default="100k")
+    parser.add_argument("--yes-10m", action="store_true", help="needed with --answers 10m")
+    parser.add_argument("--requests", type=int, default=200, help="requests of each page (all clients together)")
+    parser.add_argument("--reload", action="store_true", help="drop the data set's database and load it again")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the summaries of a kept data set")
+    parser.add_argument("--no-export", action="store_true")
+    parser.add_argument("--load-only", action="store_true", help="load (or check) the data set and stop")
+    args = parser.parse_args()
+    if args.answers == "10m" and not args.yes_10m:
+        sys.exit("10,000,000 answers take hours to load and about 40 GB: add --yes-10m to mean it")
+
+    if args.reload:
+        dataset_drop(args.answers)
+    database_url = dataset_database(args.answers)
+    import django
+
+    django.setup()
+    loaded = dataset_ensure(args.answers, rebuild=args.rebuild)
+    from django.db import connection, connections
+
+    dbname = connection.settings_dict["NAME"]
+    size = data_size()
+    if not loaded["reused"] or args.load_only:
+        print(f"data set {args.answers}: {size}; loaded in {loaded['load_seconds']:.0f} s, "
+              f"summaries rebuilt in {loaded['rebuild_seconds']:.0f} s")
+    if args.load_only:
+        return
+    people = bench_people()
+    connections.close_all()  # the clients are forked below; they use none of it
+
+    tmp = Path(tempfile.mkdtemp(prefix="pulse-dashboards-"))
+    print(run_context("before"))
+    print(f"data: {size}")
+    failures, exports = [], []
+    try:
+        with redis_server(tmp) as redis_url:
+            env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.http_settings", "DATABASE_URL": database_url,
+                   "REDIS_URL": redis_url, "SECRET_KEY": SECRET, "DEBUG": "0", "CONN_MAX_AGE": "600",
+                   "LOG_LEVEL": "WARNING", "VAR_DIR": str(tmp / "var")}
+            port = free_port()
+            gunicorn = gunicorn_start({**env, "SITE_URL": f"http://127.0.0.1:{port}"}, port, workers=WORKERS)
+            try:
+                cookies = {role: sign_in(port, email, PASSWORD) for role, email in ACCOUNTS.items()}
+                failures = measure_pages(port, gunicorn.pid, dbname, cookies, people, args.requests)
+            finally:
+                stop(gunicorn)
+            if not args.no_export:
+                exports = measure_exports(env, dbname, cookies, people)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if exports:
+        print("\nCSV export, each on a fresh gunicorn of one worker (peak RSS: that worker's VmHWM)\n")
+        print(table(exports, ("role", "export", "status", "rows", "MB", "seconds", "RSS before MB",
+                              "peak RSS MB", "web cpu s", "pg cpu s")))
+    if failures:
+        print(f"\n{len(failures)} requests failed:")
+        for role, page, url, status in failures[:20]:
+            print(f"  {role} {page} {url}: {status}")
+    print(f"\ndata: {args.answers} data set, {size}")
+    print(run_context("after"))
+    if failures or any(row[2] != 200 for row in exports):
+        sys.exit(1)
 
 
 if __name__ == "__main__":
