@@ -3,23 +3,15 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from feedback.charts import trend_chart
+from surveys.templatetags import pulse_display
 
 register = template.Library()
 
 
-@register.filter
-def pct(value, digits=0):
-    """0.4567 -> '46%'; None -> '—'."""
-    if value is None:
-        return "—"
-    return f"{value * 100:.{int(digits)}f}%"
-
-
-@register.filter
-def signed(value):
-    if value is None:
-        return "—"
-    return f"{value:+.0f}"
+# The figures' filters, one rounding rule (surveys.display), for the pages that load this library.
+register.filter("pct", pulse_display.pct)
+register.filter("signed", pulse_display.signed)
+register.filter("num", pulse_display.num)
 
 
 @register.inclusion_tag("feedback/_nps.html")
