@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from feedback.charts import trend_chart
+from feedback.definitions import definition_of
 from surveys.templatetags import pulse_display
 
 register = template.Library()
@@ -12,6 +13,14 @@ register = template.Library()
 register.filter("pct", pulse_display.pct)
 register.filter("signed", pulse_display.signed)
 register.filter("num", pulse_display.num)
+
+
+@register.inclusion_tag("feedback/_definition.html")
+def definition(key):
+    """A "?" after a figure's label that opens its definition in place (a <details>: no
+    JavaScript), with a link to all definitions. It is flow content: put it in a th, td,
+    li, dd or div, never inside a link, a heading or a <p>."""
+    return {"d": definition_of(key)}
 
 
 @register.inclusion_tag("feedback/_nps.html")
