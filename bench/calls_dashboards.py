@@ -156,7 +156,7 @@ def main():
         ("AM call list, page 10", page(am, "/calls/?page=10")),
         (f"RM overdue view, page 1 ({rm_overdue:,} overdue in region)", page(rm, "/calls/overdue/")),
         ("RM overdue view, page 50", page(rm, "/calls/overdue/?page=50")),
-        ("RM home partial: overdue > 1 week", rm_home_partial),
+        ("RM home partial: overdue calls", rm_home_partial),
         ("Director overdue view (all regions)", page(director, "/calls/overdue/")),
         ("RM discipline page (region)", page(rm, "/calls/discipline/")),
     ]
