@@ -18,6 +18,7 @@ from surveys.models import Account
 from surveys.selectors import accounts_visible_to, regions_visible_to
 
 from . import answer_lists, notifications, rollups, selectors, services
+from .definitions import DEFINITIONS
 from .forms import AnswerFilterForm, NotificationSettingsForm, TriageForm
 from .models import Response
 
@@ -172,6 +173,13 @@ def answers_export(request):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="pulse-answers-{stamp}.csv"'
     return response
+
+
+# --- Definitions of the figures ----------------------------------------------------------
+
+@login_required
+def definitions(request):
+    return render(request, "feedback/definitions.html", {"definitions": DEFINITIONS.values()})
 
 
 # --- Notification settings -------------------------------------------------------------

@@ -10,8 +10,9 @@ new owner and by nobody who worked them for the former owner.
 
 from collections import defaultdict
 from datetime import date, timedelta
+from fractions import Fraction
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -119,34 +120,92 @@ def call_for_response(user: User, response: Response) -> Call | None:
     )
 
 
-def calls_overdue_for_user(user: User, older_than_days: int = 7, today: date | None = None,
-                           region: Region | None = None) -> QuerySet[Call]:
-    """Open calls of the user's regions (RM) or everywhere (director, admin) whose due date
-    lies more than `older_than_days` days back, of one `region` when given. AMs: none (they
-    see their own list)."""
+# --- Overdue: one definition -------------------------------------------------------
+# A call is overdue when it is still open and its due date has passed (due before today).
+# Every count, list and email of overdue calls reads through `overdue_q`, so a page, its
+# neighbour and the morning email give one number for one scope. Being overdue is a state
+# of now: an overdue call counts whatever the date of its answer.
+
+# "More than a week late": the RM's box and the email name it wherever they use it.
+LONG_OVERDUE_DAYS = 7
+
+
+def overdue_q(today: date) -> Q:
+    return Q(state=Call.State.OPEN, due_on__lt=today)
+
+
+def not_due_q(today: date) -> Q:
+    """Open and due today or later: neither done nor missed yet."""
+    return Q(state=Call.State.OPEN, due_on__gte=today)
+
+
+def calls_overdue(accounts_qs: QuerySet[Account], *, today: date | None = None) -> QuerySet[Call]:
+    """The overdue calls of these accounts (already scoped by the caller), oldest due first."""
     today = today or timezone.localdate()
-    cutoff = today - timedelta(days=older_than_days)
-    calls = Call.objects.filter(state=Call.State.OPEN, due_on__lt=cutoff)
-    if not user.is_authenticated or not user.is_active:
-        return calls.none()
-    if user.is_regional_manager:
-        # A semi-join on the region's accounts walks (account, state, due_on) per account.
-        calls = calls.filter(account_id__in=Account.objects.filter(region__manager=user).values("pk"))
-    elif not user.sees_everything:
-        return calls.none()
-    if region is not None:
-        calls = calls.filter(account_id__in=Account.objects.filter(region=region).values("pk"))
-    return calls.select_related(*LIST_RELATED, "account__region").order_by("due_on", "pk")
+    return (
+        Call.objects.filter(overdue_q(today), account_id__in=accounts_qs.values("pk"))
+        .select_related(*LIST_RELATED, "account__region")
+        .order_by("due_on", "pk")
+    )
 
 
-def overdue_for_rm_context(user: User, *, older_than_days: int = 7, limit: int = 20, region=None) -> dict:
-    """Context for `followups/_overdue_for_rm.html` on the RM home: overdue > a week
-    (of one region's accounts on that region's page)."""
-    calls = calls_overdue_for_user(user, older_than_days=older_than_days, region=region)
+def overdue_scope(user: User, *, region: Region | None = None) -> QuerySet[Account]:
+    """Whose overdue calls a user follows up: an RM those of the accounts they may read
+    (their regions', and any they own), directors and administrators everybody's, of one
+    `region` when given. AMs: none here (their own list shows theirs)."""
+    if not user.is_authenticated or not user.is_active or not (user.is_regional_manager or user.sees_everything):
+        return Account.objects.none()
+    accounts = accounts_visible_to(user)
+    return accounts.filter(region=region) if region is not None else accounts
+
+
+def calls_overdue_for_user(user: User, *, region: Region | None = None, today: date | None = None) -> QuerySet[Call]:
+    """The overdue page's calls: `calls_overdue` of the user's `overdue_scope`."""
+    return calls_overdue(overdue_scope(user, region=region), today=today)
+
+
+def overdue_summary(accounts_qs: QuerySet[Account], *, today: date | None = None) -> dict:
+    """How many calls of these accounts are overdue now, how many of them more than
+    LONG_OVERDUE_DAYS, and how late the oldest are (all of them, and the detractors'), in
+    one aggregate over the (state, due_on) index."""
+    today = today or timezone.localdate()
+    detractor = Q(category=Category.DETRACTOR)
+    row = calls_overdue(accounts_qs, today=today).order_by().aggregate(
+        count=Count("pk"),
+        long=Count("pk", filter=Q(due_on__lt=today - timedelta(days=LONG_OVERDUE_DAYS))),
+        oldest_due_on=Min("due_on"),
+        detractors=Count("pk", filter=detractor),
+        oldest_detractor_due_on=Min("due_on", filter=detractor),
+    )
+    row["long_days"] = LONG_OVERDUE_DAYS
+    row["oldest_days_late"] = days_late(row["oldest_due_on"], today)
+    row["oldest_detractor_days_late"] = days_late(row["oldest_detractor_due_on"], today)
+    return row
+
+
+def days_late(due_on: date | None, today: date) -> int | None:
+    """Calendar days past the due date (None when there is no date)."""
+    return None if due_on is None else (today - due_on).days
+
+
+def with_days_late(calls: list[Call], today: date) -> list[Call]:
+    """Each call with `days_late` set, for lists that say how late."""
+    for call in calls:
+        call.days_late = days_late(call.due_on, today)
+    return calls
+
+
+def overdue_for_rm_context(user: User, *, region: Region | None = None, limit: int = 20,
+                           today: date | None = None) -> dict:
+    """Context for `followups/_overdue_for_rm.html` on the RM's region page: the overdue
+    calls of the region (the oldest `limit` of them) and their summary."""
+    today = today or timezone.localdate()
+    accounts = overdue_scope(user, region=region)
     return {
-        "overdue_calls": list(calls[:limit]),
-        "overdue_count": calls.count(),
-        "overdue_older_than_days": older_than_days,
+        "overdue_calls": with_days_late(list(calls_overdue(accounts, today=today)[:limit]), today),
+        "overdue": overdue_summary(accounts, today=today),
+        "overdue_region": region,
+        "today": today,
     }
 
 
@@ -188,32 +247,53 @@ def _calls(accounts_qs: QuerySet[Account], since=None, until=None) -> QuerySet[C
 def _call_counts(today: date) -> dict:
     """Aggregates over Call rows (one per answer that is not suspect; cancelled ones excluded).
     Counting calls on their own table, not joined to the answers, keeps it to index scans
-    of the scope's accounts."""
-    detractor_due = Q(category=Category.DETRACTOR) & (Q(due_on__lt=today) | Q(first_attempt_on__isnull=False))
+    of the scope's accounts. Each call is one of: reached, closed without reaching
+    (unreachable, declined), not due yet, missed (overdue)."""
+    detractor = Q(category=Category.DETRACTOR)
+    detractor_due = detractor & (Q(due_on__lt=today) | Q(first_attempt_on__isnull=False))
     return {
         "with_call": Count("pk"),
         "attempted": Count("pk", filter=Q(first_attempt_at__isnull=False)),
         "reached": Count("pk", filter=Q(state=Call.State.REACHED)),
-        "open": Count("pk", filter=Q(state=Call.State.OPEN)),
-        "overdue": Count("pk", filter=Q(state=Call.State.OPEN, due_on__lt=today)),
+        "closed_unreached": Count("pk", filter=Q(state__in=[Call.State.UNREACHABLE, Call.State.DECLINED])),
+        "not_due": Count("pk", filter=not_due_q(today)),
+        "missed": Count("pk", filter=overdue_q(today)),
         "detractor_due": Count("pk", filter=detractor_due),
-        "detractor_on_time": Count("pk", filter=detractor_due & Q(first_attempt_on__lte=F("due_on"))),
+        # On time: first attempt by the due date, and not still open past it (a call tried
+        # once on time and left open for a year is late).
+        "detractor_on_time": Count(
+            "pk", filter=detractor_due & Q(first_attempt_on__lte=F("due_on")) & ~overdue_q(today)
+        ),
+        "detractor_missed": Count("pk", filter=detractor & overdue_q(today)),
     }
 
 
-ZERO_CALLS = {"with_call": 0, "attempted": 0, "reached": 0, "open": 0, "overdue": 0, "detractor_due": 0,
-              "detractor_on_time": 0}
+ZERO_CALLS = {"with_call": 0, "attempted": 0, "reached": 0, "closed_unreached": 0, "not_due": 0, "missed": 0,
+              "detractor_due": 0, "detractor_on_time": 0, "detractor_missed": 0}
+
+# Detractor calls on time: the standard (80% or better, and none left open past its due date).
+ON_TIME_STANDARD = Fraction(4, 5)
 
 
-def _shares(row: dict) -> dict:
-    def pct(part, whole):
-        return round(100.0 * part / whole, 1) if whole else None
+def _share(part: int, whole: int) -> Fraction | None:
+    """Exact; rounded once, where it is shown (surveys.display)."""
+    return Fraction(part, whole) if whole else None
 
-    row["reached_pct"] = pct(row["reached"], row["answers"])
-    row["followup_done_pct"] = row["reached_pct"]
-    row["attempted_pct"] = pct(row["attempted"], row["answers"])
-    row["detractor_on_time_pct"] = pct(row["detractor_on_time"], row["detractor_due"])
-    row["detractor_on_time_ok"] = row["detractor_on_time_pct"] is None or row["detractor_on_time_pct"] >= 80.0
+
+def _shares(row: dict, *, detractors_overdue_now: int) -> dict:
+    """Follow-up done = reached, of the calls that are due (closed, or open past the due
+    date): calls not due yet count as neither done nor missed. `detractors_overdue_now`:
+    the scope's detractor calls open past their due date, whatever the period."""
+    row["due"] = row["with_call"] - row["not_due"]
+    row["without_call"] = max(row["answers"] - row["with_call"], 0)
+    row["done_share"] = _share(row["reached"], row["due"])
+    row["detractor_on_time_share"] = share = _share(row["detractor_on_time"], row["detractor_due"])
+    row["detractors_overdue_now"] = detractors_overdue_now
+    # Good only when the standard is met and no detractor is left waiting past the due
+    # date, not even one answered before the period.
+    row["detractor_on_time_ok"] = (
+        None if share is None else share >= ON_TIME_STANDARD and detractors_overdue_now == 0
+    )
     return row
 
 
@@ -233,25 +313,32 @@ def _medians(calls: QuerySet[Call], field: str, group: tuple[str, ...]) -> dict:
     middles = defaultdict(list)
     for row in ranked:
         middles[tuple(row[g] for g in group)].append(row[field])
-    return {key: sum(values) / len(values) for key, values in middles.items()}
+    return {key: Fraction(sum(values), len(values)) for key, values in middles.items()}
 
 
-def _hours(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds / 3600.0, 1)
+def _hours(seconds: Fraction | None) -> Fraction | None:
+    return None if seconds is None else seconds / 3600
 
 
 def discipline_figures(accounts_qs: QuerySet[Account], *, since=None, until=None, today: date | None = None) -> dict:
-    """Follow-up discipline over the answers of `accounts_qs` (already scoped by the caller).
+    """Follow-up discipline over the answers of `accounts_qs` (already scoped by the caller)
+    answered in [since, until).
 
-    answers, reached (answers whose call reached the customer) and reached_pct,
-    detractor_on_time_pct (detractor calls due or attempted, first attempt on or before
-    the due date; the standard is 80%), medians by category in hours, top root causes.
+    answers; their calls reached, closed without reaching, not due yet, missed (overdue);
+    done_share (reached, of the calls due); detractor_on_time_share (detractor calls due or
+    attempted: first attempt by the due date and not open past it) against the standard;
+    medians by category in hours; top root causes; and `overdue`, the calls overdue now
+    whatever their answer's date (`overdue_summary`), the same count as the overdue page's.
+    Shares are exact fractions.
     """
     today = today or timezone.localdate()
     calls = _calls(accounts_qs, since, until)
     totals = calls.aggregate(**_call_counts(today))
     totals["answers"] = _answers(accounts_qs, since, until).count()
-    figures = _shares(totals)
+    overdue = overdue_summary(accounts_qs, today=today)
+    figures = _shares(totals, detractors_overdue_now=overdue["detractors"])
+    figures["period_limited"] = since is not None or until is not None
+    figures["overdue"] = overdue
     first = _medians(calls, "seconds_to_first_attempt", ("category",))
     reached = _medians(calls, "seconds_to_reached", ("category",))
     figures["by_category"] = [
@@ -277,11 +364,20 @@ def _grouped(accounts_qs, key: str, since, until, today) -> dict:
     )
     calls = _calls(accounts_qs, since, until)
     call_rows = {row.pop(key): row for row in calls.values(key).annotate(**_call_counts(today)).order_by()}
+    overdue_now = {
+        row.pop(key): row
+        for row in calls_overdue(accounts_qs, today=today).values(key).annotate(
+            count=Count("pk"), detractors=Count("pk", filter=Q(category=Category.DETRACTOR))
+        ).order_by()
+    }
     first = _medians(calls, "seconds_to_first_attempt", (key,))
     reached = _medians(calls, "seconds_to_reached", (key,))
     result = {}
-    for group_id in sorted(set(answers) | set(call_rows), key=lambda g: (g is None, g)):
-        row = _shares({"answers": answers.get(group_id, 0), **call_rows.get(group_id, ZERO_CALLS)})
+    for group_id in sorted(set(answers) | set(call_rows) | set(overdue_now), key=lambda g: (g is None, g)):
+        late = overdue_now.get(group_id, {"count": 0, "detractors": 0})
+        row = _shares({"answers": answers.get(group_id, 0), **call_rows.get(group_id, ZERO_CALLS)},
+                      detractors_overdue_now=late["detractors"])
+        row["overdue_now"] = late["count"]
         row["median_hours_to_first_attempt"] = _hours(first.get((group_id,)))
         row["median_hours_to_reached"] = _hours(reached.get((group_id,)))
         result[group_id] = row
@@ -289,9 +385,9 @@ def _grouped(accounts_qs, key: str, since, until, today) -> dict:
 
 
 def discipline_by_am(accounts_qs: QuerySet[Account], *, since=None, until=None, today=None) -> dict[int, dict]:
-    """{account owner id: figures} for the rollups' per-AM table ("follow-up done %" is
-    `followup_done_pct`: answers whose call reached the customer). Keyed by the account's
-    owner, as the per-AM answers are."""
+    """{account owner id: figures} for the rollups' per-AM table ("follow-up done" is
+    `done_share`, with `not_due` and `missed` beside it). Keyed by the account's owner, as
+    the per-AM answers are."""
     return _grouped(accounts_qs, "account__owner", since, until, today)
 
 

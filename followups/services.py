@@ -15,11 +15,19 @@ from django.utils.translation import gettext as _
 
 from feedback.models import Category, Response
 from surveys.emails import email_message
-from surveys.models import Account, Program, User
+from surveys.models import Account, Program, Role, User
 
 from .business_days import add_business_days
 from .models import Absence, Attempt, Call, CloseLoopEmail, EscalationSent, FollowupSettings, RecoveryRequest
-from .selectors import call_can_reassign, call_can_work, reassign_candidates
+from .selectors import (
+    call_can_reassign,
+    call_can_work,
+    calls_overdue,
+    overdue_scope,
+    overdue_summary,
+    reassign_candidates,
+    with_days_late,
+)
 
 log = logging.getLogger(__name__)
 
@@ -306,10 +314,12 @@ def absence_end(*, absence_id: int, user: User) -> None:
 # --- Escalation -----------------------------------------------------------------------
 
 def overdue_calls_escalate(*, today: date | None = None) -> int:
-    """Email each RM the overdue open calls of their regions, once a day. Returns emails sent."""
+    """Email each RM the overdue calls of their scope (`selectors.overdue_scope`, the
+    overdue page's), once a day. Returns emails sent."""
     today = today or timezone.localdate()
     managers = User.objects.filter(
         is_active=True,
+        role=Role.REGIONAL_MANAGER,
         managed_regions__accounts__calls__state=Call.State.OPEN,
         managed_regions__accounts__calls__due_on__lt=today,
     ).distinct()
@@ -328,24 +338,21 @@ def _escalate_one(*, manager_id: int, today: date) -> bool:
             record = EscalationSent.objects.create(manager=manager, on_date=today)
     except IntegrityError:
         return False  # already sent today
-    calls = list(
-        Call.objects.filter(state=Call.State.OPEN, due_on__lt=today, account__region__manager=manager)
-        .select_related("contact", "account__region", "assignee", "response")
-        .order_by("due_on", "pk")[:200]
-    )
-    total = Call.objects.filter(state=Call.State.OPEN, due_on__lt=today, account__region__manager=manager).count()
+    accounts = overdue_scope(manager)
+    calls = with_days_late(list(calls_overdue(accounts, today=today)[:200]), today)
     if not calls:
         return False
+    summary = overdue_summary(accounts, today=today)
     context = {
         "manager": manager,
         "calls": calls,
-        "total": total,
+        "total": summary["count"],
+        "overdue": summary,
         "today": today,
         "site_url": settings.SITE_URL,
-        "week_ago": today - timedelta(days=7),
     }
     email_message("overdue_calls", context, to=[manager.email]).send()
-    record.calls = total
+    record.calls = summary["count"]
     record.save(update_fields=["calls"])
     return True
 

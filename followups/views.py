@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from surveys.selectors import regions_visible_to
+
 from . import selectors, services
 from .forms import AbsenceForm, AttemptForm, CloseLoopEmailForm, FollowupSettingsForm, ReassignForm, RecoveryForm
 from .models import Call, FollowupSettings
@@ -224,15 +226,30 @@ def cover_end(request, absence_id: int):
 
 @login_required
 def overdue(request):
+    """The overdue calls of the user's scope, or of one region of it (`?region=`), oldest
+    first: the same calls and count as the region page's box and the morning email."""
     user = request.user
     if not (user.is_regional_manager or user.sees_everything):
         raise Http404
-    calls = selectors.calls_overdue_for_user(user, older_than_days=0)
+    region = None
+    if request.GET.get("region"):
+        region = regions_visible_to(user).filter(pk=_int_or_404(request.GET["region"])).first()
+        if region is None:
+            raise Http404
+    today = timezone.localdate()
+    calls = selectors.calls_overdue_for_user(user, region=region, today=today)
     page, rows = _paginate(calls, request.GET.get("page"))
     return render(request, "followups/overdue.html", {
-        "page": page, "calls": rows, "today": timezone.localdate(),
-        "week_ago": timezone.localdate() - timezone.timedelta(days=7),
+        "page": page, "calls": selectors.with_days_late(rows, today), "today": today, "region": region,
+        "overdue": selectors.overdue_summary(selectors.overdue_scope(user, region=region), today=today),
     })
+
+
+def _int_or_404(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise Http404 from None
 
 
 @login_required

@@ -67,7 +67,7 @@ def _rollup_context(user: User, *, period: str, region: Region | None = None, re
         "discipline": followup_selectors.discipline_figures(accounts, since=since),
         "uncalled_detractors": list(uncalled[:UNCALLED_SHOWN]),
         # The RM's overdue calls, on their region's page.
-        "overdue": (followup_selectors.overdue_for_rm_context(user, region=region)
+        "rm_overdue": (followup_selectors.overdue_for_rm_context(user, region=region)
                     if region is not None and user.is_regional_manager else None),
     }
 

@@ -1,5 +1,7 @@
 """Reads of the customer book, and the one rule of who may see what (DESIGN §3)."""
 
+from fractions import Fraction
+
 from django.db.models import Count, Q, QuerySet
 
 from .models import Account, Invitation, Region, User, Wave
@@ -101,14 +103,15 @@ def _wave_figures(invitations: QuerySet) -> dict:
 
 
 def figures_finish(figures: dict) -> dict:
-    """Add the response rate (answers / delivered) and the sending progress."""
+    """Add the response rate (answers / delivered) and the sending progress, as exact
+    shares 0..1 (rounded once where they are shown, surveys.display)."""
     sent = figures["sent"]
-    figures["response_rate"] = round(100 * figures["answered"] / sent, 1) if sent else None
+    figures["response_rate"] = Fraction(figures["answered"], sent) if sent else None
     to_send = figures["total"] - figures["held"]
     done = figures["sent"] + figures["failed"] + figures["bounced"]
     figures["to_send"] = to_send
     figures["done"] = done
-    figures["progress"] = round(100 * done / to_send) if to_send else 100
+    figures["progress"] = Fraction(done, to_send) if to_send else Fraction(1)
     return figures
 
 

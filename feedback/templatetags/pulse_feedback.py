@@ -3,23 +3,24 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from feedback.charts import trend_chart
+from feedback.definitions import definition_of
+from surveys.templatetags import pulse_display
 
 register = template.Library()
 
 
-@register.filter
-def pct(value, digits=0):
-    """0.4567 -> '46%'; None -> '—'."""
-    if value is None:
-        return "—"
-    return f"{value * 100:.{int(digits)}f}%"
+# The figures' filters, one rounding rule (surveys.display), for the pages that load this library.
+register.filter("pct", pulse_display.pct)
+register.filter("signed", pulse_display.signed)
+register.filter("num", pulse_display.num)
 
 
-@register.filter
-def signed(value):
-    if value is None:
-        return "—"
-    return f"{value:+.0f}"
+@register.inclusion_tag("feedback/_definition.html")
+def definition(key):
+    """A "?" after a figure's label that opens its definition in place (a <details>: no
+    JavaScript), with a link to all definitions. It is flow content: put it in a th, td,
+    li, dd or div, never inside a link, a heading or a <p>."""
+    return {"d": definition_of(key)}
 
 
 @register.inclusion_tag("feedback/_nps.html")

@@ -4,6 +4,7 @@ import random
 import statistics
 from collections import Counter, defaultdict
 from datetime import timedelta
+from fractions import Fraction
 
 import pytest
 from django.utils import timezone
@@ -56,11 +57,16 @@ def expected(responses, today):
     answers = [r for r in responses if not r.suspect]
     calls = [r.call for r in answers]
     reached = [c for c in calls if c.state == "reached"]
-    due = [c for c in calls if c.category == "detractor" and (c.due_on < today or c.first_attempt_at)]
-    on_time = [c for c in due if c.first_attempt_at and timezone.localdate(c.first_attempt_at) <= c.due_on]
+    not_due = [c for c in calls if c.state == "open" and c.due_on >= today]
+    missed = [c for c in calls if c.state == "open" and c.due_on < today]
+    due = [c for c in calls if c not in not_due]
+    detractor_missed = [c for c in missed if c.category == "detractor"]
+    due_detractors = [c for c in calls if c.category == "detractor" and (c.due_on < today or c.first_attempt_at)]
+    on_time = [c for c in due_detractors if c.first_attempt_at and timezone.localdate(c.first_attempt_at) <= c.due_on
+               and c not in missed]
 
     def median_hours(values):
-        return round(statistics.median(values) / 3600, 1) if values else None
+        return Fraction(statistics.median(values)) / 3600 if values else None
 
     def secs(a, b):
         return int((a - b).total_seconds())
@@ -68,11 +74,15 @@ def expected(responses, today):
     return {
         "answers": len(answers),
         "reached": len(reached),
-        "reached_pct": round(100 * len(reached) / len(answers), 1) if answers else None,
-        "detractor_due": len(due),
+        "closed_unreached": sum(1 for c in calls if c.state in ("unreachable", "declined")),
+        "not_due": len(not_due),
+        "missed": len(missed),
+        "due": len(due),
+        "done_share": Fraction(len(reached), len(due)) if due else None,
+        "detractor_due": len(due_detractors),
         "detractor_on_time": len(on_time),
-        "detractor_on_time_pct": round(100 * len(on_time) / len(due), 1) if due else None,
-        "overdue": sum(1 for c in calls if c.state == "open" and c.due_on < today),
+        "detractor_on_time_share": Fraction(len(on_time), len(due_detractors)) if due_detractors else None,
+        "detractor_missed": len(detractor_missed),
         "first": {cat: median_hours([secs(c.first_attempt_at, c.answered_at) for c in calls
                                      if c.category == cat and c.first_attempt_at])
                   for cat in ("promoter", "passive", "detractor")},
@@ -89,8 +99,8 @@ def responses_of(accounts):
 
 
 def check(figures, exp):
-    for key in ("answers", "reached", "reached_pct", "detractor_due", "detractor_on_time",
-                "detractor_on_time_pct", "overdue"):
+    for key in ("answers", "reached", "closed_unreached", "not_due", "missed", "due", "done_share",
+                "detractor_due", "detractor_on_time", "detractor_on_time_share", "detractor_missed"):
         assert figures[key] == exp[key], key
 
 
@@ -99,7 +109,12 @@ def test_overall_figures_match(book):
     figures = discipline_figures(Account.objects.all())
     exp = expected(responses_of(Account.objects.all()), today)
     assert exp["answers"] > 40 and exp["reached"] > 5 and exp["detractor_due"] > 3
+    assert exp["not_due"] > 0 and exp["missed"] > 0
     check(figures, exp)
+    # Every answer's follow-up is exactly one of these.
+    assert (figures["reached"] + figures["closed_unreached"] + figures["not_due"] + figures["missed"]
+            + figures["without_call"]) == figures["answers"]
+    assert figures["overdue"]["count"] == exp["missed"]  # all time: overdue now is the period's missed
     for row in figures["by_category"]:
         assert row["median_hours_to_first_attempt"] == exp["first"][row["category"]], row
         assert row["median_hours_to_reached"] == exp["reach"][row["category"]], row
@@ -112,10 +127,9 @@ def test_per_am_and_per_region_match(book):
     for am in book["ams"]:
         exp = expected(responses_of(Account.objects.filter(owner=am)), today)
         check(by_am[am.pk], exp)
-        assert by_am[am.pk]["followup_done_pct"] == exp["reached_pct"]
         calls = [r.call for r in responses_of(Account.objects.filter(owner=am)) if not r.suspect]
         firsts = [int((c.first_attempt_at - c.answered_at).total_seconds()) for c in calls if c.first_attempt_at]
-        assert by_am[am.pk]["median_hours_to_first_attempt"] == round(statistics.median(firsts) / 3600, 1)
+        assert by_am[am.pk]["median_hours_to_first_attempt"] == Fraction(statistics.median(firsts)) / 3600
     by_region = discipline_by_region(Account.objects.all())
     for region in book["regions"]:
         check(by_region[region.pk], expected(responses_of(Account.objects.filter(region=region)), today))
@@ -137,4 +151,5 @@ def test_top_root_causes_by_category(book):
 
 def test_empty_scope_gives_empty_figures(db):
     figures = discipline_figures(Account.objects.none())
-    assert figures["answers"] == 0 and figures["reached_pct"] is None and figures["detractor_on_time_ok"]
+    assert figures["answers"] == 0 and figures["done_share"] is None and figures["detractor_on_time_ok"] is None
+    assert figures["overdue"]["count"] == 0 and figures["overdue"]["oldest_days_late"] is None

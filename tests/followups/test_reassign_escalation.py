@@ -76,7 +76,7 @@ def test_escalation_emails_each_rm_their_regions_overdue_calls(account, rm, stra
     north = by_to[rm.email]
     assert north["Subject"] == "2 overdue follow-up calls in your region"
     text = north.get_body(("plain",)).get_content()
-    assert f"https://pulse.example.com/calls/{late.pk}/" in text and "(more than a week)" in text
+    assert f"https://pulse.example.com/calls/{late.pk}/" in text and "(more than 7 days)" in text
     assert text.count("/calls/") == 2
     assert by_to[south_rm.email]["Subject"] == "1 overdue follow-up call in your region"
     # Beat runs it twice the same day (a retry): nobody gets it twice.

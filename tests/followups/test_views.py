@@ -175,7 +175,9 @@ def test_partials_render_what_they_are_given(world, rm, am):
     context = overdue_for_rm_context(rm)
     html = render_to_string("followups/_overdue_for_rm.html", context)
     assert world["call"].contact.name in html and world["other_call"].contact.name not in html
-    assert "Rita Recent" not in html and context["overdue_count"] == 1  # overdue by 3 days: not yet a week
+    # Overdue is one definition (open past the due date); "more than 7 days" is a part of it, named.
+    assert "Rita Recent" in html and context["overdue"]["count"] == 2 and context["overdue"]["long"] == 1
+    assert '2</strong> calls open past their due date, 1 of them by more than 7 days' in html
     accounts = accounts_visible_to(rm)
     html = render_to_string("followups/_discipline_summary.html", {"discipline": discipline_figures(accounts)})
     assert "Follow-up discipline" in html

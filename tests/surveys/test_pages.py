@@ -1,6 +1,8 @@
 """The program, hold and wave pages and the unsubscribe link: scope (404 outside it),
 bad input, query counts flat with data size."""
 
+from fractions import Fraction
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -231,8 +233,11 @@ def test_wave_page_shows_progress_and_response_rate(client, admin_user, wave):
     url = reverse("surveys:wave_detail", args=[wave.month.strftime("%Y-%m")])
     response = client.get(url)
     figures = response.context["figures"]
-    assert (figures["sent"], figures["answered"], figures["response_rate"], figures["progress"]) == (2, 1, 50.0, 67)
-    assert '<progress id="wave-progress" max="3" value="2"' in response.content.decode()
+    assert (figures["sent"], figures["answered"], figures["response_rate"], figures["progress"]) == (
+        2, 1, Fraction(1, 2), Fraction(2, 3))
+    html = response.content.decode()
+    assert '<progress id="wave-progress" max="3" value="2"' in html and ">67%</progress>" in html
+    assert "<dd>50.0%</dd>" in html
     fragment = client.get(url, headers={"HX-Request": "true"})
     assert fragment.content.decode().startswith('<div id="wave-figures"')
 

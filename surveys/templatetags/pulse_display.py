@@ -1,0 +1,50 @@
+"""Template filters of figures and dates, all through surveys.display (one rounding rule,
+one date format). `{% load pulse_display %}`; pulse_feedback offers `pct` and `signed` too."""
+
+from django import template
+
+from surveys import display
+
+register = template.Library()
+
+
+@register.filter
+def pct(share, digits=0):
+    """A share 0..1 as a percentage, rounded once: 0.8545 -> '85%'; None -> '—'."""
+    return display.percent_shown(share, int(digits))
+
+
+@register.filter
+def num(value, digits=0):
+    """A figure rounded once, half away from zero: 2.5 -> '3', -2.5 -> '-3'; None -> '—'."""
+    return display.number_shown(value, int(digits))
+
+
+@register.filter
+def signed(value, digits=0):
+    """A change with its sign: '+3', '-3', '0'; None -> '—'."""
+    return display.number_shown(value, int(digits), sign=True)
+
+
+@register.filter(expects_localtime=True)
+def day(value):
+    """A date with its year: '3 Mar 2026'."""
+    return display.date_shown(value)
+
+
+@register.filter(expects_localtime=True)
+def weekday(value):
+    """A date with its weekday and year: 'Tue 3 Mar 2026'."""
+    return display.date_shown(value, weekday=True)
+
+
+@register.filter(expects_localtime=True)
+def day_time(value):
+    """A moment in the site's time zone: '3 Mar 2026 14:05'."""
+    return display.date_shown(value, time=True)
+
+
+@register.filter
+def days(value):
+    """A number of days: '1 day', '9 days'."""
+    return display.days_shown(value)
