@@ -66,13 +66,29 @@ class Figures:
         return 100.0 * (self.promoters - self.detractors) / self.n
 
     @property
-    def margin(self) -> float | None:
-        """95% margin of error of the NPS, in percentage points."""
+    def standard_error(self) -> float | None:
+        """Standard error of the NPS, in percentage points: sqrt((p + d - (p - d)^2) / n)."""
         if not self.n:
             return None
         p, d = self.promoters / self.n, self.detractors / self.n
         variance = max(p + d - (p - d) ** 2, 0.0)
-        return 100.0 * Z95 * math.sqrt(variance / self.n)
+        return 100.0 * math.sqrt(variance / self.n)
+
+    @property
+    def margin(self) -> float | None:
+        """95% margin of error of the NPS, in percentage points."""
+        se = self.standard_error
+        return None if se is None else Z95 * se
+
+    @property
+    def low(self) -> float | None:
+        """Lower end of the NPS's 95% interval (never below -100)."""
+        return None if not self.n else max(self.nps - self.margin, -100.0)
+
+    @property
+    def high(self) -> float | None:
+        """Upper end of the NPS's 95% interval (never above 100)."""
+        return None if not self.n else min(self.nps + self.margin, 100.0)
 
     @property
     def response_rate(self) -> float | None:
@@ -104,3 +120,88 @@ def figures_of(row: dict) -> Figures:
         n=p + pa + d, promoters=p, passives=pa, detractors=d,
         delivered=row.get("delivered") or 0, answered=row.get("answered") or 0,
     )
+
+
+def figures_minus(whole: Figures, part: Figures) -> Figures:
+    """The figures of `whole`'s answers that are not `part`'s (part is a subset of whole)."""
+
+    def less(a, b):
+        return None if a is None or b is None else a - b
+
+    return Figures(
+        n=whole.n - part.n, promoters=whole.promoters - part.promoters, passives=whole.passives - part.passives,
+        detractors=whole.detractors - part.detractors, delivered=less(whole.delivered, part.delivered),
+        answered=less(whole.answered, part.answered),
+    )
+
+
+def _two_sample(a: Figures, b: Figures) -> tuple[float | None, float | None, bool]:
+    """(a's NPS - b's NPS, that difference over its combined standard error, significant):
+    the two-sample test of DESIGN §2.8, se = sqrt(se_a^2 + se_b^2), significant at 95% when
+    |z| >= 1.96 and both sides have MIN_N answers or more (below that nothing is claimed)."""
+    if not (a.n and b.n):
+        return None, None, False
+    delta = a.nps - b.nps
+    se = math.hypot(a.standard_error, b.standard_error)
+    if se:
+        z = delta / se
+    else:  # both sides unanimous (all promoters, all passives or all detractors)
+        z = 0.0 if delta == 0 else math.copysign(math.inf, delta)
+    return delta, z, a.confident and b.confident and abs(z) >= Z95
+
+
+@dataclass(frozen=True)
+class Change:
+    """A group's NPS against the previous period of the same length."""
+
+    current: Figures
+    previous: Figures
+    delta: float | None  # NPS points, current - previous; None when either has no answers
+    z: float | None  # delta over its combined standard error
+    significant: bool
+
+    @property
+    def comparable(self) -> bool:
+        """Both periods have enough answers for a change to be claimed (or denied)."""
+        return self.current.confident and self.previous.confident
+
+    @property
+    def direction(self) -> str:
+        """"up", "down", or "same" when the change shown rounds to 0."""
+        if self.delta is None or abs(self.delta) < 0.5:
+            return "same"
+        return "up" if self.delta > 0 else "down"
+
+
+def nps_change(current: Figures, previous: Figures) -> Change:
+    delta, z, significant = _two_sample(current, previous)
+    return Change(current=current, previous=previous, delta=delta, z=z, significant=significant)
+
+
+# Where a group (an AM, a region) stands against the rest of its scope.
+BELOW, WITHIN, ABOVE, THIN = "below", "within", "above", "thin"
+STANDINGS = (BELOW, WITHIN, ABOVE, THIN)  # the order tables show them in: where to act first
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A group's NPS against the NPS of the rest of its scope (every other group together),
+    by the same two-sample test as a change: clearly above or below it, or not to be told
+    apart from it; THIN when either side has fewer than MIN_N answers."""
+
+    group: str  # BELOW, WITHIN, ABOVE or THIN
+    rest: Figures
+    delta: float | None  # NPS points, the group's - the rest's
+    z: float | None
+
+
+def nps_standing(part: Figures, whole: Figures) -> Standing:
+    rest = figures_minus(whole, part)
+    delta, z, significant = _two_sample(part, rest)
+    if not (part.confident and rest.confident):
+        group = THIN
+    elif not significant:
+        group = WITHIN
+    else:
+        group = ABOVE if delta > 0 else BELOW
+    return Standing(group=group, rest=rest, delta=delta, z=z)

@@ -30,14 +30,25 @@ def period_bounds(period: str, month: date | None = None, now: datetime | None =
     return rollup_since(period, now), None  # whole months: "3m", "12m"; else all time
 
 
+# Rollup periods are whole months, the current one included.
+ROLLUP_MONTHS = {"3m": 3, "12m": 12}
+
+
 def rollup_start(period: str, now=None) -> date | None:
-    """The first month a rollup period covers (rollup periods are whole months)."""
+    """The first month a rollup period covers."""
+    if period not in ROLLUP_MONTHS:
+        return None
     today = timezone.localdate(now or timezone.now())
-    if period == "3m":
-        return month_add(month_of(today), -2)
-    if period == "12m":
-        return month_add(month_of(today), -11)
-    return None
+    return month_add(month_of(today), -(ROLLUP_MONTHS[period] - 1))
+
+
+def rollup_previous(period: str, now=None) -> tuple[date, date] | None:
+    """(first month, last month) of the period a rollup period is compared with: as many
+    months, just before it (the 12 months before the last 12). None for all time."""
+    start = rollup_start(period, now)
+    if start is None:
+        return None
+    return month_add(start, -ROLLUP_MONTHS[period]), month_add(start, -1)
 
 
 def rollup_since(period: str, now=None) -> datetime | None:

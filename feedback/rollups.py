@@ -4,14 +4,17 @@ answers. Suspect answers never count."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
 from django.db.models import (
     Exists,
     F,
     FloatField,
     OuterRef,
+    Q,
     QuerySet,
+    Sum,
 )
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -21,9 +24,12 @@ from surveys.months import month_add, month_of
 from surveys.selectors import accounts_visible_to
 
 from .answer_lists import AnswerFilter
-from .figures import SUMS, Figures, figures_of
+from .figures import STANDINGS, SUMS, Change, Figures, Standing, figures_of, nps_change, nps_standing
 from .models import AccountSummary, MonthSummary, OwnerMonthSummary
-from .periods import rollup_start
+from .periods import rollup_previous, rollup_start
+
+# The figures of a group with no summary rows: no answers, nothing delivered.
+NO_FIGURES = Figures(delivered=0, answered=0)
 
 
 def summaries_visible_to(user: User, *, region: Region | None = None) -> QuerySet[OwnerMonthSummary]:
@@ -51,6 +57,26 @@ class Rollup:
     lowest_accounts: list  # [(Account, Figures)]
     one_voice_accounts: list  # [AccountSummary with .account]
     silent_executive_accounts: list  # [AccountSummary with .account]
+    # Change against the previous period of the same length, and side-by-side standings.
+    compared_with: tuple | None = None  # (first, last month) of the previous period; None for all time
+    change: Change | None = None  # the scope's NPS against the previous period; None for all time
+    owners: list = field(default_factory=list)  # [Compared] per AM, by standing, by name within one
+    regions: list = field(default_factory=list)  # [Compared] per region (with regions=True), the same way
+    levels: list = field(default_factory=list)  # [Compared] per contact level, in the order of the levels
+    trend_by_region: list = field(default_factory=list)  # [(Region, trend)] by name (with regions=True)
+
+
+@dataclass(frozen=True)
+class Compared:
+    """One row of a side-by-side table (an AM, a region, a contact level): its figures, their
+    change against the previous period (None for all time) and where it stands against the
+    rest of the scope."""
+
+    key: object  # the owner's or region's pk, or the level
+    obj: object  # User, Region, or the level's label
+    figures: Figures
+    change: Change | None
+    standing: Standing
 
 
 def rollup(user: User, *, region: Region | None = None, period: str = "12m", now=None, regions=False) -> Rollup:
@@ -64,7 +90,7 @@ def rollup(user: User, *, region: Region | None = None, period: str = "12m", now
         accounts = accounts.filter(account__in=accounts_visible_to(user))
     if region is not None:
         accounts = accounts.filter(account__region=region)
-    return Rollup(
+    result = Rollup(
         figures=figures_of(in_period.aggregate(**SUMS)),
         trend=summary_trend(summaries, now=now),
         by_owner=figures_by(in_period, "owner", User),
@@ -82,6 +108,51 @@ def rollup(user: User, *, region: Region | None = None, period: str = "12m", now
             .order_by("-executive_waves_unanswered", "account__name")[:10]
         ),
     )
+    _add_comparisons(result, summaries, period=period, now=now)
+    if regions:
+        result.trend_by_region = region_trends(summaries, now=now)
+    return result
+
+
+def _add_comparisons(result: Rollup, summaries, *, period: str, now) -> None:
+    """The change of every headline figure against the previous period (one query, folded
+    here by owner, region and level) and each AM's and region's standing in the scope."""
+    result.compared_with = rollup_previous(period, now)
+    previous = None
+    if result.compared_with:
+        first, last = result.compared_with
+        previous = _fold_by(
+            summaries.filter(month__gte=first, month__lte=last).values("owner", "region", "level")
+            .annotate(**SUMS).order_by(),
+            keys=("owner", "region", "level"),
+        )
+        result.change = nps_change(result.figures, previous["all"])
+
+    def compared(by: str, key, obj, figures: Figures) -> Compared:
+        change = nps_change(figures, previous[by].get(key, NO_FIGURES)) if previous else None
+        return Compared(key=key, obj=obj, figures=figures, change=change,
+                        standing=nps_standing(figures, result.figures))
+
+    result.owners = _by_standing([compared("owner", o.pk, o, f) for o, f in result.by_owner])
+    result.regions = _by_standing([compared("region", r.pk, r, f) for r, f in result.by_region])
+    result.levels = [compared("level", level, label, f) for level, label, f in result.by_level]
+
+
+def _fold_by(rows, *, keys: tuple) -> dict:
+    """{"all": Figures, key: {value: Figures}} from summary rows grouped by all the keys."""
+    whole, parts = Counter(), {key: defaultdict(Counter) for key in keys}
+    for row in rows:
+        counts = {name: row[name] or 0 for name in SUMS}
+        whole.update(counts)
+        for key in keys:
+            parts[key][row[key]].update(counts)
+    return {"all": figures_of(whole), **{k: {v: figures_of(c) for v, c in p.items()} for k, p in parts.items()}}
+
+
+def _by_standing(rows: list) -> list:
+    """Clearly below the rest first, then those that cannot be told apart from it, clearly
+    above, too few answers; by name within a group: no rank is implied where none is known."""
+    return sorted(rows, key=lambda r: (STANDINGS.index(r.standing.group), str(r.obj).lower(), r.key))
 
 
 def figures_by(summaries, key: str, model) -> list:
@@ -99,19 +170,35 @@ def rollup_by_level(summaries) -> list:
     return [(level, label, figures.get(level, Figures(delivered=0, answered=0))) for level, label in Level.choices]
 
 
+def _last_months(now, months: int) -> list:
+    """The last `months` calendar months, oldest first, this one included."""
+    this_month = month_of(timezone.localdate(now or timezone.now()))
+    return [month_add(this_month, -i) for i in range(months - 1, -1, -1)]
+
+
 def summary_trend(summaries, *, now=None, months: int = 12) -> list:
     """[(month, Figures)] for the last `months` calendar months, oldest first."""
-    today = timezone.localdate(now or timezone.now())
-    first = month_add(month_of(today), -(months - 1))
+    wanted = _last_months(now, months)
     rows = {
         row["month"]: figures_of(row)
-        for row in summaries.filter(month__gte=first).values("month").annotate(**SUMS).order_by()
+        for row in summaries.filter(month__gte=wanted[0]).values("month").annotate(**SUMS).order_by()
     }
-    out = []
-    for i in range(months - 1, -1, -1):
-        m = month_add(month_of(today), -i)
-        out.append((m, rows.get(m, Figures(delivered=0, answered=0))))
-    return out
+    return [(m, rows.get(m, NO_FIGURES)) for m in wanted]
+
+
+def region_trends(summaries, *, now=None, months: int = 12) -> list:
+    """[(Region, [(month, Figures)])] like summary_trend, for each region with summary rows
+    in those months (two queries, whatever the number of regions), by name."""
+    wanted = _last_months(now, months)
+    by_region: dict = defaultdict(dict)
+    for row in summaries.filter(month__gte=wanted[0]).values("region", "month").annotate(**SUMS).order_by():
+        by_region[row["region"]][row["month"]] = figures_of(row)
+    regions = Region.objects.in_bulk(list(by_region))
+    return sorted(
+        ((regions[pk], [(m, rows.get(m, NO_FIGURES)) for m in wanted]) for pk, rows in by_region.items()
+         if pk in regions),
+        key=lambda pair: (pair[0].name, pair[0].pk),
+    )
 
 
 def lowest_accounts(account_summaries, period: str, limit: int = 10) -> list:
@@ -138,6 +225,22 @@ def account_trend(account: Account, *, months: int = 24, now=None) -> list:
 def account_figures(account: Account) -> Figures:
     """All-time figures of one account."""
     return figures_of(MonthSummary.objects.filter(account=account).aggregate(**SUMS))
+
+
+def account_period_figures(account: Account, *, period: str, now=None) -> tuple[Figures, Change | None]:
+    """One account's figures over a rollup period and their change against the previous
+    period of the same length (None for all time), in one query."""
+    summaries = MonthSummary.objects.filter(account=account)
+    start, previous = rollup_start(period, now), rollup_previous(period, now)
+    if start is None:
+        return account_figures(account), None
+    windows = {"now": Q(month__gte=start), "before": Q(month__gte=previous[0], month__lte=previous[1])}
+    sums = summaries.aggregate(**{
+        f"{name}_{window}": Sum(name, filter=q) for name in SUMS for window, q in windows.items()
+    })
+    current, before = ({name: sums[f"{name}_{window}"] for name in SUMS} for window in windows)
+    current_figures = figures_of(current)
+    return current_figures, nps_change(current_figures, figures_of(before))
 
 
 def filter_figures(user: User, flt: AnswerFilter) -> Figures | None:

@@ -14,7 +14,7 @@ from feedback import rollups
 from feedback import selectors as feedback_selectors
 from feedback import services as feedback_services
 from feedback.forms import OwnerForm, RollupPeriodForm
-from feedback.periods import rollup_since
+from feedback.periods import rollup_previous, rollup_since
 from followups import selectors as followup_selectors
 from surveys.models import Region, User
 from surveys.selectors import accounts_visible_to, regions_visible_to
@@ -62,8 +62,8 @@ def _rollup_context(user: User, *, period: str, region: Region | None = None, re
         "period": period,
         "periods": RollupPeriodForm.base_fields["period"].choices,
         "rollup": rollup,
-        # (account manager, their answers' figures, their follow-up figures or None)
-        "am_rows": [(owner, figures, followup_by_am.get(owner.pk)) for owner, figures in rollup.by_owner],
+        # (rollups.Compared of an account manager, their follow-up figures or None), by standing
+        "am_rows": [(row, followup_by_am.get(row.key)) for row in rollup.owners],
         "discipline": followup_selectors.discipline_figures(accounts, since=since),
         "uncalled_detractors": list(uncalled[:UNCALLED_SHOWN]),
         # The RM's overdue calls, on their region's page.
@@ -141,15 +141,21 @@ def _account_or_404(user, pk):
 @login_required
 def account_detail(request, pk):
     account = _account_or_404(request.user, pk)
+    period = _period(request)
+    figures, change = rollups.account_period_figures(account, period=period)
     return render(request, "reports/account_detail.html", {
         "account": account,
-        "figures": rollups.account_figures(account),
+        "period": period,
+        "periods": RollupPeriodForm.base_fields["period"].choices,
+        "figures": figures,
+        "change": change,
+        "compared_with": rollup_previous(period),
         "trend": rollups.account_trend(account, months=24),
         "levels": feedback_selectors.account_contacts_by_level(account),
         "recent": feedback_selectors.account_recent_answers(account),
         "ownership": feedback_selectors.ownership_history(account),
         "can_change_owner": feedback_selectors.can_change_owner(request.user, account),
-        "base": {"account": account.pk},
+        "base": {"account": account.pk, **_period_param(period)},
     })
 
 

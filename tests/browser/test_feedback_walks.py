@@ -67,7 +67,8 @@ def test_rm_reads_the_region_and_drills_from_a_weak_am_to_the_answers(page, sign
     sign_in(rm)
     expect(page.get_by_role("heading", name="Region North")).to_be_visible()
     table = page.locator("table.per-am")
-    first = table.locator("tbody tr").first
+    expect(table.locator("tr.group-head").first).to_contain_text("Clearly below the rest of the region")
+    first = table.locator("tbody tr:not(.group-head)").first
     expect(first).to_contain_text("Walter Weak")
     expect(first).to_have_class(re.compile("weak"))
     expect(page.locator(".headline")).to_contain_text("n=22")
@@ -86,10 +87,12 @@ def test_director_compares_regions_and_drills_into_one(page, sign_in, director, 
     sign_in(director)
     expect(page.get_by_role("heading", name="Organisation")).to_be_visible()
     regions = page.get_by_role("region", name="Regions side by side")
-    expect(regions.locator("tbody tr")).to_have_count(2)
+    expect(regions.locator("tbody tr:not(.group-head)")).to_have_count(2)
     expect(regions.get_by_role("row", name=re.compile("North"))).to_contain_text("100")
     expect(regions.get_by_role("row", name=re.compile("South"))).to_contain_text("too few answers")
-    expect(page.get_by_role("group", name=re.compile("NPS by month"))).to_be_visible()
+    expect(page.get_by_role("group", name="NPS by month", exact=True)).to_be_visible()
+    for name in ("North", "South"):  # each region's trend side by side
+        expect(page.get_by_role("group", name=f"NPS by month: {name}")).to_be_visible()
     regions.get_by_role("link", name="South").click()
     expect(page.get_by_role("heading", name="Region South")).to_be_visible()
     expect(page.locator(".at-risk")).to_contain_text("Southern Steel")

@@ -1,5 +1,6 @@
 """The reports pages' query counts stay flat with the data: the same ceiling for 10 and
-1,000 answers (and their calls) in scope."""
+1,000 answers (and their calls) in scope, with every period (the changes against the
+previous period, the standings and each region's trend included)."""
 
 import pytest
 from django.urls import reverse
@@ -11,11 +12,15 @@ from tests.followups.conftest import calls_for_every_answer
 
 PAGES = [
     ("am", "account_detail", lambda w: {"pk": w.account.pk}, ""),
+    ("am", "account_detail", lambda w: {"pk": w.account.pk}, "?period=3m"),
+    ("am", "account_detail", lambda w: {"pk": w.account.pk}, "?period=all"),
     ("rm", "reports:region_home", lambda w: {}, ""),
+    ("rm", "reports:region_home", lambda w: {}, "?period=3m"),
     ("rm", "reports:account_owner", lambda w: {"pk": w.account.pk}, ""),
     ("rm", "reports:discipline", lambda w: {}, ""),
     ("director", "reports:org_home", lambda w: {}, ""),
     ("director", "reports:org_home", lambda w: {}, "?period=all"),
+    ("director", "reports:org_home", lambda w: {}, "?period=3m"),
     ("director", "reports:region_detail", lambda w: {"pk": w.far_region.pk}, ""),
     ("director", "reports:discipline", lambda w: {}, ""),
     ("admin", "reports:org_home", lambda w: {}, ""),
