@@ -10,8 +10,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests import factories
+
+# Property tests draw their examples from a fixed seed (the suite is deterministic) and
+# have no per-example deadline: on a busy shared machine a slow example is not a bug.
+hypothesis_settings.register_profile("pulse", derandomize=True, deadline=None)
+hypothesis_settings.load_profile("pulse")
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses
 # to run where a loop is running unless told it is safe (it is: one thread).
