@@ -205,3 +205,14 @@ def nps_standing(part: Figures, whole: Figures) -> Standing:
     else:
         group = ABOVE if delta > 0 else BELOW
     return Standing(group=group, rest=rest, delta=delta, z=z)
+
+
+def share_interval(count: int, n: int) -> tuple[float, float] | None:
+    """95% Wilson score interval of the share count/n, as (low, high) in 0..1; None when
+    n is 0. Unlike p ± 1.96·se it stays inside 0..1 and is honest about 2 of 2."""
+    if not n:
+        return None
+    p, z2 = count / n, Z95 * Z95
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(centre - half, 0.0), min(centre + half, 1.0)

@@ -10,14 +10,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from feedback import revenue as feedback_revenue
 from feedback import rollups
 from feedback import selectors as feedback_selectors
 from feedback import services as feedback_services
 from feedback.forms import OwnerForm, RollupPeriodForm
 from feedback.periods import rollup_previous, rollup_since
 from followups import selectors as followup_selectors
-from surveys.models import Region, User
+from surveys.models import Program, Region, User
 from surveys.selectors import accounts_visible_to, regions_visible_to
+
+from . import at_risk
 
 # Detractors nobody has called yet, listed on a rollup page (most overdue first).
 UNCALLED_SHOWN = 8
@@ -66,9 +69,28 @@ def _rollup_context(user: User, *, period: str, region: Region | None = None, re
         "am_rows": [(row, followup_by_am.get(row.key)) for row in rollup.owners],
         "discipline": followup_selectors.discipline_figures(accounts, since=since),
         "uncalled_detractors": list(uncalled[:UNCALLED_SHOWN]),
+        "currency": Program.current().currency,
+        "revenue": _revenue_figures(accounts, period=period),
+        "at_risk": at_risk.accounts_at_risk(accounts, period=period, baseline=rollup.figures.detractor_share,
+                                            since=since),
         # The RM's overdue calls, on their region's page.
         "rm_overdue": (followup_selectors.overdue_for_rm_context(user, region=region)
                     if region is not None and user.is_regional_manager else None),
+    }
+
+
+def _revenue_figures(accounts, *, period: str) -> dict:
+    """The revenue section of a rollup page. Coverage first: it also says whether any
+    account in view has a known revenue; without one there is nothing more to ask."""
+    coverage = feedback_revenue.revenue_coverage(accounts)
+    if not coverage.total.accounts_with_revenue:
+        return {"coverage": coverage, "weighted": None, "at_risk": None, "at_risk_share": None}
+    risk = at_risk.revenue_at_risk(accounts)
+    return {
+        "coverage": coverage,
+        "weighted": feedback_revenue.revenue_weighted_nps(accounts, period=period),
+        "at_risk": risk,
+        "at_risk_share": float(risk.revenue / coverage.total.revenue) if coverage.total.revenue else None,
     }
 
 
@@ -150,6 +172,7 @@ def account_detail(request, pk):
         "figures": figures,
         "change": change,
         "compared_with": rollup_previous(period),
+        "currency": Program.current().currency,
         "trend": rollups.account_trend(account, months=24),
         "levels": feedback_selectors.account_contacts_by_level(account),
         "recent": feedback_selectors.account_recent_answers(account),

@@ -12,6 +12,10 @@ Two phases, so that a bad file never leaves half a book behind:
    batches). Opt-out and bounce marks, and an account's `active` flag, are never
    touched by an import.
 
+The optional `annual_revenue` column (in the program's currency) sets each account's
+revenue: given on any of the account's rows, empty on all of them means not known. A
+file without the column leaves the revenue the accounts have.
+
 `book_import(data=...)` does both; the management command and the upload page call it.
 """
 
@@ -19,8 +23,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -45,6 +51,8 @@ HEADER = (
     "contact_level",
     "language",
 )
+# Columns a file may leave out; without them an import changes nothing they describe.
+OPTIONAL_COLUMNS = ("annual_revenue",)
 CONTACT_COLUMNS = ("contact_email", "contact_name", "contact_phone", "contact_level")
 MAX_LENGTHS = {
     "account_id": Account._meta.get_field("external_id").max_length,
@@ -57,6 +65,9 @@ MAX_LENGTHS = {
     "contact_phone": Contact._meta.get_field("phone").max_length,
 }
 LEVELS = {choice.value for choice in Level}
+_REVENUE_FIELD = Account._meta.get_field("annual_revenue")
+REVENUE_MAX = Decimal(10) ** (_REVENUE_FIELD.max_digits - _REVENUE_FIELD.decimal_places) - 1
+AMOUNT = re.compile(r"-?\d+(\.\d+)?")
 WRITE_BATCH = 2000
 LOOKUP_CHUNK = 5000
 
@@ -100,6 +111,8 @@ class BookRow:
     contact_phone: str
     level: str
     language: str
+    annual_revenue: Decimal | None = None  # None: empty, or no such column
+    revenue_column: bool = False  # the file has the annual_revenue column
 
 
 @dataclass
@@ -115,8 +128,18 @@ class ImportSummary:
     contacts_unchanged: int = 0
     staff_created: list[User] = field(default_factory=list)
     staff_promoted: list[User] = field(default_factory=list)
+    # Accounts given an annual revenue; None when the file has no annual_revenue column.
+    accounts_with_revenue: int | None = None
+
+    @property
+    def accounts(self) -> int:
+        return self.accounts_created + self.accounts_updated + self.accounts_unchanged
 
     def lines(self) -> list[str]:
+        revenue = [] if self.accounts_with_revenue is None else [
+            f"annual revenue: given for {self.accounts_with_revenue:,} of {self.accounts:,} accounts "
+            f"(the others: not known)"
+        ]
         return [
             f"rows: {self.rows:,}",
             f"accounts: {self.accounts_created:,} created, {self.accounts_updated:,} updated, "
@@ -126,6 +149,7 @@ class ImportSummary:
             f"regions: {self.regions_created:,} created, {self.regions_updated:,} given a new regional manager",
             f"staff: {len(self.staff_created):,} created without a password"
             + (f", {len(self.staff_promoted):,} made regional managers" if self.staff_promoted else ""),
+            *revenue,
         ]
 
 
@@ -201,7 +225,7 @@ def _check_header(fields: list[str]) -> dict[str, int] | Problem:
         sep = "semicolons" if ";" in fields[0] else "tabs"
         return Problem(1, "", f"the columns are separated by {sep}; Pulse expects commas. {_SAVE_AS}")
     missing = [name for name in HEADER if name not in names]
-    unknown = [name for name in names if name not in HEADER]
+    unknown = [name for name in names if name not in HEADER and name not in OPTIONAL_COLUMNS]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if missing or unknown or repeated:
         parts = []
@@ -211,8 +235,26 @@ def _check_header(fields: list[str]) -> dict[str, int] | Problem:
             parts.append("unknown " + ", ".join(n or "(empty)" for n in unknown))
         if repeated:
             parts.append("repeated " + ", ".join(repeated))
-        return Problem(1, "", "wrong header (" + "; ".join(parts) + "). The first line must be: " + ",".join(HEADER))
-    return {name: names.index(name) for name in HEADER}
+        return Problem(1, "", "wrong header (" + "; ".join(parts) + "). The first line must be: " + ",".join(HEADER)
+                       + " (and optionally " + ", ".join(OPTIONAL_COLUMNS) + ")")
+    return {name: names.index(name) for name in (*HEADER, *OPTIONAL_COLUMNS) if name in names}
+
+
+def _revenue(text: str) -> Decimal | None | str:
+    """An annual revenue: a Decimal, None when empty, or why it is not one (a str)."""
+    if not text:
+        return None
+    if not AMOUNT.fullmatch(text):
+        return (f"'{text}' is not an amount: write the number alone, such as 1250000 or 1250000.50, with a point "
+                f"for decimals and no currency, spaces, thousands separators or k/m")
+    amount = Decimal(text)
+    if amount < 0:
+        return f"'{text}' is negative; an annual revenue is 0 or more (leave it empty when not known)"
+    if amount.as_tuple().exponent < -_REVENUE_FIELD.decimal_places:
+        return f"'{text}' has more than {_REVENUE_FIELD.decimal_places} decimals"
+    if amount > REVENUE_MAX:
+        return f"'{text}' is too large (at most {REVENUE_MAX:,})"
+    return amount
 
 
 def _language(value: str) -> str | None:
@@ -269,12 +311,17 @@ def _row_or_problems(line: int, value: dict[str, str], is_email: _EmailCheck) ->
     if language is None:
         supported = ", ".join(code for code, _ in settings.LANGUAGES)
         bad.append(Problem(line, "language", f"unknown language '{value['language']}' (use {supported})"))
+    revenue_column = "annual_revenue" in value
+    revenue = _revenue(value["annual_revenue"]) if revenue_column else None
+    if isinstance(revenue, str):
+        bad.append(Problem(line, "annual_revenue", f"annual revenue of account {value['account_id']}: {revenue}"))
     if bad:
         return bad
     return BookRow(
         line=line, account_id=value["account_id"], account_name=value["account_name"], region=value["region"],
         rm_email=rm_email, am_email=am_email, contact_email=contact_email, contact_name=value["contact_name"],
-        contact_phone=value["contact_phone"], level=level, language=language,
+        contact_phone=value["contact_phone"], level=level, language=language, annual_revenue=revenue,
+        revenue_column=revenue_column,
     )
 
 
@@ -289,6 +336,7 @@ class _Agreement:
         self.account_first: dict[str, BookRow] = {}
         self.region_manager: dict[str, tuple[str, int]] = {}
         self.contact_first: dict[tuple[str, str], int] = {}
+        self.revenue_first: dict[str, BookRow] = {}  # the first row giving an account's revenue
 
     def problems(self, row: BookRow) -> list[Problem]:
         found = []
@@ -298,6 +346,12 @@ class _Agreement:
             if here != there:
                 found.append(Problem(row.line, column, f"account {row.account_id} is given two {what}s: "
                                                        f"'{here}' here, '{there}' on line {earlier.line}"))
+        if row.annual_revenue is not None:  # an empty cell leaves it to the account's other rows
+            earlier = self.revenue_first.setdefault(row.account_id, row)
+            if earlier.annual_revenue != row.annual_revenue:
+                found.append(Problem(row.line, "annual_revenue",
+                                     f"account {row.account_id} is given two annual revenues: "
+                                     f"'{row.annual_revenue}' here, '{earlier.annual_revenue}' on line {earlier.line}"))
         if row.rm_email:
             manager, line = self.region_manager.setdefault(row.region, (row.rm_email, row.line))
             if manager != row.rm_email:
@@ -421,22 +475,31 @@ def _write_regions(rows: list[BookRow], staff: dict[str, int], summary: ImportSu
 
 def _write_accounts(rows, staff, regions, summary, progress) -> dict[str, int]:
     accounts: dict[str, BookRow] = {}
+    revenues: dict[str, Decimal] = {}
     for row in rows:
         accounts.setdefault(row.account_id, row)
+        if row.annual_revenue is not None:
+            revenues.setdefault(row.account_id, row.annual_revenue)
+    # Without the column the file says nothing of revenue: what the accounts have stays.
+    with_revenue = bool(rows) and rows[0].revenue_column
+    fields = ["name", "region_id", "owner_id", *(["annual_revenue"] if with_revenue else [])]
     ids: dict[str, int] = {}
     current: dict[str, tuple] = {}
     for chunk in chunks(list(accounts), LOOKUP_CHUNK):
-        for pk, external_id, name, region_id, owner_id in Account.objects.filter(external_id__in=chunk).values_list(
-            "pk", "external_id", "name", "region_id", "owner_id"
+        for pk, external_id, *values in Account.objects.filter(external_id__in=chunk).values_list(
+            "pk", "external_id", *fields
         ):
             ids[external_id] = pk
-            current[external_id] = (name, region_id, owner_id)
+            current[external_id] = tuple(values)
     writes = []
     for external_id, row in accounts.items():
-        values = (row.account_name, regions[row.region], staff[row.am_email])
+        values = (row.account_name, regions[row.region], staff[row.am_email],
+                  *([revenues.get(external_id)] if with_revenue else []))
         if current.get(external_id) == values:
             continue
-        writes.append(Account(external_id=external_id, name=values[0], region_id=values[1], owner_id=values[2]))
+        writes.append(Account(external_id=external_id, **dict(zip(fields, values, strict=True))))
+    if with_revenue:
+        summary.accounts_with_revenue = len(revenues)
     summary.accounts_created = sum(1 for a in writes if a.external_id not in current)
     summary.accounts_updated = len(writes) - summary.accounts_created
     summary.accounts_unchanged = len(accounts) - len(writes)
@@ -445,7 +508,7 @@ def _write_accounts(rows, staff, regions, summary, progress) -> dict[str, int]:
         # One statement per batch: INSERT ... ON CONFLICT (external_id) DO UPDATE.
         Account.objects.bulk_create(
             batch, update_conflicts=True, unique_fields=["external_id"],
-            update_fields=["name", "region", "owner", "updated_at"],
+            update_fields=["name", "region", "owner", "updated_at", *(["annual_revenue"] if with_revenue else [])],
         )
         done += len(batch)
         if progress:
@@ -542,9 +605,12 @@ def book_import(*, data: bytes, progress: Progress | None = None) -> ImportSumma
 
 
 def book_csv(rows: Iterable[dict]) -> bytes:
-    """A customer file from dicts keyed by HEADER (tests, the demo and the benchmark)."""
+    """A customer file from dicts keyed by HEADER, and by the optional columns any of them
+    has (tests, the demo and the benchmark)."""
+    rows = list(rows)
+    optional = [name for name in OPTIONAL_COLUMNS if any(name in row for row in rows)]
     out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=HEADER, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=[*HEADER, *optional], lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue().encode("utf-8")

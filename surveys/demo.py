@@ -3,8 +3,9 @@
 The book goes in through the customer import itself (`book_import`), as an
 administrator's file would; then the demo adds what a file does not carry: staff
 names and passwords, the director and the administrator, a few opted-out and bounced
-contacts and inactive accounts. The same seed gives the same book; running it again
-updates the demo book in place.
+contacts and inactive accounts. The file carries an annual revenue for most accounts
+(in the program's currency), on each account's first row. The same seed gives the same
+book; running it again updates the demo book in place.
 """
 
 import random
@@ -24,6 +25,8 @@ CONTACTS = 2000
 INACTIVE_ACCOUNTS = 15
 OPTED_OUT = 60
 BOUNCED = 30
+# Accounts whose revenue the demo file leaves empty (not known), as real files do.
+REVENUE_UNKNOWN_SHARE = 0.08
 
 DIRECTOR = ("Karin Lund", Role.DIRECTOR)
 ADMINISTRATOR = ("Ida Berg", Role.ADMIN)
@@ -140,7 +143,17 @@ def _contacts_per_account(rng: random.Random) -> list[int]:
     return counts
 
 
-def _book_rows(rng: random.Random) -> list[dict]:
+def _annual_revenue(rng: random.Random, contacts: int) -> str:
+    """A B2B customer's annual revenue, as the file has it: log-normal around 250,000,
+    larger with more contacts, in thousands; empty (not known) for a few."""
+    if rng.random() < REVENUE_UNKNOWN_SHARE:
+        return ""
+    return str(int(round(rng.lognormvariate(12.4, 0.9) * (1 + contacts / 3), -3)))
+
+
+def _book_rows(rng: random.Random, revenue_rng: random.Random) -> list[dict]:
+    """The demo file's rows. Revenue has a random stream of its own, so the rest of the
+    book is the one the same seed gave before the file had revenue."""
     rows = []
     counts = _contacts_per_account(rng)
     taken_names: set[str] = set()
@@ -152,6 +165,7 @@ def _book_rows(rng: random.Random) -> list[dict]:
             domain = _ascii(company.rsplit(" ", 1)[0] if "&" not in company else company.split(" GmbH")[0])
             domain = "-".join(domain.split()) + ".example"
             danish = rng.random() < region["danish_share"]
+            revenue = _annual_revenue(revenue_rng, counts[account_no])
             people: set[str] = set()
             for n in range(counts[account_no]):
                 while True:
@@ -173,6 +187,7 @@ def _book_rows(rng: random.Random) -> list[dict]:
                                      f"{rng.randrange(10, 99)} {rng.randrange(10, 99)}",
                     "contact_level": level,
                     "language": "da" if danish else "en",
+                    "annual_revenue": revenue if n == 0 else "",
                 })
             account_no += 1
     return rows
@@ -186,7 +201,7 @@ def seed_book(*, seed: int, stdout) -> str:
     User.objects.bulk_create(
         [User(email=email, full_name=name, role=role) for name, email, role in staff if email not in existing]
     )
-    summary = book_import(data=book_csv(_book_rows(rng)))
+    summary = book_import(data=book_csv(_book_rows(rng, random.Random(f"revenue-{seed}"))))
 
     # One hash for all demo logins: hashing is slow on purpose, and this is a demo.
     password = make_password(DEMO_PASSWORD)

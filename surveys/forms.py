@@ -41,7 +41,7 @@ class ProgramForm(forms.ModelForm):
         fields = [
             "frequency", "quiet_days", "per_account_cap", "hold_days", "reminder_days", "link_valid_days",
             "send_rate", "sender_name", "sender_email", "company_name",
-            "question_en", "reason_question_en", "question_da", "reason_question_da",
+            "question_en", "reason_question_en", "question_da", "reason_question_da", "currency",
         ]
         labels = {
             "frequency": _("Times each contact is asked per year"),
@@ -58,6 +58,7 @@ class ProgramForm(forms.ModelForm):
             "reason_question_en": _("Follow-up question (English)"),
             "question_da": _("Question (Danish)"),
             "reason_question_da": _("Follow-up question (Danish)"),
+            "currency": _("Currency of the accounts' annual revenue"),
         }
         help_texts = {
             "quiet_days": _("Nobody is asked again within this many days (0 to 365)."),
@@ -71,6 +72,10 @@ class ProgramForm(forms.ModelForm):
             "send_rate": _("0 sends as fast as the workers can (0 to 10000)."),
             "question_en": _("Write {company} where the company name goes."),
             "question_da": _("Write {company} where the company name goes."),
+            "currency": _(
+                "The customer file's annual_revenue column is in this currency; the rollups show revenue in it. "
+                "Changing it converts nothing."
+            ),
         }
 
 

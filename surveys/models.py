@@ -111,6 +111,9 @@ class Account(models.Model):
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="accounts")
     owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_accounts")
     active = models.BooleanField(default=True)
+    # In the program's currency (Program.currency), from the customer file's optional
+    # annual_revenue column; null: not known (never taken as zero).
+    annual_revenue = models.DecimalField(max_digits=15, decimal_places=2, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -158,6 +161,13 @@ class Contact(models.Model):
         return self.opted_out_at is None and self.bounced_at is None
 
 
+# ISO 4217 codes an administrator may choose for the accounts' annual revenue.
+CURRENCIES = [
+    "EUR", "DKK", "SEK", "NOK", "ISK", "CHF", "GBP", "PLN", "CZK", "HUF", "RON", "BGN", "TRY",
+    "USD", "CAD", "MXN", "BRL", "AUD", "NZD", "JPY", "CNY", "HKD", "SGD", "INR", "KRW", "ZAR", "AED",
+]
+
+
 class Program(models.Model):
     """The survey program: one row, edited by administrators (`Program.current()`)."""
 
@@ -199,6 +209,12 @@ class Program(models.Model):
     )
     reason_question_da = models.CharField(
         max_length=300, default="Hvad er årsagerne til din vurdering?"
+    )
+    # EUR by default: the currency most of a European book (DACH, Benelux, Finland) is
+    # invoiced in and the usual group reporting currency; a Danish company picks DKK.
+    currency = models.CharField(
+        max_length=3, choices=[(code, code) for code in CURRENCIES], default="EUR",
+        help_text=_("ISO 4217 code of the accounts' annual revenue in the customer file."),
     )
     # First wave month planned under the current frequency: changing the frequency
     # starts a new cycle, so nobody is "owed" under the old rhythm.

@@ -15,9 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 from outbox.selectors import outbox_health
 
 from . import mailbox
-from .book_import import HEADER, BookFileInvalid, book_import
+from .book_import import HEADER, OPTIONAL_COLUMNS, BookFileInvalid, book_import
 from .forms import CustomerImportForm, SignInForm
-from .models import User
+from .models import Program, User
 from .staff import staff_send_set_password_links
 
 # The upload page lists this many problems; the command lists them all.
@@ -113,6 +113,7 @@ def customer_import_upload(request):
         form = CustomerImportForm()
     return render(request, "surveys/customer_import.html", {
         "form": form, "invalid": invalid, "summary": summary, "header": ",".join(HEADER),
+        "optional_columns": ",".join(OPTIONAL_COLUMNS), "currency": Program.current().currency,
         "problems": invalid.problems[:PROBLEMS_SHOWN] if invalid else [], "problems_shown": PROBLEMS_SHOWN,
     }, status=400 if invalid else 200)
 

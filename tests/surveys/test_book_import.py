@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
@@ -46,7 +47,8 @@ def book_snapshot():
     return (
         list(User.objects.order_by("pk").values_list("email", "role", "password", "full_name")),
         list(Region.objects.order_by("pk").values_list("name", "manager_id")),
-        list(Account.objects.order_by("pk").values_list("external_id", "name", "region_id", "owner_id", "updated_at")),
+        list(Account.objects.order_by("pk").values_list("external_id", "name", "region_id", "owner_id",
+                                                        "annual_revenue", "updated_at")),
         list(Contact.objects.order_by("pk").values_list("account_id", "email", "name", "phone", "level", "language",
                                                         "updated_at")),
     )
@@ -297,14 +299,118 @@ def test_a_quoted_field_over_two_lines_keeps_later_line_numbers_right(db):
     assert [p.line for p in problems] == [6]
 
 
+# --- Annual revenue (optional column) -----------------------------------------------------
+
+def revenue_rows(acc1="1250000", acc1_other="", acc2="98000.50"):
+    """good_rows() with an annual_revenue column: ACC-1's on its first row (its second row
+    leaves it empty), ACC-2's on its only row."""
+    rows = good_rows()
+    for r, value in zip(rows, (acc1, acc1_other, acc2), strict=True):
+        r["annual_revenue"] = value
+    return rows
+
+
+def revenues() -> dict:
+    return dict(Account.objects.values_list("external_id", "annual_revenue"))
+
+
+def test_the_revenue_column_sets_each_accounts_revenue(db):
+    summary = book_import(data=book_csv(revenue_rows()))
+    assert revenues() == {"ACC-1": Decimal("1250000"), "ACC-2": Decimal("98000.50")}
+    assert summary.accounts_with_revenue == 2
+    assert "annual revenue: given for 2 of 2 accounts (the others: not known)" in summary.lines()
+
+
+def test_a_file_without_the_column_imports_as_before_and_keeps_the_revenue(db):
+    book_import(data=book_csv(revenue_rows()))
+    before = book_snapshot()
+    rows = good_rows()
+    rows[2]["account_name"] = "Alpen Logistik AG"  # a change, so ACC-2 is written
+    summary = book_import(data=book_csv(rows))
+    assert summary.accounts_with_revenue is None and not any(line.startswith("annual") for line in summary.lines())
+    assert (summary.accounts_updated, summary.accounts_unchanged) == (1, 1)
+    assert revenues() == {"ACC-1": Decimal("1250000"), "ACC-2": Decimal("98000.50")}
+    assert Account.objects.get(external_id="ACC-2").name == "Alpen Logistik AG"
+    assert book_snapshot()[3] == before[3]  # contacts untouched
+
+
+def test_reimporting_the_same_revenue_changes_nothing(db):
+    book_import(data=book_csv(revenue_rows(acc1="1250000.00")))
+    before = book_snapshot()
+    summary = book_import(data=book_csv(revenue_rows(acc1="1250000")))  # the same amount, written otherwise
+    assert (summary.accounts_updated, summary.accounts_unchanged) == (0, 2)
+    assert book_snapshot() == before
+
+
+def test_a_new_revenue_updates_and_an_empty_one_means_not_known(db):
+    book_import(data=book_csv(revenue_rows()))
+    summary = book_import(data=book_csv(revenue_rows(acc1="", acc1_other="1300000", acc2="")))
+    assert revenues() == {"ACC-1": Decimal("1300000"), "ACC-2": None}
+    assert (summary.accounts_updated, summary.accounts_with_revenue) == (2, 1)
+
+
+def test_the_revenue_column_may_come_anywhere_in_any_case(db):
+    rows = revenue_rows()
+    header = ["ANNUAL_REVENUE", *HEADER]
+    lines = [",".join(header)] + [",".join([r["annual_revenue"], *(r[h] for h in HEADER)]) for r in rows]
+    book_import(data=("\n".join(lines) + "\n").encode())
+    assert revenues() == {"ACC-1": Decimal("1250000"), "ACC-2": Decimal("98000.50")}
+
+
+BAD_REVENUES = [
+    ("decimal comma and k", "12,5k", "'12,5k' is not an amount"),
+    ("thousands separators", "1,250,000", "'1,250,000' is not an amount"),
+    ("spaces", "1 250 000", "'1 250 000' is not an amount"),
+    ("a currency", "EUR 5000", "'EUR 5000' is not an amount"),
+    ("a currency sign", "€5000", "'€5000' is not an amount"),
+    ("an exponent", "1e6", "'1e6' is not an amount"),
+    ("negative", "-5000", "'-5000' is negative"),
+    ("three decimals", "1000.125", "'1000.125' has more than 2 decimals"),
+    ("too large", "12345678901234", "'12345678901234' is too large (at most 9,999,999,999,999)"),
+]
+
+
+@pytest.mark.parametrize("value, reason", [case[1:] for case in BAD_REVENUES], ids=[case[0] for case in BAD_REVENUES])
+def test_a_bad_revenue_names_the_row_and_imports_nothing(db, value, reason):
+    book_import(data=book_csv(revenue_rows()))
+    before = book_snapshot()
+    problems = rejected(book_csv(revenue_rows(acc2=value)))
+    assert [(p.line, p.column) for p in problems] == [(4, "annual_revenue")], problems
+    assert str(problems[0]).startswith(f"line 4, annual_revenue: annual revenue of account ACC-2: {reason}")
+    assert book_snapshot() == before
+
+
+def test_an_account_given_two_revenues_is_a_problem(existing_book):
+    problems = rejected(book_csv(revenue_rows(acc1="1250000", acc1_other="1300000")))
+    assert [(p.line, p.column) for p in problems] == [(3, "annual_revenue")]
+    assert problems[0].reason == ("account ACC-1 is given two annual revenues: '1300000' here, "
+                                  "'1250000' on line 2")
+    assert book_snapshot() == existing_book
+
+
+def test_an_unknown_column_is_still_refused_and_the_message_names_the_optional_one(db):
+    data = book_csv(good_rows()).replace(b",language", b",language,revenue", 1)
+    [problem] = rejected(data)
+    assert "unknown revenue" in problem.reason and "(and optionally annual_revenue)" in problem.reason
+
+
+def test_command_says_how_many_accounts_were_given_a_revenue(db, tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_bytes(book_csv(revenue_rows(acc2="")))
+    out = StringIO()
+    call_command("import_customers", str(path), stdout=out)
+    assert "annual revenue: given for 1 of 2 accounts (the others: not known)" in out.getvalue()
+
+
 # --- The command --------------------------------------------------------------------------
 
-def big_file(tmp_path, n: int) -> Path:
+def big_file(tmp_path, n: int, revenue: bool = False) -> Path:
     rows = [
         row(account_id=f"ACC-{i // 3}", account_name=f"Customer {i // 3}", region=f"Region {i // 3 % 4}",
             regional_manager_email=f"rm{i // 3 % 4}@pulse.test", account_manager_email=f"am{i // 3 % 12}@pulse.test",
             contact_email=f"person{i}@customer{i // 3}.dk",
-            contact_level=("executive", "manager", "operational")[i % 3])
+            contact_level=("executive", "manager", "operational")[i % 3],
+            **({"annual_revenue": str(1000 * (i // 3)) if i % 3 == 0 else ""} if revenue else {}))
         for i in range(n)
     ]
     path = tmp_path / "customers.csv"
@@ -370,9 +476,11 @@ def test_command_says_when_the_file_is_missing(tmp_path):
         call_command("import_customers", str(tmp_path / "nope.csv"))
 
 
+@pytest.mark.parametrize("revenue", [False, True], ids=["", "with revenue"])
 @pytest.mark.parametrize("n", [15, 90])  # SQLite splits inserts at 999 parameters (99 contacts)
-def test_the_import_writes_in_bulk_the_query_count_does_not_grow_with_the_file(db, tmp_path, max_queries, n):
-    data = big_file(tmp_path, n).read_bytes()
+def test_the_import_writes_in_bulk_the_query_count_does_not_grow_with_the_file(db, tmp_path, max_queries, n,
+                                                                               revenue):
+    data = big_file(tmp_path, n, revenue=revenue).read_bytes()
     with max_queries(14):
         summary = book_import(data=data)
     assert summary.contacts_created == n

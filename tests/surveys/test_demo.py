@@ -12,7 +12,7 @@ def book_picture():
         "account__external_id", "email", "name", "phone", "level", "language", "opted_out_at", "bounced_at")
     return (
         list(Account.objects.order_by("external_id").values_list("external_id", "name", "region__name",
-                                                                 "owner__email", "active")),
+                                                                 "owner__email", "active", "annual_revenue")),
         [(*fields, opted_out is None, bounced is None) for *fields, opted_out, bounced in contacts],
     )
 
@@ -40,6 +40,9 @@ def test_seed_book_makes_a_realistic_book(db, max_queries):
     assert 0 < Contact.objects.exclude(bounced_at=None).count() < 100
     assert 0 < Account.objects.filter(active=False).count() < 30
     assert len(set(Account.objects.values_list("name", flat=True))) == 600
+    # Most accounts carry a revenue from the file, a few are not known; big customers exist.
+    revenues = sorted(Account.objects.exclude(annual_revenue=None).values_list("annual_revenue", flat=True))
+    assert 500 < len(revenues) < 590 and revenues[0] > 0 and revenues[-1] > 5 * revenues[len(revenues) // 2]
 
 
 def test_demo_logins_work_for_every_role(db):

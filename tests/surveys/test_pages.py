@@ -78,6 +78,7 @@ def _program_data(**changes):
     ("send_rate", -1, "greater than or equal to 0"),
     ("sender_email", "not-an-address", "valid email"),
     ("question_en", "How likely is {firm} to be recommended?", "Write {company}"),
+    ("currency", "EURO", "Select a valid choice"),
 ])
 def test_program_bad_values_say_why_and_change_nothing(client, admin_user, field, value, message):
     client.force_login(admin_user)
@@ -94,11 +95,11 @@ def test_program_bad_values_say_why_and_change_nothing(client, admin_user, field
 
 def test_program_saves_good_values(client, admin_user):
     client.force_login(admin_user)
-    response = client.post(reverse("surveys:program"), _program_data(frequency=4, quiet_days=45, send_rate=0),
-                           follow=True)
+    response = client.post(reverse("surveys:program"),
+                           _program_data(frequency=4, quiet_days=45, send_rate=0, currency="DKK"), follow=True)
     assert "Survey program saved" in response.content.decode()
     program = Program.current()
-    assert (program.frequency, program.quiet_days, program.send_rate) == (4, 45, 0)
+    assert (program.frequency, program.quiet_days, program.send_rate, program.currency) == (4, 45, 0, "DKK")
     assert program.cycle_start is not None
 
 

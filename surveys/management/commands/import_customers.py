@@ -9,11 +9,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys.book_import import HEADER, BookFileInvalid, book_file_parse, book_import
+from surveys.book_import import HEADER, OPTIONAL_COLUMNS, BookFileInvalid, book_file_parse, book_import
 
 
 class Command(BaseCommand):
-    help = "Import the customer book from a UTF-8 CSV file with the header " + ",".join(HEADER) + "."
+    help = ("Import the customer book from a UTF-8 CSV file with the header " + ",".join(HEADER)
+            + " (and optionally " + ",".join(OPTIONAL_COLUMNS) + ").")
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help="The CSV file (UTF-8, comma separated).")

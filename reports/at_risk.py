@@ -1,0 +1,190 @@
+"""Accounts at risk, and the revenue at risk, of a rollup page: what is known about each
+account, from per-account rows (AccountSummary and Account) and the open detractor calls,
+so a page costs the same with ten answers as with ten million.
+
+An active account is at risk when at least one of these holds:
+- its detractor share in the period is above the page's (the scope's) detractor share
+  beyond doubt: the lower end of its 95% interval lies above it;
+- a detractor of the period has not been called yet (an open call, no attempt logged);
+- its latest answer is a detractor not called yet (that is also its revenue at risk);
+- its executives left SILENT_WAVES or more waves unanswered since one last answered.
+
+Accounts with a sign of an unhappy customer (one of the first three) come before those
+whose executives are only silent: what is known of a customer outranks what is not. In
+each group, by annual revenue, largest first, accounts without a known revenue last; then
+by the lower end of the detractor share's interval (the most certain first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Sqrt
+
+from feedback.figures import Z95, share_interval
+from feedback.models import AccountSummary, Category, Response
+from followups.models import Call
+from surveys.models import Account
+
+SILENT_WAVES = 2
+ROWS_SHOWN = 15
+
+
+def _float(expression):
+    return Cast(expression, FloatField())
+
+
+def _not_called(**filters) -> QuerySet[Call]:
+    """Detractor calls nobody has tried yet: the same rule as the "Detractors not called
+    yet" list (followups.selectors.uncalled_detractor_calls)."""
+    return Call.objects.filter(state=Call.State.OPEN, category=Category.DETRACTOR, first_attempt_at__isnull=True,
+                               **filters)
+
+
+def _accounts_not_called(since: datetime | None = None) -> QuerySet:
+    """Ids of the accounts with a detractor (answered since `since`) not called yet. An
+    uncorrelated subquery: it reads the open calls once, not one probe per account."""
+    calls = _not_called()
+    if since is not None:
+        calls = calls.filter(answered_at__gte=since)
+    return calls.values("account_id")
+
+
+def _accounts_latest_not_called() -> QuerySet:
+    """Ids of the accounts whose latest counted answer is a detractor not called yet: for
+    each such call, one probe into the answers' (account, answered_at) index says whether
+    its answer is the account's latest."""
+    latest = (
+        Response.objects.filter(account=OuterRef("account_id"), suspect=False)  # the call's account
+        .order_by("-answered_at", "-pk")
+        .values("pk")[:1]
+    )
+    return _not_called(response_id=Subquery(latest)).values("account_id")
+
+
+@dataclass(frozen=True)
+class RevenueAtRisk:
+    revenue: Decimal  # annual revenue of the accounts below
+    accounts: int  # active accounts with a known revenue whose latest answer is a detractor not called yet
+
+
+def revenue_at_risk(accounts: QuerySet[Account]) -> RevenueAtRisk:
+    """The revenue of the active accounts (known revenue) whose latest counted answer is a
+    detractor whose follow-up call has not been made yet (open, no attempt)."""
+    row = (
+        accounts.filter(active=True, annual_revenue__isnull=False, pk__in=_accounts_latest_not_called())
+        .aggregate(revenue=Sum("annual_revenue"), accounts=Count("pk"))
+    )
+    return RevenueAtRisk(revenue=row["revenue"] or Decimal(0), accounts=row["accounts"])
+
+
+@dataclass(frozen=True)
+class AtRiskRow:
+    account: Account  # with its owner
+    answers: int  # counted answers in the period
+    detractors: int
+    interval: tuple[float, float] | None  # 95% interval of the detractor share
+    above_baseline: bool  # the interval lies above the page's detractor share
+    not_called: int  # detractors of the period not called yet
+    latest_not_called: bool  # the latest answer is a detractor not called yet: revenue at risk
+    executive_waves_unanswered: int
+    contacts: int
+    answering_contacts: int
+
+    @property
+    def detractor_share(self) -> float | None:
+        return self.detractors / self.answers if self.answers else None
+
+    @property
+    def executives_silent(self) -> bool:
+        return self.executive_waves_unanswered >= SILENT_WAVES
+
+
+@dataclass(frozen=True)
+class AccountsAtRisk:
+    rows: list[AtRiskRow]  # the first ROWS_SHOWN
+    total: int  # every account at risk in scope
+    baseline: float | None  # the page's detractor share the accounts are compared with
+    silent_waves: int = SILENT_WAVES
+
+
+def _above(d, n, baseline: float):
+    """d of n is above `baseline` beyond doubt: the lower end of the 95% Wilson interval
+    lies above it, which is the score test d − n·b > z·√(n·b·(1−b)); squared, so that
+    SQL needs no square root to decide."""
+    excess = _float(d) - _float(n) * baseline
+    return Q(excess__gt=0, excess_squared__gt=Z95 * Z95 * baseline * (1 - baseline) * F("n_float")), excess
+
+
+def _wilson_low(d, n):
+    """The lower end of the detractor share's 95% interval, in SQL, for the order."""
+    z2 = Z95 * Z95
+    share = _float(d) / _float(n)
+    low = (share + z2 / (2 * _float(n)) - Z95 * Sqrt(share * (1 - share) / _float(n) + z2 / (4 * _float(n) * _float(n)))
+           ) / (1 + z2 / _float(n))
+    return Case(When(n__gt=0, then=low), default=Value(0.0), output_field=FloatField())
+
+
+def accounts_at_risk(accounts: QuerySet[Account], *, period: str, baseline: float | None,
+                     since: datetime | None, limit: int = ROWS_SHOWN) -> AccountsAtRisk:
+    """The active accounts at risk among `accounts` (see the module's docstring), the first
+    `limit` of them with their numbers. `baseline` is the page's detractor share of the
+    period; `since` the period's first moment (None: all time)."""
+    suffix = period if period in ("3m", "12m") else "all"
+    p, pa, d = (F(f"{kind}_{suffix}") for kind in ("promoters", "passives", "detractors"))
+    latest_not_called = Q(account_id__in=_accounts_latest_not_called())
+    summaries = (
+        AccountSummary.objects.filter(account__in=accounts, account__active=True)
+        .annotate(n=p + pa + d, d=d, n_float=_float(p + pa + d))
+        .annotate(latest_not_called=ExpressionWrapper(latest_not_called, output_field=BooleanField()))
+    )
+    unhappy = Q(account_id__in=_accounts_not_called(since)) | latest_not_called
+    if baseline is not None and 0 < baseline < 1:
+        above, excess = _above(F("d"), F("n"), baseline)
+        summaries = summaries.annotate(excess=excess, excess_squared=excess * excess)
+        unhappy |= above
+    at_risk = summaries.filter(unhappy | Q(executive_waves_unanswered__gte=SILENT_WAVES))
+    shown = list(
+        at_risk.annotate(
+            only_silent=Case(When(unhappy, then=Value(0)), default=Value(1)),
+            low=_wilson_low(F("d"), F("n")),
+        )
+        .select_related("account__owner")
+        .order_by("only_silent", F("account__annual_revenue").desc(nulls_last=True), "-low",
+                  "-executive_waves_unanswered", "account__name", "account_id")[:limit]
+    )
+    total = len(shown) if len(shown) < limit else at_risk.count()
+    counts = {}
+    if shown:
+        calls = _not_called(account_id__in=[s.account_id for s in shown])
+        if since is not None:
+            calls = calls.filter(answered_at__gte=since)
+        counts = dict(calls.values("account_id").annotate(c=Count("pk")).order_by().values_list("account_id", "c"))
+    rows = []
+    for s in shown:
+        interval = share_interval(s.d, s.n)
+        rows.append(AtRiskRow(
+            account=s.account, answers=s.n, detractors=s.d, interval=interval,
+            above_baseline=bool(interval and baseline is not None and interval[0] > baseline),
+            not_called=counts.get(s.account_id, 0), latest_not_called=s.latest_not_called,
+            executive_waves_unanswered=s.executive_waves_unanswered, contacts=s.contacts,
+            answering_contacts=s.answering_contacts,
+        ))
+    return AccountsAtRisk(rows=rows, total=total, baseline=baseline)
