@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feedback.periods import rollup_since
-from surveys.templatetags.pulse_display import pct
 from surveys.models import Account, Program
+from surveys.templatetags.pulse_display import pct
 from surveys.templatetags.pulse_money import money
 from tests import factories
 from tests.reports.revenue_book import (
