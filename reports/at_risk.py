@@ -21,7 +21,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Sqrt
 
 from feedback.figures import Z95, share_interval
@@ -44,15 +58,25 @@ def _not_called(**filters) -> QuerySet[Call]:
                                **filters)
 
 
-def _latest_answer_not_called(account_ref: str) -> Exists:
-    """The account's latest counted answer is a detractor whose call was not made yet.
-    The latest answer is one probe into the answers' (account, answered_at) index."""
+def _accounts_not_called(since: datetime | None = None) -> QuerySet:
+    """Ids of the accounts with a detractor (answered since `since`) not called yet. An
+    uncorrelated subquery: it reads the open calls once, not one probe per account."""
+    calls = _not_called()
+    if since is not None:
+        calls = calls.filter(answered_at__gte=since)
+    return calls.values("account_id")
+
+
+def _accounts_latest_not_called() -> QuerySet:
+    """Ids of the accounts whose latest counted answer is a detractor not called yet: for
+    each such call, one probe into the answers' (account, answered_at) index says whether
+    its answer is the account's latest."""
     latest = (
         Response.objects.filter(account=OuterRef("account_id"), suspect=False)  # the call's account
         .order_by("-answered_at", "-pk")
         .values("pk")[:1]
     )
-    return Exists(_not_called(account_id=OuterRef(account_ref), response_id=Subquery(latest)))
+    return _not_called(response_id=Subquery(latest)).values("account_id")
 
 
 @dataclass(frozen=True)
@@ -65,8 +89,7 @@ def revenue_at_risk(accounts: QuerySet[Account]) -> RevenueAtRisk:
     """The revenue of the active accounts (known revenue) whose latest counted answer is a
     detractor whose follow-up call has not been made yet (open, no attempt)."""
     row = (
-        accounts.filter(active=True, annual_revenue__isnull=False)
-        .filter(_latest_answer_not_called("pk"))
+        accounts.filter(active=True, annual_revenue__isnull=False, pk__in=_accounts_latest_not_called())
         .aggregate(revenue=Sum("annual_revenue"), accounts=Count("pk"))
     )
     return RevenueAtRisk(revenue=row["revenue"] or Decimal(0), accounts=row["accounts"])
@@ -126,15 +149,13 @@ def accounts_at_risk(accounts: QuerySet[Account], *, period: str, baseline: floa
     period; `since` the period's first moment (None: all time)."""
     suffix = period if period in ("3m", "12m") else "all"
     p, pa, d = (F(f"{kind}_{suffix}") for kind in ("promoters", "passives", "detractors"))
-    not_called = _not_called(account_id=OuterRef("account_id"))
-    if since is not None:
-        not_called = not_called.filter(answered_at__gte=since)
+    latest_not_called = Q(account_id__in=_accounts_latest_not_called())
     summaries = (
         AccountSummary.objects.filter(account__in=accounts, account__active=True)
         .annotate(n=p + pa + d, d=d, n_float=_float(p + pa + d))
-        .annotate(any_not_called=Exists(not_called), latest_not_called=_latest_answer_not_called("account_id"))
+        .annotate(latest_not_called=ExpressionWrapper(latest_not_called, output_field=BooleanField()))
     )
-    unhappy = Q(any_not_called=True) | Q(latest_not_called=True)
+    unhappy = Q(account_id__in=_accounts_not_called(since)) | latest_not_called
     if baseline is not None and 0 < baseline < 1:
         above, excess = _above(F("d"), F("n"), baseline)
         summaries = summaries.annotate(excess=excess, excess_squared=excess * excess)
@@ -155,7 +176,7 @@ def accounts_at_risk(accounts: QuerySet[Account], *, period: str, baseline: floa
         calls = _not_called(account_id__in=[s.account_id for s in shown])
         if since is not None:
             calls = calls.filter(answered_at__gte=since)
-        counts = dict(calls.values("account_id").annotate(c=Count("pk")).values_list("account_id", "c").order_by())
+        counts = dict(calls.values("account_id").annotate(c=Count("pk")).order_by().values_list("account_id", "c"))
     rows = []
     for s in shown:
         interval = share_interval(s.d, s.n)
