@@ -46,7 +46,7 @@ class ContactInline(admin.TabularInline):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["name", "external_id", "region", "owner", "active"]
+    list_display = ["name", "external_id", "region", "owner", "annual_revenue", "active"]
     list_filter = ["active", "region"]
     search_fields = ["name", "external_id", "owner__email", "owner__full_name"]
     autocomplete_fields = ["owner", "region"]
