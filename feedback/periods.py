@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-from surveys.months import month_add, month_begins, month_of
+from surveys.months import month_add, month_begins, month_window_first
 
 PERIODS = {
     "all": "All time",
@@ -32,11 +32,10 @@ def period_bounds(period: str, month: date | None = None, now: datetime | None =
 
 def rollup_start(period: str, now=None) -> date | None:
     """The first month a rollup period covers (rollup periods are whole months)."""
-    today = timezone.localdate(now or timezone.now())
     if period == "3m":
-        return month_add(month_of(today), -2)
+        return month_window_first(3, now)
     if period == "12m":
-        return month_add(month_of(today), -11)
+        return month_window_first(12, now)
     return None
 
 
