@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from feedback import rollups
 from feedback import selectors as feedback_selectors
@@ -141,10 +142,12 @@ def _account_or_404(user, pk):
 @login_required
 def account_detail(request, pk):
     account = _account_or_404(request.user, pk)
+    now = timezone.now()
     return render(request, "reports/account_detail.html", {
         "account": account,
+        "as_of": now,
         "figures": rollups.account_figures(account),
-        "trend": rollups.account_trend(account, months=24),
+        "trend": rollups.account_trend(account, months=24, now=now),
         "levels": feedback_selectors.account_contacts_by_level(account),
         "recent": feedback_selectors.account_recent_answers(account),
         "ownership": feedback_selectors.ownership_history(account),
