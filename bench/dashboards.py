@@ -127,6 +127,14 @@ def load(reload: bool):
             """,
             [],
         )
+        # Each invitation mirrors its counted answer, as the answer's transaction writes it
+        # (surveys.tallies), so the rebuild below finds nothing to set right.
+        cur.execute(
+            """
+            UPDATE surveys_invitation i SET answer_category = r.category, answered_at = r.answered_at
+            FROM feedback_response r WHERE r.invitation_id = i.id AND NOT r.suspect
+            """
+        )
         cur.execute("ANALYZE")
     loaded = time.perf_counter()
     from feedback.summaries import summary_rebuild
