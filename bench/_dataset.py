@@ -287,6 +287,13 @@ def _wave(wave_id: int, index: int) -> int:
                WHERE i.wave_id = %(wave)s AND i.status = 'sent' AND (i.contact_id * 31 + i.wave_id * 17) %% 100 < 52""",
             params)
         answers = cur.rowcount
+        # Each invitation mirrors its counted answer, as the answer's own transaction writes it
+        # (surveys.tallies), so the rebuild finds nothing to set right row by row.
+        cur.execute(
+            """UPDATE surveys_invitation i SET answer_category = r.category, answered_at = r.answered_at
+               FROM feedback_response r
+               WHERE r.invitation_id = i.id AND NOT r.suspect AND i.wave_id = %(wave)s""",
+            params)
         # The calls: tried 2 to 122 hours after the answer (8% never); of the tried, 78 in 92
         # reach the customer a day or two later, 8 give up as unreachable after 3 days, 6 decline.
         cur.execute(

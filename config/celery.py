@@ -23,9 +23,12 @@ app.conf.beat_schedule = {
     "waves-plan": {"task": "surveys.tasks.waves_plan_due", "schedule": crontab(hour=7, minute=0)},
     "waves-send": {"task": "surveys.tasks.waves_send_due", "schedule": crontab(hour=9, minute=0)},
     "invitations-dispatch": {"task": "surveys.tasks.invitations_dispatch", "schedule": 60.0},
-    # feedback: figures kept exact, and the regional managers' digests.
-    "summaries-refresh-recent": {"task": "feedback.tasks.summaries_refresh_recent", "schedule": 600.0},
+    # The summaries are exact at every commit (surveys.tallies). After midnight the account
+    # windows move to the day's months (readers correct them until then, after a month
+    # turned); at night a rebuild repairs anything written around the events.
+    "summaries-windows-roll": {"task": "surveys.tasks.summaries_windows_roll", "schedule": crontab(hour=0, minute=1)},
     "summaries-rebuild": {"task": "feedback.tasks.summaries_rebuild", "schedule": crontab(hour=3, minute=15)},
+    # feedback: the regional managers' digests.
     "digests-daily": {"task": "feedback.tasks.digests_daily", "schedule": crontab(hour=6, minute=30)},
     "digests-weekly": {
         "task": "feedback.tasks.digests_weekly",

@@ -1,15 +1,34 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from .models import Note, NotificationSettings, OwnershipChange, Response
+from .services import response_suspect_set
 
 
 @admin.register(Response)
 class ResponseAdmin(admin.ModelAdmin):
+    """The customer's answer is theirs: what counts in the figures changes only by the
+    actions below, which keep the rollup summaries exact (services.response_suspect_set)."""
+
     list_display = ["answered_at", "contact", "account", "score", "category", "suspect", "triage"]
     list_filter = ["category", "suspect", "triage", "language"]
     search_fields = ["contact__email", "contact__name", "account__name", "reason"]
     raw_id_fields = ["invitation", "contact", "account", "triaged_by"]
+    readonly_fields = ["invitation", "contact", "account", "score", "category", "answered_at", "suspect",
+                       "suspect_reason"]
     list_select_related = ["contact", "account"]
+    actions = ["mark_suspect", "count_answer"]
+
+    @admin.action(description="Mark suspect (kept, not counted)")
+    def mark_suspect(self, request, queryset):
+        for pk in queryset.values_list("pk", flat=True):
+            response_suspect_set(response_id=pk, suspect=True, reason=f"marked by {request.user.email}")
+        self.message_user(request, "Marked suspect: not counted in the figures.", messages.SUCCESS)
+
+    @admin.action(description="Count (not suspect)")
+    def count_answer(self, request, queryset):
+        for pk in queryset.values_list("pk", flat=True):
+            response_suspect_set(response_id=pk, suspect=False)
+        self.message_user(request, "Counted in the figures.", messages.SUCCESS)
 
 
 @admin.register(Note)

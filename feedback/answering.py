@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from outbox.services import outbox_publish
 from surveys.models import Account, Invitation, Program, User, contact_first_name, staff_first_name
+from surveys.tallies import invitation_answer_count
 from surveys.tokens import token_hash
 
 from .models import Response
@@ -249,21 +250,25 @@ def answer_validate(*, score, reason: str) -> tuple[int, str]:
     return score, reason
 
 
-# Insert the Response, or update the one there is (answered_at and triage stay as they
-# were): one statement, safe against a double click. Written out rather than built by
-# bulk_create(update_conflicts=...) on every answer: compiling that cost more CPU than
-# running it. PostgreSQL and SQLite (3.35+) both take this syntax.
-_RESPONSE_UPSERT = f"""
+# A first answer inserts the Response; a second submit of the same link (a double click,
+# or a change of mind) finds it there and updates it, under its row lock, so that the
+# summaries move by exactly the difference. Written out rather than built by the ORM on
+# every answer: compiling that cost more CPU than running it. PostgreSQL and SQLite
+# (3.35+) both take this syntax.
+_RESPONSE_INSERT = f"""
     INSERT INTO {Response._meta.db_table}
         (invitation_id, contact_id, account_id, score, category, reason, language,
          answered_at, changed_at, suspect, suspect_reason, triage)
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-    ON CONFLICT (invitation_id) DO UPDATE SET
-        score = excluded.score, category = excluded.category, reason = excluded.reason,
-        language = excluded.language, changed_at = excluded.changed_at,
-        suspect = excluded.suspect, suspect_reason = excluded.suspect_reason
+    ON CONFLICT (invitation_id) DO NOTHING
     RETURNING id
 """
+_RESPONSE_UPDATE = f"""
+    UPDATE {Response._meta.db_table} SET
+        score = %s, category = %s, reason = %s, language = %s, changed_at = %s, suspect = %s, suspect_reason = %s
+    WHERE id = %s
+"""
+
 
 def response_submit(
     *, token: str, score: int, reason: str = "", suspect_reason: str = "", now: datetime | None = None,
@@ -294,23 +299,44 @@ def response_submit(
         suspect=bool(suspect_reason), suspect_reason=suspect_reason[:100],
     )
     response.set_score(score)
-    response.pk = _response_save(response, event="suspect_answer_saved" if response.suspect else "answer_saved")
+    event = "suspect_answer_saved" if response.suspect else "answer_saved"
+    response.pk = _response_save(response, event=event, answered_before=link.answered)
     return AnswerResult(response=response, created=not link.answered, changed=True)
 
 
-def _response_save(response: Response, *, event: str) -> int:
-    """Upsert the Response and publish its event, together or not at all; the event's
-    handlers run after the commit. Returns the Response's id."""
+def _response_save(response: Response, *, event: str, answered_before: bool) -> int:
+    """Save the Response, count it in the summaries (surveys.tallies) and publish its
+    event, together or not at all; the event's handlers run after the commit. A change
+    keeps the first answer's `answered_at` (set on `response` as stored). Returns the
+    Response's id."""
     adapt_datetime = connection.ops.adapt_datetimefield_value
-    values = [
-        response.invitation_id, response.contact_id, response.account_id, response.score,
-        response.category, response.reason, response.language, adapt_datetime(response.answered_at),
-        adapt_datetime(response.changed_at), response.suspect, response.suspect_reason, response.triage,
-    ]
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(_RESPONSE_UPSERT, values)
-            response_id = cursor.fetchone()[0]
+        inserted = None
+        if not answered_before:
+            with connection.cursor() as cursor:
+                cursor.execute(_RESPONSE_INSERT, [
+                    response.invitation_id, response.contact_id, response.account_id, response.score,
+                    response.category, response.reason, response.language, adapt_datetime(response.answered_at),
+                    adapt_datetime(response.changed_at), response.suspect, response.suspect_reason, response.triage,
+                ])
+                inserted = cursor.fetchone()
+        if inserted:
+            response_id, was = inserted[0], ""
+        else:  # answered before (maybe a moment ago, by another request): change it
+            response_id, old_category, old_suspect, response.answered_at = (
+                Response.objects.select_for_update().filter(invitation_id=response.invitation_id)
+                .values_list("pk", "category", "suspect", "answered_at").get()
+            )
+            was = "" if old_suspect else old_category
+            with connection.cursor() as cursor:
+                cursor.execute(_RESPONSE_UPDATE, [
+                    response.score, response.category, response.reason, response.language,
+                    adapt_datetime(response.changed_at), response.suspect, response.suspect_reason, response_id,
+                ])
+        invitation_answer_count(
+            invitation_id=response.invitation_id, was=was, counts_as="" if response.suspect else response.category,
+            answered_at=response.answered_at, now=response.changed_at,
+        )
         outbox_publish(event, response_id=response_id)
     return response_id
 

@@ -1,12 +1,15 @@
-"""What customers said and who sees it: responses, notes, settings, ownership changes
-and the summaries the rollups read."""
+"""What customers said and who sees it: responses, notes, settings, ownership changes.
+
+The summaries the rollups read moved down to surveys (surveys.models, kept by
+surveys.tallies) so that a send or an import updates them in its own transaction; they
+are importable from here as before."""
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from surveys.models import Account, Contact, Invitation
+from surveys.models import Account, AccountSummary, Contact, Invitation, MonthSummary, OwnerMonthSummary  # noqa: F401 (see the docstring)
 
 
 class Category(models.TextChoices):
@@ -136,82 +139,3 @@ class OwnershipChange(models.Model):
 
     def __str__(self):
         return f"{self.account_id}: {self.old_owner_id} -> {self.new_owner_id}"
-
-
-class SummaryCounts(models.Model):
-    """The counts a monthly summary row holds (see MonthSummary): counted answers by
-    category, and delivered invitations and how many of them were answered."""
-
-    promoters = models.PositiveIntegerField(default=0)
-    passives = models.PositiveIntegerField(default=0)
-    detractors = models.PositiveIntegerField(default=0)
-    delivered = models.PositiveIntegerField(default=0)
-    answered = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        abstract = True
-
-
-class MonthSummary(SummaryCounts):
-    """Counted (non-suspect) answers and delivered invitations of one account, one contact
-    level and one month (local time): what the rollups add up, so a page sums thousands of
-    rows rather than a million answers. Derived data, rebuilt from responses and
-    invitations by `feedback.summaries` (at once for a routed answer, every few minutes
-    for recent sends, and in full nightly). Answers count in the month they were given;
-    delivered/answered invitations in the month they were sent."""
-
-    month = models.DateField()
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    level = models.CharField(max_length=12)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["account", "month", "level"], name="month_summary_once"),
-        ]
-        indexes = [models.Index(fields=["month", "account"])]
-
-    def __str__(self):
-        return f"{self.account_id} {self.month:%Y-%m} {self.level}"
-
-
-class OwnerMonthSummary(SummaryCounts):
-    """MonthSummary added up per owner and region (derived from it): a few thousand rows
-    for the whole organisation, so rollup pages read no more than that."""
-
-    month = models.DateField()
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    region = models.ForeignKey("surveys.Region", on_delete=models.CASCADE, related_name="+")
-    level = models.CharField(max_length=12)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["owner", "region", "month", "level"], name="owner_month_summary_once"),
-        ]
-
-    def __str__(self):
-        return f"{self.owner_id}/{self.region_id} {self.month:%Y-%m} {self.level}"
-
-
-class AccountSummary(models.Model):
-    """Per account, for the accounts-at-risk lists (derived, like MonthSummary). The
-    period counts (3 and 12 months) are as of `refreshed_at` (nightly at the latest)."""
-
-    account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="+")
-    promoters_3m = models.PositiveIntegerField(default=0)
-    passives_3m = models.PositiveIntegerField(default=0)
-    detractors_3m = models.PositiveIntegerField(default=0)
-    promoters_12m = models.PositiveIntegerField(default=0)
-    passives_12m = models.PositiveIntegerField(default=0)
-    detractors_12m = models.PositiveIntegerField(default=0)
-    promoters_all = models.PositiveIntegerField(default=0)
-    passives_all = models.PositiveIntegerField(default=0)
-    detractors_all = models.PositiveIntegerField(default=0)
-    contacts = models.PositiveIntegerField(default=0)
-    answering_contacts = models.PositiveIntegerField(default=0)
-    last_executive_answer_at = models.DateTimeField(null=True, blank=True)
-    # Waves since an executive last answered in which an executive was asked and did not answer.
-    executive_waves_unanswered = models.PositiveIntegerField(default=0)
-    refreshed_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self):
-        return f"summary of {self.account_id}"

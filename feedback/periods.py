@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-from surveys.months import month_add, month_begins, month_of
+from surveys.months import month_add, month_begins, month_window_first
 
 PERIODS = {
     "all": "All time",
@@ -35,11 +35,10 @@ ROLLUP_MONTHS = {"3m": 3, "12m": 12}
 
 
 def rollup_start(period: str, now=None) -> date | None:
-    """The first month a rollup period covers."""
+    """The first month a rollup period covers (rollup periods are whole months)."""
     if period not in ROLLUP_MONTHS:
         return None
-    today = timezone.localdate(now or timezone.now())
-    return month_add(month_of(today), -(ROLLUP_MONTHS[period] - 1))
+    return month_window_first(ROLLUP_MONTHS[period], now)
 
 
 def rollup_previous(period: str, now=None) -> tuple[date, date] | None:

@@ -1,11 +1,12 @@
 """Rollups: the figures of a set of accounts over a period, by owner, region, level and
-month, read from the monthly summaries (feedback.summaries) so a page does not scan the
-answers. Suspect answers never count."""
+month, read from the summaries (surveys.tallies keeps them exact in each event's own
+transaction) so a page does not scan the answers. Suspect answers never count."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import (
     Exists,
@@ -22,6 +23,7 @@ from django.utils import timezone
 from surveys.models import Account, Level, Region, User
 from surveys.months import month_add, month_of
 from surveys.selectors import accounts_visible_to
+from surveys.tallies import account_window_counts
 
 from .answer_lists import AnswerFilter
 from .figures import STANDINGS, SUMS, Change, Figures, Standing, figures_of, nps_change, nps_standing
@@ -57,6 +59,7 @@ class Rollup:
     lowest_accounts: list  # [(Account, Figures)]
     one_voice_accounts: list  # [AccountSummary with .account]
     silent_executive_accounts: list  # [AccountSummary with .account]
+    as_of: datetime | None = None  # the moment the figures are exact for (the page says it)
     # Change against the previous period of the same length, and side-by-side standings.
     compared_with: tuple | None = None  # (first, last month) of the previous period; None for all time
     change: Change | None = None  # the scope's NPS against the previous period; None for all time
@@ -96,7 +99,7 @@ def rollup(user: User, *, region: Region | None = None, period: str = "12m", now
         by_owner=figures_by(in_period, "owner", User),
         by_level=rollup_by_level(in_period),
         by_region=figures_by(in_period, "region", Region) if regions else [],
-        lowest_accounts=lowest_accounts(accounts, period),
+        lowest_accounts=lowest_accounts(accounts, period, now=now),
         one_voice_accounts=list(
             accounts.filter(answering_contacts=1, contacts__gt=1, account__active=True)
             .select_related("account__owner")
@@ -107,6 +110,7 @@ def rollup(user: User, *, region: Region | None = None, period: str = "12m", now
             .select_related("account__owner")
             .order_by("-executive_waves_unanswered", "account__name")[:10]
         ),
+        as_of=now,
     )
     _add_comparisons(result, summaries, period=period, now=now)
     if regions:
@@ -156,8 +160,10 @@ def _by_standing(rows: list) -> list:
 
 
 def figures_by(summaries, key: str, model) -> list:
-    """[(object, Figures)] grouped by a foreign key; weakest NPS first, thin groups last."""
+    """[(object, Figures)] grouped by a foreign key, groups with anything delivered or
+    answered in the period; weakest NPS first, thin groups last."""
     figures = {row[key]: figures_of(row) for row in summaries.values(key).annotate(**SUMS).order_by()}
+    figures = {k: fig for k, fig in figures.items() if fig.n or fig.delivered}
     objects = model.objects.in_bulk([k for k in figures if k is not None])
     rows = [(objects[k], fig) for k, fig in figures.items() if k in objects]
     rows.sort(key=lambda r: (not r[1].confident, r[1].nps if r[1].nps is not None else 999, str(r[0])))
@@ -201,19 +207,24 @@ def region_trends(summaries, *, now=None, months: int = 12) -> list:
     )
 
 
-def lowest_accounts(account_summaries, period: str, limit: int = 10) -> list:
-    """Accounts with the lowest NPS in the period (at least 2 answers), weakest first."""
-    suffix = period if period in ("3m", "12m") else "all"
-    p, pa, d = (F(f"{k}_{suffix}") for k in ("promoters", "passives", "detractors"))
+def lowest_accounts(account_summaries, period: str, limit: int = 10, *, now=None) -> list:
+    """Accounts with the lowest NPS in the period (at least 2 answers), weakest first.
+    The window counts are exact as of `now`, also right after a month turned."""
+    if period in ("3m", "12m"):
+        counts = account_window_counts(period, now)
+    else:
+        counts = {k: F(f"{k}_all") for k in ("promoters", "passives", "detractors")}
     rows = list(
-        account_summaries.annotate(n=p + pa + d)
+        account_summaries.annotate(**{f"in_period_{k}": v for k, v in counts.items()})
+        .annotate(n=F("in_period_promoters") + F("in_period_passives") + F("in_period_detractors"))
         .filter(n__gte=2)
-        .annotate(nps_sql=Cast(p - d, FloatField()) / Cast(F("n"), FloatField()))
+        .annotate(nps_sql=Cast(F("in_period_promoters") - F("in_period_detractors"), FloatField())
+                  / Cast(F("n"), FloatField()))
         .select_related("account__owner")
         .order_by("nps_sql", "-n", "account_id")[:limit]
     )
     return [
-        (s.account, figures_of({k: getattr(s, f"{k}_{suffix}") for k in ("promoters", "passives", "detractors")}))
+        (s.account, figures_of({k: getattr(s, f"in_period_{k}") for k in ("promoters", "passives", "detractors")}))
         for s in rows
     ]
 
@@ -243,7 +254,7 @@ def account_period_figures(account: Account, *, period: str, now=None) -> tuple[
     return current_figures, nps_change(current_figures, figures_of(before))
 
 
-def filter_figures(user: User, flt: AnswerFilter) -> Figures | None:
+def filter_figures(user: User, flt: AnswerFilter, *, now=None) -> Figures | None:
     """The figures of an answers list, from the summary, when its filter is one the summary
     can answer (whole months; no state, reason or suspect-only filter); else None."""
     if flt.triage or flt.reason or flt.suspect == "yes":
@@ -251,7 +262,7 @@ def filter_figures(user: User, flt: AnswerFilter) -> Figures | None:
     if flt.month:
         start, end = flt.month, flt.month
     elif flt.period in ("3m", "12m", "all"):
-        start, end = rollup_start(flt.period), None
+        start, end = rollup_start(flt.period, now), None
     else:
         return None
     if flt.account:

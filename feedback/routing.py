@@ -4,8 +4,8 @@ Run through the outbox after an answer is saved or changed (the "answer_saved"
 event's "route" handler, see config/events.py).
 
 The answer reaches the owner's inbox by itself (inboxes read the account's current
-owner). Routing brings the account's rollup summary up to date, and sends the alert:
-a detractor emails the owning AM at once.
+owner), and the rollup summaries counted it in the answer's own transaction
+(surveys.tallies). Routing sends the alert: a detractor emails the owning AM at once.
 The alert is sent once per answer: `alerted_at` is claimed by a conditional update
 inside the outbox's transaction, so a re-delivered message finds it taken, and a
 failed send rolls the claim back for the retry. An answer changed from a promoter
@@ -23,7 +23,6 @@ from surveys.emails import email_message
 
 from .models import Category, Response
 from .notifications import notification_settings_for
-from .summaries import summary_refresh
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,6 @@ def response_route(*, response_id: int) -> None:
     )
     if response is None:
         return
-    summary_refresh(account_ids=[response.account_id])
     if response.category != Category.DETRACTOR or response.suspect:
         return
     claimed = Response.objects.filter(pk=response.pk, alerted_at__isnull=True, category=Category.DETRACTOR).update(

@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from outbox.services import outbox_publish
 from surveys.models import Account, Role, User
+from surveys.tallies import accounts_moved, invitation_answer_count
 
 from .models import Digest, Note, NotificationSettings, OwnershipChange, Response
 from .selectors import can_change_owner, can_triage
-from .summaries import owner_summary_refresh
 
 NOTE_MAX = 5000
 
@@ -71,10 +71,30 @@ def account_owner_change(*, account: Account, new_owner: User, by: User) -> Owne
     )
     account.owner = new_owner
     account.save(update_fields=["owner", "updated_at"])
-    # The per-owner rollup rows follow the account at once.
-    owner_summary_refresh(pairs={(change.old_owner_id, account.region_id), (new_owner.pk, account.region_id)})
+    # The per-owner rollup rows follow the account in this transaction.
+    accounts_moved([(account.pk, (change.old_owner_id, account.region_id), (new_owner.pk, account.region_id))])
     outbox_publish("owner_changed", account_id=account.pk, new_owner_id=new_owner.pk)
     return change
+
+
+@transaction.atomic
+def response_suspect_set(*, response_id: int, suspect: bool, reason: str = "", now=None) -> Response:
+    """Mark an answer suspect (kept and shown, never counted) or count it after all: an
+    administrator's call on a bot-like answer. The summaries follow in this transaction;
+    its call is queued or cancelled as for a changed answer (the answer_saved event)."""
+    response = Response.objects.select_for_update().get(pk=response_id)
+    if response.suspect == suspect:
+        return response
+    was = "" if response.suspect else response.category
+    response.suspect = suspect
+    response.suspect_reason = (reason or "marked by staff")[:100] if suspect else ""
+    response.save(update_fields=["suspect", "suspect_reason"])
+    invitation_answer_count(
+        invitation_id=response.invitation_id, was=was, counts_as="" if suspect else response.category,
+        answered_at=response.answered_at, now=now or timezone.now(),
+    )
+    outbox_publish("answer_saved", response_id=response.pk)
+    return response
 
 
 @transaction.atomic

@@ -22,10 +22,5 @@ def digest_send(user_id: int, frequency: str) -> None:
 
 
 @shared_task
-def summaries_refresh_recent() -> None:
-    summaries.summary_refresh_recent()
-
-
-@shared_task
 def summaries_rebuild() -> None:
     summaries.summary_rebuild()

@@ -110,11 +110,13 @@ def answers(request):
     flt = form.answer_filter()
     _filter_in_scope_or_404(request.user, flt)
     qs = answer_lists.answers_list(request.user, flt)
+    now = timezone.now()
     context = {
         "form": form,
         "filter": flt,
         "page": _page(request, qs),
-        "figures": rollups.filter_figures(request.user, flt),
+        "figures": rollups.filter_figures(request.user, flt, now=now),
+        "as_of": now,
         "context_names": _filter_names(request.user, flt),
         "export_query": request.GET.urlencode(),
         "here": request.get_full_path(),

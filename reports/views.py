@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from feedback import revenue as feedback_revenue
 from feedback import rollups
@@ -164,16 +165,18 @@ def _account_or_404(user, pk):
 def account_detail(request, pk):
     account = _account_or_404(request.user, pk)
     period = _period(request)
-    figures, change = rollups.account_period_figures(account, period=period)
+    now = timezone.now()
+    figures, change = rollups.account_period_figures(account, period=period, now=now)
     return render(request, "reports/account_detail.html", {
         "account": account,
+        "as_of": now,
         "period": period,
         "periods": RollupPeriodForm.base_fields["period"].choices,
         "figures": figures,
         "change": change,
-        "compared_with": rollup_previous(period),
+        "compared_with": rollup_previous(period, now),
         "currency": Program.current().currency,
-        "trend": rollups.account_trend(account, months=24),
+        "trend": rollups.account_trend(account, months=24, now=now),
         "levels": feedback_selectors.account_contacts_by_level(account),
         "recent": feedback_selectors.account_recent_answers(account),
         "ownership": feedback_selectors.ownership_history(account),

@@ -1,8 +1,11 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
 
 from .models import Account, Contact, Invitation, Program, Region, User, Wave
 from .staff import staff_send_set_password_links
+from .tallies import accounts_forget, accounts_locked, accounts_moved
+from .tallies_rebuild import accounts_recount
 
 
 @admin.register(User)
@@ -46,12 +49,35 @@ class ContactInline(admin.TabularInline):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
+    """Edits keep the rollup summaries exact in their transaction, as the import does."""
+
     list_display = ["name", "external_id", "region", "owner", "annual_revenue", "active"]
     list_filter = ["active", "region"]
     search_fields = ["name", "external_id", "owner__email", "owner__full_name"]
     autocomplete_fields = ["owner", "region"]
     list_select_related = ["region", "owner"]
     inlines = [ContactInline]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            owner, region = accounts_locked([obj.pk])[obj.pk]
+        super().save_model(request, obj, form, change)
+        if change:
+            accounts_moved([(obj.pk, (owner, region), (obj.owner_id, obj.region_id))])
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        accounts_recount([form.instance.pk])  # contacts added, changed or deleted inline
+
+    @transaction.atomic
+    def delete_model(self, request, obj):
+        accounts_forget([obj.pk])
+        super().delete_model(request, obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        accounts_forget(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
 
 
 class ReachableFilter(admin.SimpleListFilter):
@@ -73,11 +99,32 @@ class ReachableFilter(admin.SimpleListFilter):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
+    """A contact stays with its account (its invitations and answers are the account's).
+    An edit recounts the account's rollup summaries (surveys.tallies_rebuild)."""
+
     list_display = ["name", "email", "account", "level", "language", "opted_out_at", "bounced_at"]
     list_filter = [ReachableFilter, "level", "language", "account__region"]
     search_fields = ["name", "email", "account__name", "account__external_id"]
     autocomplete_fields = ["account"]
     list_select_related = ["account"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["account"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        accounts_recount([obj.account_id])
+
+    @transaction.atomic
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        accounts_recount([obj.account_id])
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        account_ids = set(queryset.values_list("account_id", flat=True))
+        super().delete_queryset(request, queryset)
+        accounts_recount(account_ids)
 
 
 @admin.register(Program)

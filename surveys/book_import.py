@@ -10,7 +10,9 @@ Two phases, so that a bad file never leaves half a book behind:
    regions first, then accounts (upsert keyed by `external_id`), then contacts (keyed
    by account and case-insensitive email; new ones inserted, changed ones updated in
    batches). Opt-out and bounce marks, and an account's `active` flag, are never
-   touched by an import.
+   touched by an import. The summaries follow in the same transaction
+   (surveys.tallies): accounts moved to another owner or region, contacts given
+   another level, contacts added.
 
 The optional `annual_revenue` column (in the program's currency) sets each account's
 revenue: given on any of the account's rows, empty on all of them means not known. A
@@ -38,6 +40,7 @@ from django.utils import timezone
 
 from .batching import chunks
 from .models import Account, Contact, Level, Region, Role, User
+from .tallies import account_contacts_recount, accounts_locked, accounts_moved, contact_levels_changed
 
 HEADER = (
     "account_id",
@@ -473,7 +476,8 @@ def _write_regions(rows: list[BookRow], staff: dict[str, int], summary: ImportSu
     return {region.name: region.pk for region in Region.objects.filter(name__in=list(managers))}
 
 
-def _write_accounts(rows, staff, regions, summary, progress) -> dict[str, int]:
+def _write_accounts(rows, staff, regions, summary, progress) -> tuple[dict[str, int], set[int]]:
+    """{external id: pk} of the file's accounts, and the pks of those created."""
     accounts: dict[str, BookRow] = {}
     revenues: dict[str, Decimal] = {}
     for row in rows:
@@ -503,6 +507,9 @@ def _write_accounts(rows, staff, regions, summary, progress) -> dict[str, int]:
     summary.accounts_created = sum(1 for a in writes if a.external_id not in current)
     summary.accounts_updated = len(writes) - summary.accounts_created
     summary.accounts_unchanged = len(accounts) - len(writes)
+    # Owner and region as they are under the rows' locks (an owner change page may have
+    # moved one since the read above): the summaries move from there.
+    moved_from = accounts_locked([ids[a.external_id] for a in writes if a.external_id in current])
     done = 0
     for batch in chunks(writes, WRITE_BATCH):
         # One statement per batch: INSERT ... ON CONFLICT (external_id) DO UPDATE.
@@ -519,13 +526,18 @@ def _write_accounts(rows, staff, regions, summary, progress) -> dict[str, int]:
             ids.update(Account.objects.filter(external_id__in=chunk).values_list("external_id", "pk"))
     else:
         ids.update((a.external_id, a.pk) for a in writes)
-    return ids
+    accounts_moved(
+        (ids[a.external_id], moved_from[ids[a.external_id]], (a.owner_id, a.region_id))
+        for a in writes if a.external_id in current
+    )
+    return ids, {ids[a.external_id] for a in writes if a.external_id not in current}
 
 
 CONTACT_FIELDS = ("email", "name", "phone", "level", "language")
 
 
-def _write_contacts(rows, accounts, summary, progress) -> None:
+def _write_contacts(rows, accounts, summary, progress) -> set[int]:
+    """Returns the pks of the accounts that gained contacts."""
     current: dict[tuple[int, str], tuple] = {}
     account_ids = sorted({accounts[row.account_id] for row in rows if row.contact_email})
     for chunk in chunks(account_ids, LOOKUP_CHUNK):
@@ -533,7 +545,7 @@ def _write_contacts(rows, accounts, summary, progress) -> None:
             "pk", "account_id", *CONTACT_FIELDS
         ):
             current[(account_id, values[0].lower())] = (pk, tuple(values))
-    new, changed = [], []
+    new, changed, levels_changed = [], [], []
     now = timezone.now()
     unchanged = 0
     for row in rows:
@@ -546,6 +558,8 @@ def _write_contacts(rows, accounts, summary, progress) -> None:
             new.append((account_id, *values))
         elif known[1] != values:
             changed.append((known[0], *values))
+            if known[1][3] != row.level:
+                levels_changed.append((known[0], known[1][3], row.level))
         else:
             unchanged += 1
     summary.contacts_created, summary.contacts_updated, summary.contacts_unchanged = len(new), len(changed), unchanged
@@ -564,6 +578,9 @@ def _write_contacts(rows, accounts, summary, progress) -> None:
         done += len(batch)
         if progress:
             progress("contacts", done, total)
+    # The summaries in the same transaction: counts by level follow the contacts.
+    contact_levels_changed(levels_changed)
+    return {account_id for account_id, *_values in new}
 
 
 def _update_contacts(batch: list[tuple], now) -> None:
@@ -593,8 +610,9 @@ def book_rows_write(rows: list[BookRow], *, progress: Progress | None = None) ->
     summary = ImportSummary(rows=len(rows))
     staff = _write_staff(rows, summary)
     regions = _write_regions(rows, staff, summary)
-    accounts = _write_accounts(rows, staff, regions, summary, progress)
-    _write_contacts(rows, accounts, summary, progress)
+    accounts, created = _write_accounts(rows, staff, regions, summary, progress)
+    gained_contacts = _write_contacts(rows, accounts, summary, progress)
+    account_contacts_recount(created | gained_contacts)
     return summary
 
 

@@ -318,6 +318,12 @@ class Invitation(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Its answer as the figures count it, written by feedback in the answer's own
+    # transaction (surveys.tallies.invitation_answer_count): the category, "" while it is
+    # unanswered or its answer is suspect; and when that answer was given. The tallies
+    # below are a function of these rows, so surveys keeps them without reading feedback.
+    answer_category = models.CharField(max_length=10, blank=True, default="", db_default="")
+    answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -336,3 +342,93 @@ class Invitation(models.Model):
     @property
     def message_id(self) -> str:
         return f"<invitation-{self.pk}-{self.token_hash[:12]}@pulse>"
+
+
+# --- The summaries the rollups read -------------------------------------------------------
+# Derived data, kept exact by surveys.tallies in the same transaction as each event that
+# changes them, and rebuilt from invitations and contacts by tallies_rebuild (a repair).
+
+
+class SummaryCounts(models.Model):
+    """The counts a monthly summary row holds: counted answers by category, and delivered
+    invitations and how many of them have a counted answer. Plain integers: an event adds
+    signed differences in one statement (INSERT ... ON CONFLICT DO UPDATE)."""
+
+    promoters = models.IntegerField(default=0)
+    passives = models.IntegerField(default=0)
+    detractors = models.IntegerField(default=0)
+    delivered = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class MonthSummary(SummaryCounts):
+    """Counted (non-suspect) answers and delivered invitations of one account, one contact
+    level (the contact's level now) and one month (local time): answers count in the
+    month they were given, delivered and answered invitations in the month they were
+    sent. Rollups add up thousands of these rows rather than a million answers."""
+
+    month = models.DateField()
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=12)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "month", "level"], name="month_summary_unique"),
+        ]
+        indexes = [models.Index(fields=["month", "account"])]
+
+    def __str__(self):
+        return f"{self.account_id} {self.month:%Y-%m} {self.level}"
+
+
+class OwnerMonthSummary(SummaryCounts):
+    """MonthSummary added up per owner and region of the accounts now: a few thousand rows
+    for the whole organisation, so rollup pages read no more than that."""
+
+    month = models.DateField()
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=12)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "region", "month", "level"], name="owner_month_summary_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.owner_id}/{self.region_id} {self.month:%Y-%m} {self.level}"
+
+
+class AccountSummary(models.Model):
+    """Per account, for the accounts-at-risk lists. The `_all` counts and the contact
+    figures are exact at every commit. The 3- and 12-month counts hold the answers given
+    from `window_3m_from` and `window_12m_from` on: exact while those are the current
+    windows' first months; after a month turns, a reader corrects them from MonthSummary
+    (surveys.tallies.account_window_counts) until the daily roll moves the windows on."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    promoters_3m = models.PositiveIntegerField(default=0)
+    passives_3m = models.PositiveIntegerField(default=0)
+    detractors_3m = models.PositiveIntegerField(default=0)
+    promoters_12m = models.PositiveIntegerField(default=0)
+    passives_12m = models.PositiveIntegerField(default=0)
+    detractors_12m = models.PositiveIntegerField(default=0)
+    promoters_all = models.PositiveIntegerField(default=0)
+    passives_all = models.PositiveIntegerField(default=0)
+    detractors_all = models.PositiveIntegerField(default=0)
+    window_3m_from = models.DateField()
+    window_12m_from = models.DateField()
+    contacts = models.PositiveIntegerField(default=0)
+    # Contacts with at least one counted answer.
+    answering_contacts = models.PositiveIntegerField(default=0)
+    last_executive_answer_at = models.DateTimeField(null=True, blank=True)
+    # Waves since an executive last answered in which an executive was asked and did not answer.
+    executive_waves_unanswered = models.PositiveIntegerField(default=0)
+    # When an event last changed the row.
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"summary of {self.account_id}"

@@ -24,6 +24,17 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
+def month_of_moment(moment: datetime) -> date:
+    """The month a moment falls in, in the site's time zone (as the database's TruncMonth)."""
+    return month_of(timezone.localdate(moment))
+
+
+def month_window_first(months: int, now: datetime | None = None) -> date:
+    """The first month of a window of `months` whole months that ends with this one
+    (3: this month and the two before it)."""
+    return month_add(month_of(timezone.localdate(now or timezone.now())), -(months - 1))
+
+
 def month_index(month: date) -> int:
     return month.year * 12 + month.month - 1
 

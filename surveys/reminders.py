@@ -24,11 +24,14 @@ def reminders_due(*, now):
     )
 
 
-def reminders_send(*, invitation_ids: list[int]) -> SendResult:
+def reminders_send(*, invitation_ids: list[int], now=None) -> SendResult:
     """Send one batch of reminders. Claiming sets `reminded_at` first, so a reminder goes
-    at most once (a worker killed mid-send loses that one reminder rather than repeat it)."""
+    at most once (a worker killed mid-send loses that one reminder rather than repeat it).
+    A reminder refused for good marks the contact bounced and leaves the invitation
+    delivered: the mail server took the invitation itself (surveys.tallies).
+    `now`: the moment to record (tests); else the clock."""
     result = SendResult()
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         claimed = list(
             Invitation.objects.select_for_update(skip_locked=True, of=("self",))
@@ -52,14 +55,12 @@ def reminders_send(*, invitation_ids: list[int]) -> SendResult:
             except (smtplib.SMTPException, OSError) as error:
                 permanent, lost, text = smtp_failure(error)
                 if permanent:
-                    Contact.objects.filter(pk=invitation.contact_id, bounced_at__isnull=True).update(
-                        bounced_at=timezone.now()
-                    )
+                    Contact.objects.filter(pk=invitation.contact_id, bounced_at__isnull=True).update(bounced_at=now)
                     Invitation.objects.filter(pk=invitation.pk).update(last_error=f"reminder: {text}"[:500])
                     result.bounced += 1
                 else:
                     Invitation.objects.filter(pk=invitation.pk).update(
-                        reminded_at=None, reminder_after=timezone.now() + BACKOFF[1],
+                        reminded_at=None, reminder_after=now + BACKOFF[1],
                         last_error=f"reminder: {text}"[:500],
                     )
                     result.retried += 1

@@ -15,7 +15,7 @@ ones (5xx) mark the invitation and the contact bounced.
 import logging
 import smtplib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core import mail
 from django.db import connection, transaction
@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from .invitation_email import invitation_email
 from .models import Contact, Invitation, Program, Wave
+from .tallies import invitation_delivered_count
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ def _mark_retry(invitation_id: int, attempts: int, error: str, now) -> None:
 
 @transaction.atomic
 def _mark_bounced(invitation: Invitation, error: str, now) -> None:
+    """Refused for good: never delivered, so no summary changes (surveys.tallies)."""
     Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING).update(
         status=Invitation.Status.BOUNCED, last_error=error, claimed_at=None
     )
@@ -89,12 +91,13 @@ def _mark_sent(invitation: Invitation, program: Program, now) -> None:
     commit does not wait for the WAL flush: a killed worker loses nothing by it (the commit
     is in the server); only a crash of the database server itself could forget the last
     instants of marks, and then those rows go back by the crash rule and are sent again.
-    SET LOCAL lasts this transaction only, so nothing stays on a pooled connection."""
+    SET LOCAL lasts this transaction only, so nothing stays on a pooled connection.
+    The summaries count the delivery in the same commit (surveys.tallies)."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING).update(
+        marked = Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING).update(
             status=Invitation.Status.SENT,
             sent_at=now,
             expires_at=now + timedelta(days=program.link_valid_days),
@@ -102,6 +105,8 @@ def _mark_sent(invitation: Invitation, program: Program, now) -> None:
             claimed_at=None,
             last_error="",
         )
+        if marked:
+            invitation_delivered_count(invitation_id=invitation.pk, sent_at=now)
 
 
 def smtp_open(smtp) -> None:
@@ -121,10 +126,11 @@ class SendResult:
     failed: int = 0
 
 
-def invitations_send(*, invitation_ids: list[int]) -> SendResult:
-    """Send one batch over one SMTP connection. Only rows this call claims are sent."""
+def invitations_send(*, invitation_ids: list[int], now: datetime | None = None) -> SendResult:
+    """Send one batch over one SMTP connection. Only rows this call claims are sent.
+    `now`: the moment to record for every mark (tests); else the clock at each."""
     result = SendResult()
-    claimed = _claim(invitation_ids, timezone.now())
+    claimed = _claim(invitation_ids, now or timezone.now())
     result.claimed = len(claimed)
     if not claimed:
         return result
@@ -150,17 +156,16 @@ def invitations_send(*, invitation_ids: list[int]) -> SendResult:
                 message.send()
             except (smtplib.SMTPException, OSError) as error:
                 permanent, lost, text = smtp_failure(error)
-                now = timezone.now()
                 if permanent:
-                    _mark_bounced(invitation, text, now)
+                    _mark_bounced(invitation, text, now or timezone.now())
                     result.bounced += 1
                 else:
-                    _mark_retry(invitation.pk, invitation.attempts, text, now)
+                    _mark_retry(invitation.pk, invitation.attempts, text, now or timezone.now())
                     result.retried += 1
                 if lost:
                     smtp.close()
                 continue
-            _mark_sent(invitation, program, timezone.now())
+            _mark_sent(invitation, program, now or timezone.now())
             result.sent += 1
     finally:
         smtp.close()

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import dispatch, planning, reminders, sending
+from . import dispatch, planning, reminders, sending, tallies
 
 
 @shared_task
@@ -30,4 +30,10 @@ def invitations_send_batch(invitation_ids: list[int]) -> None:
 @shared_task
 def reminders_send_batch(invitation_ids: list[int]) -> None:
     reminders.reminders_send(invitation_ids=invitation_ids)
+
+
+
+@shared_task
+def summaries_windows_roll() -> None:
+    tallies.account_windows_roll()
 
