@@ -233,3 +233,13 @@ def max_queries(django_assert_max_num_queries):
             raise
 
     return _max_queries
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A request in Danish leaves Danish active in the test thread (the locale middleware
+    does not deactivate it); the next test starts in the default language again."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
