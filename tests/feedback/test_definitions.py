@@ -49,7 +49,7 @@ def test_the_definitions_page_holds_each_at_its_anchor(client, am):
     for key, d in DEFINITIONS.items():
         assert f'id="{key}"' in html and escape(str(d.text)) in html
     danish = client.get("/definitions/", HTTP_ACCEPT_LANGUAGE="da").content.decode()
-    assert "Hvad tallene betyder" in danish and "Omsætning i fare" in danish
+    assert "Hvad tallene betyder" in danish and "Omsætning i risiko" in danish
 
 
 @pytest.mark.django_db
