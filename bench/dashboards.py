@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/pulse_bench .venv/bin/python bench/dashboards.py \
         [--answers 100k|1m] [--requests 200] [--reload] [--rebuild] [--no-export]
-    ... --answers 10m --yes-10m      # 10,000,000 answers: hours to load, about 40 GB
+    ... --answers 10m --yes-10m      # 10,000,000 answers: hours to load, about 20 GB
 
 Loads the data set of that many answers into a database of its own (DATABASE_URL's name
 + _100k, _1m or _10m; see bench/_dataset.py) unless it is there already, then serves the
@@ -228,7 +228,7 @@ def main() -> None:
     parser.add_argument("--load-only", action="store_true", help="load (or check) the data set and stop")
     args = parser.parse_args()
     if args.answers == "10m" and not args.yes_10m:
-        sys.exit("10,000,000 answers take hours to load and about 40 GB: add --yes-10m to mean it")
+        sys.exit("10,000,000 answers take hours to load and about 20 GB: add --yes-10m to mean it")
 
     if args.reload:
         dataset_drop(args.answers)
