@@ -135,7 +135,10 @@ def measure_pages(port: int, gunicorn_pid: int, dbname: str, cookies: dict, peop
     print("warming up (each page 4 times)...", flush=True)
     for role, page, url in page_list:
         for _ in range(4):
-            status, _, body = http_request(port, "GET", url, cookie=cookies[role])
+            try:
+                status, _, body = http_request(port, "GET", url, cookie=cookies[role], timeout=120)
+            except OSError as error:  # e.g. the worker killed at gunicorn's timeout
+                status, body = f"error: {error}", b""
             if status != 200:
                 print(f"  warm-up: {role} {page} {url} answered {status}: {body[:200]!r}")
     jobs = [(f"{role}|{page}", url, cookies[role]) for role, page, url in page_list for _ in range(requests)]
