@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/pulse_bench .venv/bin/python bench/dashboards.py \
         [--answers 100k|1m] [--requests 200] [--reload] [--rebuild] [--no-export]
-    ... --answers 10m --yes-10m      # 10,000,000 answers: hours to load, about 40 GB
+    ... --answers 10m --yes-10m      # 10,000,000 answers: hours to load, about 20 GB
 
 Loads the data set of that many answers into a database of its own (DATABASE_URL's name
 + _100k, _1m or _10m; see bench/_dataset.py) unless it is there already, then serves the
@@ -135,7 +135,10 @@ def measure_pages(port: int, gunicorn_pid: int, dbname: str, cookies: dict, peop
     print("warming up (each page 4 times)...", flush=True)
     for role, page, url in page_list:
         for _ in range(4):
-            status, _, body = http_request(port, "GET", url, cookie=cookies[role])
+            try:
+                status, _, body = http_request(port, "GET", url, cookie=cookies[role], timeout=120)
+            except OSError as error:  # e.g. the worker killed at gunicorn's timeout
+                status, body = f"error: {error}", b""
             if status != 200:
                 print(f"  warm-up: {role} {page} {url} answered {status}: {body[:200]!r}")
     jobs = [(f"{role}|{page}", url, cookies[role]) for role, page, url in page_list for _ in range(requests)]
@@ -228,7 +231,7 @@ def main() -> None:
     parser.add_argument("--load-only", action="store_true", help="load (or check) the data set and stop")
     args = parser.parse_args()
     if args.answers == "10m" and not args.yes_10m:
-        sys.exit("10,000,000 answers take hours to load and about 40 GB: add --yes-10m to mean it")
+        sys.exit("10,000,000 answers take hours to load and about 20 GB: add --yes-10m to mean it")
 
     if args.reload:
         dataset_drop(args.answers)
