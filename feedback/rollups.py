@@ -57,8 +57,6 @@ class Rollup:
     by_level: list  # [(level, label, Figures)]
     by_region: list  # [(Region, Figures)]
     lowest_accounts: list  # [(Account, Figures)]
-    one_voice_accounts: list  # [AccountSummary with .account]
-    silent_executive_accounts: list  # [AccountSummary with .account]
     as_of: datetime | None = None  # the moment the figures are exact for (the page says it)
     # Change against the previous period of the same length, and side-by-side standings.
     compared_with: tuple | None = None  # (first, last month) of the previous period; None for all time
@@ -100,16 +98,6 @@ def rollup(user: User, *, region: Region | None = None, period: str = "12m", now
         by_level=rollup_by_level(in_period),
         by_region=figures_by(in_period, "region", Region) if regions else [],
         lowest_accounts=lowest_accounts(accounts, period, now=now),
-        one_voice_accounts=list(
-            accounts.filter(answering_contacts=1, contacts__gt=1, account__active=True)
-            .select_related("account__owner")
-            .order_by("-contacts", "account__name")[:10]
-        ),
-        silent_executive_accounts=list(
-            accounts.filter(executive_waves_unanswered__gte=2, account__active=True)
-            .select_related("account__owner")
-            .order_by("-executive_waves_unanswered", "account__name")[:10]
-        ),
         as_of=now,
     )
     _add_comparisons(result, summaries, period=period, now=now)
