@@ -10,24 +10,20 @@ from datetime import datetime
 
 from django.db.models import (
     Exists,
-    F,
-    FloatField,
     OuterRef,
     Q,
     QuerySet,
     Sum,
 )
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from surveys.models import Account, Level, Region, User
 from surveys.months import month_add, month_of
 from surveys.selectors import accounts_visible_to
-from surveys.tallies import account_window_counts
 
 from .answer_lists import AnswerFilter
 from .figures import STANDINGS, SUMS, Change, Figures, Standing, figures_of, nps_change, nps_standing
-from .models import AccountSummary, MonthSummary, OwnerMonthSummary
+from .models import MonthSummary, OwnerMonthSummary
 from .periods import rollup_previous, rollup_start
 
 # The figures of a group with no summary rows: no answers, nothing delivered.
@@ -56,7 +52,6 @@ class Rollup:
     by_owner: list  # [(User, Figures)]
     by_level: list  # [(level, label, Figures)]
     by_region: list  # [(Region, Figures)]
-    lowest_accounts: list  # [(Account, Figures)]
     as_of: datetime | None = None  # the moment the figures are exact for (the page says it)
     # Change against the previous period of the same length, and side-by-side standings.
     compared_with: tuple | None = None  # (first, last month) of the previous period; None for all time
@@ -86,18 +81,12 @@ def rollup(user: User, *, region: Region | None = None, period: str = "12m", now
     summaries = summaries_visible_to(user, region=region)
     start = rollup_start(period, now)
     in_period = summaries.filter(month__gte=start) if start else summaries
-    accounts = AccountSummary.objects.all()
-    if not user.sees_everything:
-        accounts = accounts.filter(account__in=accounts_visible_to(user))
-    if region is not None:
-        accounts = accounts.filter(account__region=region)
     result = Rollup(
         figures=figures_of(in_period.aggregate(**SUMS)),
         trend=summary_trend(summaries, now=now),
         by_owner=figures_by(in_period, "owner", User),
         by_level=rollup_by_level(in_period),
         by_region=figures_by(in_period, "region", Region) if regions else [],
-        lowest_accounts=lowest_accounts(accounts, period, now=now),
         as_of=now,
     )
     _add_comparisons(result, summaries, period=period, now=now)
@@ -193,28 +182,6 @@ def region_trends(summaries, *, now=None, months: int = 12) -> list:
          if pk in regions),
         key=lambda pair: (pair[0].name, pair[0].pk),
     )
-
-
-def lowest_accounts(account_summaries, period: str, limit: int = 10, *, now=None) -> list:
-    """Accounts with the lowest NPS in the period (at least 2 answers), weakest first.
-    The window counts are exact as of `now`, also right after a month turned."""
-    if period in ("3m", "12m"):
-        counts = account_window_counts(period, now)
-    else:
-        counts = {k: F(f"{k}_all") for k in ("promoters", "passives", "detractors")}
-    rows = list(
-        account_summaries.annotate(**{f"in_period_{k}": v for k, v in counts.items()})
-        .annotate(n=F("in_period_promoters") + F("in_period_passives") + F("in_period_detractors"))
-        .filter(n__gte=2)
-        .annotate(nps_sql=Cast(F("in_period_promoters") - F("in_period_detractors"), FloatField())
-                  / Cast(F("n"), FloatField()))
-        .select_related("account__owner")
-        .order_by("nps_sql", "-n", "account_id")[:limit]
-    )
-    return [
-        (s.account, figures_of({k: getattr(s, f"in_period_{k}") for k in ("promoters", "passives", "detractors")}))
-        for s in rows
-    ]
 
 
 def account_trend(account: Account, *, months: int = 24, now=None) -> list:

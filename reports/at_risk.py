@@ -42,6 +42,7 @@ from feedback.figures import Z95, share_interval
 from feedback.models import AccountSummary, Category, Response
 from followups.models import Call
 from surveys.models import Account
+from surveys.tallies import account_window_counts
 
 SILENT_WAVES = 2
 ROWS_SHOWN = 15
@@ -143,12 +144,15 @@ def _wilson_low(d, n):
 
 
 def accounts_at_risk(accounts: QuerySet[Account], *, period: str, baseline: float | None,
-                     since: datetime | None, limit: int = ROWS_SHOWN) -> AccountsAtRisk:
+                     since: datetime | None, limit: int = ROWS_SHOWN, now: datetime | None = None) -> AccountsAtRisk:
     """The active accounts at risk among `accounts` (see the module's docstring), the first
     `limit` of them with their numbers. `baseline` is the page's detractor share of the
     period; `since` the period's first moment (None: all time)."""
-    suffix = period if period in ("3m", "12m") else "all"
-    p, pa, d = (F(f"{kind}_{suffix}") for kind in ("promoters", "passives", "detractors"))
+    if period in ("3m", "12m"):  # the stored windows, set right when a month turned since their roll
+        counts = account_window_counts(period, now)
+        p, pa, d = counts["promoters"], counts["passives"], counts["detractors"]
+    else:
+        p, pa, d = (F(f"{kind}_all") for kind in ("promoters", "passives", "detractors"))
     latest_not_called = Q(account_id__in=_accounts_latest_not_called())
     summaries = (
         AccountSummary.objects.filter(account__in=accounts, account__active=True)
