@@ -1,6 +1,8 @@
 from datetime import date
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Level, User
@@ -10,6 +12,21 @@ from .models import Category, Digest, Response
 from .periods import PERIODS
 
 BLANK = [("", _("Any"))]
+
+
+class LongSelect(forms.Select):
+    """A select of many options (an AM's accounts: hundreds in a large book) written in
+    one pass: Django's widget renders a template per option, about 0.07 ms each, which
+    made the inbox's filter cost more than its rows."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        selected = "" if value is None else str(value)
+        options = format_html_join(
+            "", "<option value=\"{}\"{}>{}</option>",
+            ((key, " selected" if str(key) == selected else "", label) for key, label in self.choices),
+        )
+        attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        return format_html("<select{}>{}</select>", flatatt(attrs), options)
 
 
 class AnswerFilterForm(forms.Form):
@@ -39,7 +56,7 @@ class AnswerFilterForm(forms.Form):
         super().__init__(data, **kwargs)
         if accounts is not None:
             self.fields["account"] = forms.TypedChoiceField(
-                label=_("Account"), coerce=int, empty_value=None, required=False,
+                label=_("Account"), coerce=int, empty_value=None, required=False, widget=LongSelect,
                 choices=BLANK + [(a.pk, a.name) for a in accounts],
             )
 
