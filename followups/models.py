@@ -66,6 +66,10 @@ class RootCause(models.Model):
         return self.name
 
 
+# An open detractor call with no attempt yet (feedback.models.Category.DETRACTOR).
+NOT_CALLED_DETRACTOR = Q(state="open", category="detractor", first_attempt_at__isnull=True)
+
+
 class Call(models.Model):
     """The follow-up call for one answer (1:1 with Response)."""
 
@@ -111,6 +115,11 @@ class Call(models.Model):
             models.Index(fields=["assignee", "state", "due_on"], name="call_assignee_state_due"),
             models.Index(fields=["state", "due_on", "id"], name="call_state_due"),
             models.Index(fields=["account", "state", "due_on"], name="call_account_state_due"),
+            # Detractors nobody has tried to call yet: the rollups' list (most overdue first)
+            # and the accounts at risk read only these, however many calls there are.
+            models.Index(fields=["due_on", "id"], condition=NOT_CALLED_DETRACTOR, name="call_not_called_due"),
+            models.Index(fields=["account", "answered_at"], condition=NOT_CALLED_DETRACTOR,
+                         name="call_not_called_account"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -22,16 +22,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import (
-    BooleanField,
     Case,
     Count,
-    ExpressionWrapper,
+    Exists,
     F,
     FloatField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -39,8 +37,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, Sqrt
 
 from feedback.figures import Z95, share_interval
-from feedback.models import AccountSummary, Category, Response
-from followups.models import Call
+from feedback.models import AccountSummary, Response
+from followups.models import NOT_CALLED_DETRACTOR, Call
 from surveys.models import Account
 from surveys.tallies import account_window_counts
 
@@ -54,30 +52,28 @@ def _float(expression):
 
 def _not_called(**filters) -> QuerySet[Call]:
     """Detractor calls nobody has tried yet: the same rule as the "Detractors not called
-    yet" list (followups.selectors.uncalled_detractor_calls)."""
-    return Call.objects.filter(state=Call.State.OPEN, category=Category.DETRACTOR, first_attempt_at__isnull=True,
-                               **filters)
+    yet" list (followups.selectors.uncalled_detractor_calls), read from its own index."""
+    return Call.objects.filter(NOT_CALLED_DETRACTOR, **filters)
 
 
-def _accounts_not_called(since: datetime | None = None) -> QuerySet:
-    """Ids of the accounts with a detractor (answered since `since`) not called yet. An
-    uncorrelated subquery: it reads the open calls once, not one probe per account."""
-    calls = _not_called()
+def _not_called_since(since: datetime | None = None) -> Exists:
+    """The account (OuterRef "account_id") has a detractor answered since `since` not
+    called yet: one probe into the index of such calls per account, so the cost follows
+    the accounts in view, not the calls."""
+    calls = _not_called(account_id=OuterRef("account_id"))
     if since is not None:
         calls = calls.filter(answered_at__gte=since)
-    return calls.values("account_id")
+    return Exists(calls)
 
 
-def _accounts_latest_not_called() -> QuerySet:
-    """Ids of the accounts whose latest counted answer is a detractor not called yet: for
-    each such call, one probe into the answers' (account, answered_at) index says whether
-    its answer is the account's latest."""
-    latest = (
-        Response.objects.filter(account=OuterRef("account_id"), suspect=False)  # the call's account
-        .order_by("-answered_at", "-pk")
-        .values("pk")[:1]
+def _latest_not_called() -> Exists:
+    """The account's (OuterRef "account_id") latest counted answer is a detractor not
+    called yet: a call of the index with no counted answer of its account after it."""
+    after_it = Q(answered_at__gt=OuterRef("answered_at")) | Q(
+        answered_at=OuterRef("answered_at"), pk__gt=OuterRef("response_id")
     )
-    return _not_called(response_id=Subquery(latest)).values("account_id")
+    later = Response.objects.filter(after_it, account_id=OuterRef("account_id"), suspect=False)
+    return Exists(_not_called(account_id=OuterRef("account_id")).filter(~Exists(later)))
 
 
 @dataclass(frozen=True)
@@ -90,8 +86,9 @@ def revenue_at_risk(accounts: QuerySet[Account]) -> RevenueAtRisk:
     """The revenue of the active accounts (known revenue) whose latest counted answer is a
     detractor whose follow-up call has not been made yet (open, no attempt)."""
     row = (
-        accounts.filter(active=True, annual_revenue__isnull=False, pk__in=_accounts_latest_not_called())
-        .aggregate(revenue=Sum("annual_revenue"), accounts=Count("pk"))
+        AccountSummary.objects.filter(account__in=accounts, account__active=True, account__annual_revenue__isnull=False)
+        .filter(_latest_not_called())
+        .aggregate(revenue=Sum("account__annual_revenue"), accounts=Count("pk"))
     )
     return RevenueAtRisk(revenue=row["revenue"] or Decimal(0), accounts=row["accounts"])
 
@@ -153,13 +150,12 @@ def accounts_at_risk(accounts: QuerySet[Account], *, period: str, baseline: floa
         p, pa, d = counts["promoters"], counts["passives"], counts["detractors"]
     else:
         p, pa, d = (F(f"{kind}_all") for kind in ("promoters", "passives", "detractors"))
-    latest_not_called = Q(account_id__in=_accounts_latest_not_called())
     summaries = (
         AccountSummary.objects.filter(account__in=accounts, account__active=True)
         .annotate(n=p + pa + d, d=d, n_float=_float(p + pa + d))
-        .annotate(latest_not_called=ExpressionWrapper(latest_not_called, output_field=BooleanField()))
+        .annotate(latest_not_called=_latest_not_called(), not_called_since=_not_called_since(since))
     )
-    unhappy = Q(account_id__in=_accounts_not_called(since)) | latest_not_called
+    unhappy = Q(not_called_since=True) | Q(latest_not_called=True)
     if baseline is not None and 0 < baseline < 1:
         above, excess = _above(F("d"), F("n"), baseline)
         summaries = summaries.annotate(excess=excess, excess_squared=excess * excess)
