@@ -28,6 +28,10 @@ def test_rm_reads_a_significant_change_one_within_noise_and_the_trend(page, sign
     tile = page.get_by_role("link", name=re.compile(r"^NPS 35 ± \d+ n=250 \+25 \(significant\)$"))
     expect(tile).to_be_visible()
     expect(page.locator(".headline .change-note")).to_contain_text("then NPS 10 ± 10, n=250")
+    # What NPS means is one click away, beside the figure, without leaving the page.
+    page.locator(".headline .tile").first.locator("details.definition > summary").click()
+    expect(page.locator(".headline .tile").first.locator(".definition-text")).to_contain_text("promoters")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
     table = page.locator("table.per-am")
     anna = table.get_by_role("row", name=re.compile("Anna Clear"))
