@@ -282,7 +282,8 @@ def _wave(wave_id: int, index: int) -> int:
                    (w.month + ((c.id %% 5) || ' days')::interval + interval '8 hours') AT TIME ZONE %(tz)s) AS at) s
                WHERE w.id = %(wave)s AND c.id %% %(slots)s = %(slot)s""",
             params)
-        # Answered within four days of the send, never in the last minute.
+        # Answered within four days of the send; an answer that would lie in the future (this
+        # month's wave) has not come yet.
         cur.execute(
             """INSERT INTO feedback_response (invitation_id, contact_id, account_id, score, reason, category, language,
                    answered_at, changed_at, suspect, suspect_reason, triage, triaged_at, alerted_at)
@@ -299,11 +300,12 @@ def _wave(wave_id: int, index: int) -> int:
                CROSS JOIN LATERAL (
                    SELECT least(10, greatest(0, round(7.2 + (a.owner_id %% 7 - 3) * 0.5 + random() * 4 - 2
                                                       + (random() - 0.5) * 3)))::int AS score,
-                          least(now() - interval '1 minute', i.sent_at + ((i.id %% 96) || ' hours')::interval) AS at
+                          i.sent_at + ((i.id %% 96) || ' hours')::interval AS at
                ) r
                CROSS JOIN LATERAL (SELECT r.score, r.at, CASE WHEN r.score >= 9 THEN 'promoter'
                    WHEN r.score >= 7 THEN 'passive' ELSE 'detractor' END AS category) s
-               WHERE i.wave_id = %(wave)s AND i.status = 'sent' AND (i.contact_id * 31 + i.wave_id * 17) %% 100 < 52""",
+               WHERE i.wave_id = %(wave)s AND i.status = 'sent' AND (i.contact_id * 31 + i.wave_id * 17) %% 100 < 52
+                 AND s.at < now() - interval '1 minute'""",
             params)
         answers = cur.rowcount
         # Each invitation mirrors its counted answer, as the answer's own transaction writes it

@@ -62,19 +62,22 @@ class Response(models.Model):
     alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        # Lists are newest first, ties by id ("-answered_at", "-pk"): the id ends each index
+        # that serves that order, so that a page reads its 40 rows off the index even when
+        # thousands of answers share one moment (an import, a batch of answers).
         indexes = [
-            models.Index(fields=["account", "answered_at"]),
-            models.Index(fields=["answered_at"]),
+            models.Index(fields=["account", "answered_at", "id"], name="response_account_order"),
+            models.Index(fields=["answered_at", "id"], name="response_order"),
             models.Index(fields=["contact", "answered_at"]),
             # The navigation's count of new answers, on every page.
             models.Index(fields=["account"], condition=models.Q(triage="new"), name="response_new_by_account"),
             # Lists filtered by category, newest first (the inbox's "detractors only").
-            models.Index(fields=["category", "answered_at"], name="response_category_answered"),
+            models.Index(fields=["category", "answered_at", "id"], name="response_category_order"),
             # The inbox's pinned detractors (not yet handled).
             models.Index(
-                fields=["account", "answered_at"],
+                fields=["account", "answered_at", "id"],
                 condition=OPEN_DETRACTOR,
-                name="response_open_detractors",
+                name="response_open_detractors_order",
             ),
         ]
 
