@@ -83,3 +83,13 @@ def colleague(region):
     user = UserFactory(role="am", full_name="Bo Berg")
     AccountFactory(owner=user, region=region)
     return user
+
+
+def figures_rebuild():
+    """For tests that write answers or calls around the services (factories, bulk_create,
+    update): recount the summaries the figures read, as the nightly repair does."""
+    from feedback.summaries import summary_rebuild
+    from followups.tallies import call_summaries_rebuild
+
+    summary_rebuild()
+    call_summaries_rebuild()
