@@ -51,6 +51,12 @@ app.conf.beat_schedule = {
         "task": "followups.tasks.overdue_calls_escalate",
         "schedule": crontab(hour=7, minute=30),
     },
+    # The call summaries the discipline figures read are exact at every commit
+    # (followups.tallies); at night a rebuild repairs anything written around the events.
+    "followups-call-summaries-rebuild": {
+        "task": "followups.tasks.call_summaries_rebuild",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 
 # tests/test_process_model.py: every entry due every few seconds, so a test sees beat

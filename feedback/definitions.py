@@ -58,6 +58,11 @@ DEFINITIONS = {d.key: d for d in [
         "before the due date and that are not still open past it: a call tried once and left open after its "
         "due date is late. The standard is 80% or better with no detractor call open past its due date; only "
         "then is the figure green.")),
+    Definition("half_within", _("Half tried (reached) within"), _(
+        "How long it took, from the answer, until half of the calls were tried (or reached the customer), "
+        "over all calls ever made. Delays are counted in steps: 0.1 hour below 10 hours, 1 hour up to 48 "
+        "hours, 1 day up to 60 days; the figure is the end of the step in which half of the calls are "
+        "reached, so at least half took no longer than that.")),
     Definition("change", _("Change"), _(
         "The figure now minus the same figure over the previous period of the same length (for the last 3 "
         "months, the 3 months before them): in points for the NPS, in percentage points for shares.")),

@@ -1,6 +1,10 @@
 from django.contrib import admin
+from django.db import transaction
+
+from surveys.tallies import accounts_locked
 
 from .models import Absence, Attempt, Call, CloseLoopEmail, FollowupSettings, RecoveryRequest, RootCause
+from .tallies import call_account_lock, call_change_count, call_snapshot
 
 
 @admin.register(RootCause)
@@ -42,6 +46,28 @@ class CallAdmin(admin.ModelAdmin):
     raw_id_fields = ["response", "account", "contact", "assignee", "assigned_for"]
     list_select_related = ["account", "contact", "assignee"]
     inlines = [AttemptInline, CloseLoopEmailInline]
+
+    # An administrator's edit is an event too: the call summaries take the difference.
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        was = Call.objects.filter(pk=obj.pk).values_list("account_id", flat=True).first() if change else None
+        owners = accounts_locked([obj.account_id, *([was] if was else [])])
+        before = call_snapshot(Call.objects.select_for_update().filter(pk=obj.pk).first()) if was else None
+        super().save_model(request, obj, form, change)
+        if before is not None:  # taken away from where it counted (its account may have changed)
+            call_change_count(who=owners[was], before=before, after=None)
+        call_change_count(who=owners[obj.account_id], before=None, after=call_snapshot(obj))
+
+    @transaction.atomic
+    def delete_model(self, request, obj):
+        who = call_account_lock(obj.account_id)
+        call_change_count(who=who, before=call_snapshot(Call.objects.select_for_update().get(pk=obj.pk)), after=None)
+        super().delete_model(request, obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for call in queryset.order_by("account_id", "pk"):
+            self.delete_model(request, call)
 
 
 @admin.register(Absence)

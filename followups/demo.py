@@ -12,6 +12,7 @@ from feedback.models import Response
 
 from .business_days import add_business_days
 from .models import Attempt, Call, FollowupSettings, RecoveryRequest, RootCause
+from .tallies import calls_added_count
 
 AGREED = {
     "detractor": [
@@ -70,6 +71,7 @@ def seed_calls(*, seed: int, stdout) -> str:
     attempts, recoveries = [], []
     with transaction.atomic():
         Call.objects.bulk_create(calls, batch_size=2000)
+        calls_added_count(calls)
         for call, plan in zip(calls, plans, strict=True):
             for outcome, at, note in plan:
                 attempts.append(Attempt(call=call, outcome=outcome, note=note, by_id=call.assignee_id, at=at))

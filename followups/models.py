@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import Category, Response
-from surveys.models import Account, Contact
+from surveys.models import Account, Contact, Region
 
 
 class FollowupSettings(models.Model):
@@ -242,3 +242,101 @@ class EscalationSent(models.Model):
 
     def __str__(self):
         return f"Overdue calls to {self.manager_id} on {self.on_date}"
+
+
+# --- Summaries of the calls (followups.tallies keeps them exact in each event's transaction) ---
+# Keyed by the account's owner and region now (as surveys.OwnerMonthSummary), so a rollup
+# reads a few rows per owner whatever the number of answers. Plain integers: an event adds
+# signed differences in one statement (INSERT ... ON CONFLICT DO UPDATE).
+
+class CallMonthSummary(models.Model):
+    """The calls (not cancelled) of the answers given in `month`, by category: figures that
+    do not depend on today. `on_time`: first attempt on or before the due date."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    category = models.CharField(max_length=10)
+    calls = models.IntegerField(default=0)
+    attempted = models.IntegerField(default=0)
+    reached = models.IntegerField(default=0)
+    closed_unreached = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "region", "month", "category"], name="call_month_summary_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.owner_id}/{self.region_id} {self.month:%Y-%m} {self.category}"
+
+
+class OpenCallSummary(models.Model):
+    """The open calls by due date: what is "not due yet" or "overdue" depends on today, so
+    they are kept by their due date. Rows at zero are removed: only open calls count here,
+    so the table stays as small as the open queue."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    category = models.CharField(max_length=10)
+    due_on = models.DateField()
+    open = models.IntegerField(default=0)
+    attempted = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "region", "month", "category", "due_on"],
+                                    name="open_call_summary_unique"),
+        ]
+        indexes = [models.Index(fields=["due_on"], name="open_call_summary_due")]
+
+    def __str__(self):
+        return f"{self.owner_id}/{self.region_id} {self.month:%Y-%m} {self.category} due {self.due_on}"
+
+
+class CallDelaySummary(models.Model):
+    """How long calls took, all time: the number of calls per delay bucket (followups.delays)
+    from the answer to the first attempt or to reaching the customer."""
+
+    class Kind(models.TextChoices):
+        FIRST_ATTEMPT = "first_attempt", _("First attempt")
+        REACHED = "reached", _("Reached")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=10)
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    bucket = models.PositiveSmallIntegerField()
+    calls = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "region", "category", "kind", "bucket"],
+                                    name="call_delay_summary_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.owner_id}/{self.region_id} {self.category} {self.kind} {self.bucket}"
+
+
+class RootCauseSummary(models.Model):
+    """Reached calls with a root cause, of the answers given in `month`."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    category = models.CharField(max_length=10)
+    root_cause = models.ForeignKey(RootCause, on_delete=models.CASCADE, related_name="+")
+    reached = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "region", "month", "category", "root_cause"],
+                                    name="root_cause_summary_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.owner_id}/{self.region_id} {self.month:%Y-%m} {self.category} {self.root_cause_id}"

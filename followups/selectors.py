@@ -12,15 +12,24 @@ from collections import defaultdict
 from datetime import date, timedelta
 from fractions import Fraction
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from feedback.models import Category, Response
-from surveys.models import Account, Region, Role, User
+from surveys.models import Account, OwnerMonthSummary, Region, Role, User
+from surveys.months import month_begins, month_of_moment
 from surveys.selectors import accounts_visible_to
 
-from .models import Absence, Call, RecoveryRequest
+from .delays import half_within
+from .models import (
+    Absence,
+    Call,
+    CallDelaySummary,
+    CallMonthSummary,
+    OpenCallSummary,
+    RecoveryRequest,
+    RootCauseSummary,
+)
 
 LIST_RELATED = ("response", "contact", "account", "assignee")
 
@@ -167,16 +176,18 @@ def calls_overdue_for_user(user: User, *, region: Region | None = None, today: d
 def overdue_summary(accounts_qs: QuerySet[Account], *, today: date | None = None) -> dict:
     """How many calls of these accounts are overdue now, how many of them more than
     LONG_OVERDUE_DAYS, and how late the oldest are (all of them, and the detractors'), in
-    one aggregate over the (state, due_on) index."""
+    one aggregate over the open calls' summary rows (followups.tallies)."""
     today = today or timezone.localdate()
     detractor = Q(category=Category.DETRACTOR)
-    row = calls_overdue(accounts_qs, today=today).order_by().aggregate(
-        count=Count("pk"),
-        long=Count("pk", filter=Q(due_on__lt=today - timedelta(days=LONG_OVERDUE_DAYS))),
+    row = _scoped(OpenCallSummary, accounts_qs).filter(due_on__lt=today, open__gt=0).aggregate(
+        count=Sum("open"),
+        long=Sum("open", filter=Q(due_on__lt=today - timedelta(days=LONG_OVERDUE_DAYS))),
         oldest_due_on=Min("due_on"),
-        detractors=Count("pk", filter=detractor),
+        detractors=Sum("open", filter=detractor),
         oldest_detractor_due_on=Min("due_on", filter=detractor),
     )
+    for name in ("count", "long", "detractors"):
+        row[name] = _zero(row[name])
     row["long_days"] = LONG_OVERDUE_DAYS
     row["oldest_days_late"] = days_late(row["oldest_due_on"], today)
     row["oldest_detractor_days_late"] = days_late(row["oldest_detractor_due_on"], today)
@@ -224,52 +235,113 @@ def cover_candidates(user: User) -> QuerySet[User]:
     return near if near.exists() else colleagues
 
 
-# --- Discipline figures (SQL) ------------------------------------------------------
+# --- Discipline figures (from the call summaries) ---------------------------------------
+# The figures read followups.tallies' summary rows, a few per owner, region and month
+# (and, for open calls, due date), never the calls themselves: a page costs the same at
+# a thousand answers and at ten million. The rows are kept exact in each event's own
+# transaction; "not due yet", "missed" and the detractor figures, which depend on today,
+# are sums of the open calls' rows with a condition on their due date.
 
-def _answers(accounts_qs: QuerySet[Account], since=None, until=None) -> QuerySet[Response]:
-    answers = Response.objects.filter(account__in=accounts_qs, suspect=False)
+def _scoped(model, accounts_qs: QuerySet[Account]) -> QuerySet:
+    """Summary rows of the (owner, region) pairs of `accounts_qs` (already scoped by the
+    caller). Exact: every scope (surveys.selectors.accounts_visible_to: an AM's own
+    accounts, an RM's regions' and own ones, everything; optionally of one region) holds
+    either all the accounts of an owner in a region or none of them, so a row, which adds
+    up exactly those accounts, is either wholly in the scope or wholly out."""
+    return model.objects.filter(
+        Exists(accounts_qs.filter(owner_id=OuterRef("owner_id"), region_id=OuterRef("region_id")))
+    )
+
+
+def _month(moment) -> date:
+    """The month a period bound starts. The summaries count whole local months, and the
+    periods are whole local months (feedback.periods.rollup_since)."""
+    month = month_of_moment(moment)
+    if month_begins(month) != moment:
+        raise ValueError(f"discipline periods start at a month's first moment, not {moment}")
+    return month
+
+
+def _in_period(rows: QuerySet, since, until) -> QuerySet:
     if since:
-        answers = answers.filter(answered_at__gte=since)
+        rows = rows.filter(month__gte=_month(since))
     if until:
-        answers = answers.filter(answered_at__lt=until)
-    return answers
+        rows = rows.filter(month__lt=_month(until))
+    return rows
 
 
-def _calls(accounts_qs: QuerySet[Account], since=None, until=None) -> QuerySet[Call]:
-    calls = Call.objects.filter(account__in=accounts_qs).exclude(state=Call.State.CANCELLED)
+def _period_q(since, until) -> Q:
+    q = Q()
     if since:
-        calls = calls.filter(answered_at__gte=since)
+        q &= Q(month__gte=_month(since))
     if until:
-        calls = calls.filter(answered_at__lt=until)
-    return calls
+        q &= Q(month__lt=_month(until))
+    return q
 
 
-def _call_counts(today: date) -> dict:
-    """Aggregates over Call rows (one per answer that is not suspect; cancelled ones excluded).
-    Counting calls on their own table, not joined to the answers, keeps it to index scans
-    of the scope's accounts. Each call is one of: reached, closed without reaching
-    (unreachable, declined), not due yet, missed (overdue)."""
+def _zero(value) -> int:
+    return value or 0
+
+
+def _sums(rows: QuerySet, group: tuple[str, ...], **sums) -> list[dict]:
+    """One row of sums per group, or the one total row when `group` is empty."""
+    if not group:
+        return [rows.aggregate(**sums)]
+    return list(rows.values(*group).annotate(**sums).order_by())
+
+
+def _answers(accounts_qs: QuerySet[Account], since, until, group: tuple[str, ...]) -> dict:
+    """{group: counted answers} from the answers' own summary (surveys.OwnerMonthSummary:
+    answers not suspect, by the month they were given), as the rollups count them."""
+    rows = _sums(_in_period(_scoped(OwnerMonthSummary, accounts_qs), since, until), group,
+                 n=Sum(F("promoters") + F("passives") + F("detractors")))
+    return {tuple(row[g] for g in group): _zero(row["n"]) for row in rows}
+
+
+def _call_counts(accounts_qs: QuerySet[Account], since, until, today: date, group: tuple[str, ...]) -> dict:
+    """{group: figures}, each call one of: reached, closed without reaching (unreachable,
+    declined), not due yet, missed (overdue); cancelled ones count nowhere. With
+    `overdue_now` and `detractors_overdue_now`: open past the due date whatever the
+    period. Two grouped reads: the calls' months, and the open calls by due date."""
     detractor = Q(category=Category.DETRACTOR)
-    detractor_due = detractor & (Q(due_on__lt=today) | Q(first_attempt_on__isnull=False))
-    return {
-        "with_call": Count("pk"),
-        "attempted": Count("pk", filter=Q(first_attempt_at__isnull=False)),
-        "reached": Count("pk", filter=Q(state=Call.State.REACHED)),
-        "closed_unreached": Count("pk", filter=Q(state__in=[Call.State.UNREACHABLE, Call.State.DECLINED])),
-        "not_due": Count("pk", filter=not_due_q(today)),
-        "missed": Count("pk", filter=overdue_q(today)),
-        "detractor_due": Count("pk", filter=detractor_due),
-        # On time: first attempt by the due date, and not still open past it (a call tried
-        # once on time and left open for a year is late).
-        "detractor_on_time": Count(
-            "pk", filter=detractor_due & Q(first_attempt_on__lte=F("due_on")) & ~overdue_q(today)
-        ),
-        "detractor_missed": Count("pk", filter=detractor & overdue_q(today)),
-    }
+    months = _sums(
+        _in_period(_scoped(CallMonthSummary, accounts_qs), since, until), group,
+        with_call=Sum("calls"), attempted=Sum("attempted"), reached=Sum("reached"),
+        closed_unreached=Sum("closed_unreached"), detractor_calls=Sum("calls", filter=detractor),
+        detractor_first_on_time=Sum("on_time", filter=detractor),
+    )
+    period = _period_q(since, until)
+    not_due, late = Q(due_on__gte=today), Q(due_on__lt=today)
+    opens = _sums(
+        _scoped(OpenCallSummary, accounts_qs), group,
+        not_due=Sum("open", filter=period & not_due),
+        missed=Sum("open", filter=period & late),
+        # Detractor calls neither tried nor past their due date are not due yet.
+        detractor_untried_not_due=Sum(F("open") - F("attempted"), filter=period & detractor & not_due),
+        # Tried on time, but still open past the due date: late after all.
+        detractor_on_time_late=Sum("on_time", filter=period & detractor & late),
+        detractor_missed=Sum("open", filter=period & detractor & late),
+        overdue_now=Sum("open", filter=late),
+        detractors_overdue_now=Sum("open", filter=detractor & late),
+    )
+    result: dict = defaultdict(lambda: dict.fromkeys(_COUNTED, 0))
+    for query in (months, opens):
+        for row in query:
+            counts = result[tuple(row.pop(g) for g in group)]
+            for name, value in row.items():
+                counts[name] = _zero(value)
+    for counts in result.values():
+        counts["detractor_due"] = counts.pop("detractor_calls") - counts.pop("detractor_untried_not_due")
+        counts["detractor_on_time"] = counts.pop("detractor_first_on_time") - counts.pop("detractor_on_time_late")
+    return result
 
 
+_COUNTED = ("with_call", "attempted", "reached", "closed_unreached", "detractor_calls", "detractor_first_on_time",
+            "not_due", "missed", "detractor_untried_not_due", "detractor_on_time_late", "detractor_missed",
+            "overdue_now", "detractors_overdue_now")
 ZERO_CALLS = {"with_call": 0, "attempted": 0, "reached": 0, "closed_unreached": 0, "not_due": 0, "missed": 0,
-              "detractor_due": 0, "detractor_on_time": 0, "detractor_missed": 0}
+              "detractor_due": 0, "detractor_on_time": 0, "detractor_missed": 0, "overdue_now": 0,
+              "detractors_overdue_now": 0}
 
 # Detractor calls on time: the standard (80% or better, and none left open past its due date).
 ON_TIME_STANDARD = Fraction(4, 5)
@@ -297,56 +369,45 @@ def _shares(row: dict, *, detractors_overdue_now: int) -> dict:
     return row
 
 
-def _medians(calls: QuerySet[Call], field: str, group: tuple[str, ...]) -> dict:
-    """Median of an integer column per group, in SQL: number the rows in each group by
-    value and keep the middle one or two (window functions; PostgreSQL and SQLite)."""
-    partition = [F(g) for g in group] or None
-    ranked = (
-        calls.filter(**{f"{field}__isnull": False})
-        .annotate(
-            rn=Window(RowNumber(), partition_by=partition, order_by=[F(field).asc(), F("pk").asc()]),
-            n=Window(Count("pk"), partition_by=partition),
-        )
-        .filter(Q(rn=(F("n") + 1) / 2) | Q(rn=(F("n") + 2) / 2))
-        .values(*group, field)
-    )
-    middles = defaultdict(list)
-    for row in ranked:
-        middles[tuple(row[g] for g in group)].append(row[field])
-    return {key: Fraction(sum(values), len(values)) for key, values in middles.items()}
+def _delays(accounts_qs: QuerySet[Account], group: tuple[str, ...]) -> dict:
+    """{(*group, kind): HalfWithin} of all time: half of the calls were tried (reached)
+    within it (followups.delays), from the calls' delay buckets."""
+    buckets: dict = defaultdict(dict)
+    rows = _scoped(CallDelaySummary, accounts_qs).values_list(*group, "kind", "bucket").annotate(
+        n=Sum("calls")
+    ).order_by()
+    for *key, bucket, n in rows:
+        buckets[tuple(key)][bucket] = n
+    return {key: half_within(counts) for key, counts in buckets.items()}
 
 
-def _hours(seconds: Fraction | None) -> Fraction | None:
-    return None if seconds is None else seconds / 3600
-
-
-def discipline_figures(accounts_qs: QuerySet[Account], *, since=None, until=None, today: date | None = None) -> dict:
+def discipline_figures(accounts_qs: QuerySet[Account], *, since=None, until=None, today: date | None = None,
+                       delays: bool = False) -> dict:
     """Follow-up discipline over the answers of `accounts_qs` (already scoped by the caller)
-    answered in [since, until).
+    answered in [since, until) (starts of local months).
 
     answers; their calls reached, closed without reaching, not due yet, missed (overdue);
     done_share (reached, of the calls due); detractor_on_time_share (detractor calls due or
     attempted: first attempt by the due date and not open past it) against the standard;
-    medians by category in hours; top root causes; and `overdue`, the calls overdue now
-    whatever their answer's date (`overdue_summary`), the same count as the overdue page's.
+    top root causes; and `overdue`, the calls overdue now whatever their answer's date
+    (`overdue_summary`), the same count as the overdue page's. With `delays` (the
+    discipline page; all time): by category, half of the calls tried / reached within.
     Shares are exact fractions.
     """
     today = today or timezone.localdate()
-    calls = _calls(accounts_qs, since, until)
-    totals = calls.aggregate(**_call_counts(today))
-    totals["answers"] = _answers(accounts_qs, since, until).count()
+    totals = {**ZERO_CALLS, **_call_counts(accounts_qs, since, until, today, ()).get((), {})}
+    totals["answers"] = _answers(accounts_qs, since, until, ()).get((), 0)
     overdue = overdue_summary(accounts_qs, today=today)
     figures = _shares(totals, detractors_overdue_now=overdue["detractors"])
     figures["period_limited"] = since is not None or until is not None
     figures["overdue"] = overdue
-    first = _medians(calls, "seconds_to_first_attempt", ("category",))
-    reached = _medians(calls, "seconds_to_reached", ("category",))
+    half = _delays(accounts_qs, ("category",)) if delays else {}
     figures["by_category"] = [
         {
             "category": category,
             "label": label,
-            "median_hours_to_first_attempt": _hours(first.get((category,))),
-            "median_hours_to_reached": _hours(reached.get((category,))),
+            "half_tried_within": half.get((category, "first_attempt")),
+            "half_reached_within": half.get((category, "reached")),
         }
         for category, label in Category.choices
     ]
@@ -355,53 +416,47 @@ def discipline_figures(accounts_qs: QuerySet[Account], *, since=None, until=None
     return figures
 
 
-def _grouped(accounts_qs, key: str, since, until, today) -> dict:
-    """Figures per `key` ("account__owner" or "account__region"): answers counted on the
-    answers, call figures on the calls, each one grouped query; medians by window."""
+def _grouped(accounts_qs, key: str, since, until, today, delays: bool) -> dict:
+    """Figures per `key` ("owner_id" or "region_id" of the account now): answers from the
+    answers' summary, call figures from the calls' summaries, each one grouped read."""
     today = today or timezone.localdate()
-    answers = dict(
-        _answers(accounts_qs, since, until).values(key).annotate(n=Count("pk")).order_by().values_list(key, "n")
-    )
-    calls = _calls(accounts_qs, since, until)
-    call_rows = {row.pop(key): row for row in calls.values(key).annotate(**_call_counts(today)).order_by()}
-    overdue_now = {
-        row.pop(key): row
-        for row in calls_overdue(accounts_qs, today=today).values(key).annotate(
-            count=Count("pk"), detractors=Count("pk", filter=Q(category=Category.DETRACTOR))
-        ).order_by()
-    }
-    first = _medians(calls, "seconds_to_first_attempt", (key,))
-    reached = _medians(calls, "seconds_to_reached", (key,))
+    answers = _answers(accounts_qs, since, until, (key,))
+    calls = _call_counts(accounts_qs, since, until, today, (key,))
+    half = _delays(accounts_qs, (key,)) if delays else {}
     result = {}
-    for group_id in sorted(set(answers) | set(call_rows) | set(overdue_now), key=lambda g: (g is None, g)):
-        late = overdue_now.get(group_id, {"count": 0, "detractors": 0})
-        row = _shares({"answers": answers.get(group_id, 0), **call_rows.get(group_id, ZERO_CALLS)},
-                      detractors_overdue_now=late["detractors"])
-        row["overdue_now"] = late["count"]
-        row["median_hours_to_first_attempt"] = _hours(first.get((group_id,)))
-        row["median_hours_to_reached"] = _hours(reached.get((group_id,)))
-        result[group_id] = row
+    groups = {g for g, n in answers.items() if n} | {
+        g for g, c in calls.items() if c["with_call"] or c["overdue_now"]
+    }
+    for group in sorted(groups):
+        counted = {**ZERO_CALLS, **calls.get(group, {})}
+        row = _shares({"answers": answers.get(group, 0), **counted},
+                      detractors_overdue_now=counted["detractors_overdue_now"])
+        row["half_tried_within"] = half.get((*group, "first_attempt"))
+        row["half_reached_within"] = half.get((*group, "reached"))
+        result[group[0]] = row
     return result
 
 
-def discipline_by_am(accounts_qs: QuerySet[Account], *, since=None, until=None, today=None) -> dict[int, dict]:
+def discipline_by_am(accounts_qs: QuerySet[Account], *, since=None, until=None, today=None,
+                     delays: bool = False) -> dict[int, dict]:
     """{account owner id: figures} for the rollups' per-AM table ("follow-up done" is
     `done_share`, with `not_due` and `missed` beside it). Keyed by the account's owner, as
     the per-AM answers are."""
-    return _grouped(accounts_qs, "account__owner", since, until, today)
+    return _grouped(accounts_qs, "owner_id", since, until, today, delays)
 
 
-def discipline_by_region(accounts_qs: QuerySet[Account], *, since=None, until=None, today=None) -> dict[int, dict]:
-    return _grouped(accounts_qs, "account__region", since, until, today)
+def discipline_by_region(accounts_qs: QuerySet[Account], *, since=None, until=None, today=None,
+                         delays: bool = False) -> dict[int, dict]:
+    return _grouped(accounts_qs, "region_id", since, until, today, delays)
 
 
 def top_root_causes(accounts_qs: QuerySet[Account], *, since=None, until=None, limit: int = 3) -> list[dict]:
     """Per category, the most frequent root causes of reached calls: [{category, label, causes: [(name, n)]}]."""
     rows = (
-        _calls(accounts_qs, since, until)
-        .filter(state=Call.State.REACHED, root_cause__isnull=False)
+        _in_period(_scoped(RootCauseSummary, accounts_qs), since, until)
         .values("category", "root_cause__name")
-        .annotate(n=Count("pk"))
+        .annotate(n=Sum("reached"))
+        .filter(n__gt=0)
         .order_by("category", "-n", "root_cause__name")
     )
     by_category = defaultdict(list)

@@ -28,6 +28,7 @@ from .selectors import (
     reassign_candidates,
     with_days_late,
 )
+from .tallies import call_account_lock, call_change_count, call_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -75,18 +76,22 @@ def call_queue_for_response(*, response_id: int) -> Call | None:
     )
     if response is None:
         return None
-    call = Call.objects.filter(response=response).first()
+    # Locks: the answer, its account (owner and region for the summaries), then the call.
+    who = call_account_lock(response.account_id)
+    call = Call.objects.select_for_update().filter(response=response).first()
+    before = call_snapshot(call)
     if response.suspect:
         if call is not None and call.is_open and call.first_attempt_at is None:
             call.state = Call.State.CANCELLED
             call.closed_at = timezone.now()
             call.save(update_fields=["state", "closed_at", "updated_at"])
+            call_change_count(who=who, before=before, after=call_snapshot(call))
         return call
     if call is None:
         answered_on = timezone.localdate(response.answered_at)
         try:
             with transaction.atomic():
-                return Call.objects.create(
+                call = Call.objects.create(
                     response=response,
                     account=response.account,
                     contact_id=response.contact_id,
@@ -98,6 +103,8 @@ def call_queue_for_response(*, response_id: int) -> Call | None:
                 )
         except IntegrityError:  # queued by a concurrent delivery a moment ago
             return Call.objects.get(response=response)
+        call_change_count(who=who, before=None, after=call_snapshot(call))
+        return call
     if call.state == Call.State.CANCELLED and call.first_attempt_at is None:
         # A suspect answer later made good (e.g. a person re-submitted): queue it again.
         call.state, call.closed_at = Call.State.OPEN, None
@@ -106,6 +113,7 @@ def call_queue_for_response(*, response_id: int) -> Call | None:
         call.category = response.category
         call.due_on = due_on_for(category=response.category, from_date=timezone.localdate(response.changed_at))
         call.save(update_fields=["state", "closed_at", "category", "due_on", "updated_at"])
+        call_change_count(who=who, before=before, after=call_snapshot(call))
     return call
 
 
@@ -138,11 +146,14 @@ def attempt_log(
     number: after FollowupSettings.max_unanswered_attempts of them the call closes as
     unreachable.
     """
+    # Locks: the call's account (owner and region for the summaries), then the call.
+    who = call_account_lock(Call.objects.values_list("account_id", flat=True).get(pk=call_id))
     call = Call.objects.select_for_update().select_related("account").get(pk=call_id)
     if not call_can_work(by, call):
         raise PermissionError("not this user's call")
     if not call.is_open:
         raise ValidationError(_("This call is already closed."))
+    before = call_snapshot(call)
     if outcome not in Attempt.Outcome.values:
         raise ValidationError(_("Choose what happened."))
     note = _clean_text(note, 2000)
@@ -187,6 +198,7 @@ def attempt_log(
             call.state, call.closed_at = Call.State.UNREACHABLE, at
             fields += ["state", "closed_at"]
     call.save(update_fields=fields)
+    call_change_count(who=who, before=before, after=call_snapshot(call))
     return attempt
 
 

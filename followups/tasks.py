@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import services
+from . import services, tallies
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=60, max_retries=5)
@@ -13,3 +13,9 @@ def overdue_calls_escalate() -> int:
 def recovery_invitations_plan() -> int:
     """Daily: recovery surveys the AMs asked for join the waves being planned."""
     return services.recovery_invitations_plan()
+
+
+@shared_task
+def call_summaries_rebuild() -> int:
+    """Nightly: the call summaries recounted from the calls (a repair; events keep them exact)."""
+    return tallies.call_summaries_rebuild()

@@ -137,16 +137,16 @@ def discipline(request):
     """Follow-up discipline of the user's scope: overall, by category, per region, per AM."""
     user = request.user
     accounts = accounts_visible_to(user)
-    by_am = followup_selectors.discipline_by_am(accounts)
+    by_am = followup_selectors.discipline_by_am(accounts, delays=True)
     people = {u.pk: u for u in User.objects.filter(pk__in=by_am.keys())}
     am_rows = sorted(((people[pk], row) for pk, row in by_am.items()), key=lambda r: str(r[0]))
     region_rows = []
     if regions_visible_to(user).count() > 1:  # one region: its row would repeat the summary
-        by_region = followup_selectors.discipline_by_region(accounts)
+        by_region = followup_selectors.discipline_by_region(accounts, delays=True)
         names = {r.pk: r for r in Region.objects.filter(pk__in=by_region.keys())}
         region_rows = sorted(((names[pk], row) for pk, row in by_region.items()), key=lambda r: r[0].name)
     return render(request, "reports/discipline.html", {
-        "discipline": followup_selectors.discipline_figures(accounts),
+        "discipline": followup_selectors.discipline_figures(accounts, delays=True),
         "am_rows": am_rows,
         "region_rows": region_rows,
     })

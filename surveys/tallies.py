@@ -61,6 +61,7 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from . import signals
 from .batching import chunks
 from .models import Account, AccountSummary, Contact, Invitation, Level, MonthSummary, OwnerMonthSummary
 from .months import month_begins, month_of_moment, month_window_first
@@ -293,6 +294,8 @@ def accounts_moved(moves: Iterable[tuple[int, tuple[int, int], tuple[int, int] |
     moves = {account_id: (old, new) for account_id, old, new in moves if old != new}
     if not moves:
         return
+    # Summaries of higher apps (the follow-up calls) move with the accounts, in this transaction.
+    signals.accounts_moved.send(sender=Account, moves=moves)
     deltas: dict = defaultdict(zero_counts)
     for chunk in chunks(sorted(moves), CHUNK):
         for account_id, month, level, *counts in MonthSummary.objects.filter(account_id__in=chunk).values_list(

@@ -29,6 +29,7 @@ def bulk_calls(account, n, *, assignee=None, due_on=None, score=3):
 
     from feedback.models import Response, category_for_score
     from followups.models import Call
+    from followups.tallies import calls_added_count
     from surveys.models import Contact, Invitation
     from tests.factories import WaveFactory
 
@@ -48,11 +49,13 @@ def bulk_calls(account, n, *, assignee=None, due_on=None, score=3):
                  category=category_for_score(score), reason=f"Reason {i}", answered_at=now)
         for i, inv in enumerate(invitations)
     )
-    return Call.objects.bulk_create(
+    calls = Call.objects.bulk_create(
         Call(response=r, account=account, contact_id=r.contact_id, category=r.category, answered_at=now,
              assignee=assignee or account.owner, assigned_for=account.owner, due_on=due_on or timezone.localdate())
         for r in responses
     )
+    calls_added_count(calls)  # as the demo does: the call summaries count them
+    return calls
 
 
 def calls_for_every_answer():
@@ -61,6 +64,7 @@ def calls_for_every_answer():
 
     from feedback.models import Response
     from followups.models import Call
+    from followups.tallies import calls_added_count
 
     now = timezone.now()
     calls = []
@@ -75,6 +79,7 @@ def calls_for_every_answer():
             seconds_to_first_attempt=3600 * (i % 50) if i % 3 != 2 else None,
         ))
     Call.objects.bulk_create(calls)
+    calls_added_count(calls)
 
 
 @pytest.fixture
@@ -83,3 +88,13 @@ def colleague(region):
     user = UserFactory(role="am", full_name="Bo Berg")
     AccountFactory(owner=user, region=region)
     return user
+
+
+def figures_rebuild():
+    """For tests that write answers or calls around the services (factories, bulk_create,
+    update): recount the summaries the figures read, as the nightly repair does."""
+    from feedback.summaries import summary_rebuild
+    from followups.tallies import call_summaries_rebuild
+
+    summary_rebuild()
+    call_summaries_rebuild()

@@ -17,11 +17,11 @@ import pytest
 from django.utils import timezone
 
 from feedback.models import Response
-from feedback.summaries import summary_rebuild
 from followups.models import Call
 from followups.services import call_queue_for_response, overdue_calls_escalate
+from followups.tallies import call_summaries_rebuild
 from tests import factories
-from tests.followups.conftest import bulk_calls
+from tests.followups.conftest import bulk_calls, figures_rebuild
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,8 @@ def _call(account, score, *, due_in_days, state="open", answered_days_ago=1, fir
         first_on = due_on - timedelta(days=first_attempt_days_before_due)
         fields.update(first_attempt_on=first_on,
                       first_attempt_at=timezone.make_aware(datetime.combine(first_on, time(10))))
-    Call.objects.filter(pk=call.pk).update(**fields)
+    Call.objects.filter(pk=call.pk).update(**fields)  # around the services: recount
+    call_summaries_rebuild()
     return Call.objects.get(pk=call.pk)
 
 
@@ -71,7 +72,7 @@ def test_follow_up_done_is_rounded_once_from_the_counts(client, director, am, ac
     calls = bulk_calls(account, 55)
     Call.objects.filter(pk__in=[c.pk for c in calls[:47]]).update(state="reached", closed_at=timezone.now())
     Call.objects.filter(pk__in=[c.pk for c in calls[47:]]).update(state="unreachable", closed_at=timezone.now())
-    summary_rebuild()
+    figures_rebuild()
     client.force_login(director)
     page = client.get("/organisation/").content.decode()
     table = _section(page, 'class="per-am"', "</table>")
@@ -85,7 +86,7 @@ def test_shares_round_half_up_like_the_nps(client, am, account):
     """8 answers: 1 promoter (12.5%), 3 passives (37.5%), 4 detractors (50%), NPS -37.5."""
     for score in (10, 7, 8, 7, 0, 3, 5, 6):
         factories.ResponseFactory(invitation__contact__account=account, score=score)
-    summary_rebuild()
+    figures_rebuild()
     client.force_login(am)
     html = client.get("/answers/").content.decode()
     line = _section(html, 'figures-line', "</div>")
@@ -114,7 +115,7 @@ def late_book(am, rm, region, account):
     _call(account, 10, due_in_days=5, name="Nils Notdue")
     south = factories.RegionFactory(name="South", manager=factories.UserFactory(role="rm"))
     _call(factories.AccountFactory(owner=am, region=south), 1, due_in_days=-30, name="Sune South")
-    summary_rebuild()
+    figures_rebuild()
     return {"year_late": year_late, "south": south}
 
 
@@ -214,7 +215,7 @@ def test_a_recent_period_does_not_look_bad(client, director, am, account):
     _call(account, 8, due_in_days=6)
     _call(account, 3, due_in_days=-1, state="reached", first_attempt_days_before_due=0)
     _call(account, 2, due_in_days=-1)
-    summary_rebuild()
+    figures_rebuild()
     today = timezone.localdate()
     calls = Call.objects.filter(account__owner=am)
     not_due = calls.filter(state="open", due_on__gte=today).count()
@@ -233,7 +234,7 @@ def test_a_recent_period_does_not_look_bad(client, director, am, account):
 def test_only_calls_not_due_yet_show_no_share_rather_than_zero(client, director, am, account):
     _call(account, 9, due_in_days=3)
     _call(account, 3, due_in_days=1)
-    summary_rebuild()
+    figures_rebuild()
     client.force_login(director)
     cell = _per_am_cell(client.get("/organisation/").content.decode(), am)
     assert cell.strip().startswith("—") and "2 not due yet" in cell and "0%" not in cell

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from feedback.summaries import summary_rebuild
 from followups.models import Call, RootCause
 from followups.services import attempt_log, call_queue_for_response
 from tests import factories
+from tests.followups.conftest import figures_rebuild
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def book(am, rm, director, region):
     uncalled = _answer(south_account, 1, name="Sven Southsilent")
     Call.objects.filter(pk=uncalled.pk).update(due_on=timezone.localdate() - timedelta(days=10))
     _answer(south_account, 10)
-    summary_rebuild()
+    figures_rebuild()
     return {"north": region, "south": south}
 
 

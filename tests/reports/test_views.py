@@ -6,7 +6,7 @@ from django.urls import reverse
 from feedback.models import OwnershipChange
 from tests import factories
 from tests.feedback.conftest import world  # noqa: F401 (two regions, three AMs, answers in each)
-from tests.followups.conftest import answer_with_call, bulk_calls
+from tests.followups.conftest import answer_with_call, bulk_calls, figures_rebuild
 
 
 def test_owner_change_ui(client, world):  # noqa: F811
@@ -43,6 +43,7 @@ def two_regions(am, director, account):
     other = factories.AccountFactory(owner=factories.UserFactory(role="am"), region=south)
     answer_with_call(account, score=2)
     answer_with_call(other, score=9)
+    figures_rebuild()  # the answers were written by factories
     return {"other_am": other.owner}
 
 
@@ -60,6 +61,7 @@ def test_discipline_page_is_scoped(client, two_regions, director):
 @pytest.mark.parametrize("n", [10, 1000])
 def test_discipline_query_count_is_flat(client, director, account, max_queries, n):
     bulk_calls(account, n)
+    figures_rebuild()
     client.force_login(director)
     with max_queries(23):
         assert client.get("/calls/discipline/").status_code == 200
