@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('feedback', '0008_summaries_moved_to_surveys'),
-        ('followups', '0003_call_assigned_for'),
+        ('followups', '0004_call_summaries'),
         ('surveys', '0006_database_jit_off'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
