@@ -74,14 +74,15 @@ def _latest_not_called() -> Exists:
     """The account's (OuterRef "account_id") latest counted answer is a detractor not
     called yet: one step back along the answers' (account, answered_at) index finds the
     latest answer, and its call is one probe away."""
-    # Correlated with the account itself (not the call), so that the database probes per
-    # account rather than hashing every call not made yet with a probe each.
+    # The latest answer is correlated with the account itself (not the call), so that the
+    # database probes per account, and only where a call not made yet exists, rather than
+    # hashing every such call with a probe each.
     latest = (
         Response.objects.filter(account_id=OuterRef(OuterRef("account_id")), suspect=False)
         .order_by("-answered_at", "-pk")
         .values("pk")[:1]
     )
-    return Exists(_not_called(response_id=Subquery(latest)))
+    return Exists(_not_called(account_id=OuterRef("account_id"), response_id=Subquery(latest)))
 
 
 @dataclass(frozen=True)
