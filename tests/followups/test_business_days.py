@@ -86,3 +86,9 @@ def test_examples(start, n, due):
 def test_negative_days_are_refused():
     with pytest.raises(ValueError):
         add_business_days(date(2026, 1, 1), -1)
+
+
+@given(any_day, counts)
+def test_a_call_is_never_due_before_the_day_of_its_answer(start, n):
+    # followups.selectors.uncalled_detractor_calls relies on it to start its index walk.
+    assert add_business_days(start, n) >= start
