@@ -27,14 +27,10 @@ def _form_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def _paginate(calls, number, *, count: int | None = None):
+def _paginate(calls, number):
     """A page of calls: the page's ids first (an index walk), then those rows with their
-    related rows (a deferred join), so page 50 costs about what page 1 does. `count`: how
-    many calls there are, when a summary already knows (no count of the rows then)."""
-    paginator = Paginator(calls.values_list("pk", flat=True), PAGE_SIZE)
-    if count is not None:
-        paginator.count = count
-    page = paginator.get_page(number)
+    related rows (a deferred join), so page 50 costs about what page 1 does."""
+    page = Paginator(calls.values_list("pk", flat=True), PAGE_SIZE).get_page(number)
     ids = list(page.object_list)
     by_id = calls.order_by().in_bulk(ids)
     return page, [by_id[pk] for pk in ids]
@@ -242,12 +238,10 @@ def overdue(request):
             raise Http404
     today = timezone.localdate()
     calls = selectors.calls_overdue_for_user(user, region=region, today=today)
-    # The summary counts the same calls as the list (one definition of overdue).
-    summary = selectors.overdue_summary(selectors.overdue_scope(user, region=region), today=today)
-    page, rows = _paginate(calls, request.GET.get("page"), count=summary["count"])
+    page, rows = _paginate(calls, request.GET.get("page"))
     return render(request, "followups/overdue.html", {
         "page": page, "calls": selectors.with_days_late(rows, today), "today": today, "region": region,
-        "overdue": summary,
+        "overdue": selectors.overdue_summary(selectors.overdue_scope(user, region=region), today=today),
     })
 
 
