@@ -32,9 +32,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import lru_cache
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Count, DateField, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
@@ -42,6 +41,7 @@ from surveys.batching import chunks
 from surveys.models import Account
 from surveys.months import month_of_moment
 from surveys.tallies import accounts_locked
+from surveys.tallies import rows_add as tallies_rows_add
 
 from .delays import bucket_expression, bucket_of
 from .models import Call, CallDelaySummary, CallMonthSummary, OpenCallSummary, RootCauseSummary
@@ -60,7 +60,6 @@ FIELDS = {model: fields for model, _keys, fields in TABLES}
 SNAPSHOT = ("state", "category", "answered_at", "due_on", "first_attempt_at", "first_attempt_on",
             "seconds_to_first_attempt", "seconds_to_reached", "root_cause_id")
 OWNERS_PER_REBUILD = 50
-ROWS_PER_STATEMENT = 500
 
 
 def _deltas() -> dict:
@@ -101,42 +100,20 @@ def _add_call(deltas: dict, call: dict | None, who: tuple, sign: int) -> None:
 
 # --- Adding to the rows ------------------------------------------------------------------------
 
-@lru_cache(maxsize=32)
-def _upsert_sql(model: type[models.Model], rows: int) -> str:
-    table = model._meta.db_table
-    keys = [model._meta.get_field(name).column for name in ("owner", "region", *_keys_of(model))]
-    fields = FIELDS[model]
-    row = "(" + ", ".join(["%s"] * (len(keys) + len(fields))) + ")"
-    updates = ", ".join(f"{f} = {table}.{f} + excluded.{f}" for f in fields)
-    return (
-        f"INSERT INTO {table} ({', '.join((*keys, *fields))}) VALUES {', '.join([row] * rows)}"
-        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
-    )
-
-
 def _keys_of(model) -> tuple:
     return next(keys for m, keys, _f in TABLES if m is model)
 
 
-def _adapt(value):
-    if hasattr(value, "isoformat") and not hasattr(value, "hour"):  # a date
-        return connection.ops.adapt_datefield_value(value)
-    return value
+def _key_columns(model) -> tuple:
+    return tuple(model._meta.get_field(name).column for name in ("owner", "region", *_keys_of(model)))
 
 
 def rows_add(deltas: dict) -> None:
-    """Add signed counts to the summary rows, creating missing ones: table by table in the
-    writers' order, each in key order, in as few statements as it takes. Open-call rows
-    that fall to zero are removed (the table holds the open queue only)."""
-    with connection.cursor() as cursor:
-        for model, _keys, fields in TABLES:
-            items = sorted((key, counts) for key, counts in deltas[model].items() if any(counts.values()))
-            for batch in chunks(items, ROWS_PER_STATEMENT):
-                params = []
-                for key, counts in batch:
-                    params += [_adapt(k) for k in key]
-                    params += [counts[f] for f in fields]
-                cursor.execute(_upsert_sql(model, len(batch)), params)
+    """Add signed counts to the summary rows, creating missing ones (surveys.tallies'
+    upsert): table by table in the writers' order, each in key order. Open-call rows that
+    fall to zero are removed (the table holds the open queue only)."""
+    for model, _keys, fields in TABLES:
+        tallies_rows_add(model._meta.db_table, _key_columns(model), deltas[model], fields)
     emptied = [key for key, counts in deltas[OpenCallSummary].items() if counts["open"] < 0]
     for key in sorted(emptied):
         owner_id, region_id, month, category, due_on = key

@@ -109,30 +109,34 @@ def window_froms(now: datetime | None = None) -> dict[str, date]:
 # --- Adding to the monthly rows ----------------------------------------------------------
 
 @lru_cache(maxsize=64)
-def _upsert_sql(table: str, keys: tuple, rows: int) -> str:
-    columns = (*keys, *COUNT_FIELDS)
+def _upsert_sql(table: str, keys: tuple, fields: tuple, rows: int) -> str:
+    columns = (*keys, *fields)
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    updates = ", ".join(f"{f} = {table}.{f} + excluded.{f}" for f in COUNT_FIELDS)
+    updates = ", ".join(f"{f} = {table}.{f} + excluded.{f}" for f in fields)
     return (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * rows)}"
         f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
     )
 
 
-def rows_add(table: str, keys: tuple, rows: dict) -> None:
-    """Add signed counts to the rows of `table` keyed by `keys` (one of them "month"),
-    creating missing rows; in key order, in as few statements as it takes."""
+def _key_value(value):
+    """A key column's value as the database takes it (dates by the backend's own rule)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return connection.ops.adapt_datefield_value(value)
+    return value
+
+
+def rows_add(table: str, keys: tuple, rows: dict, fields: tuple = COUNT_FIELDS) -> None:
+    """Add signed counts (`fields`) to the rows of `table` keyed by the columns `keys`,
+    creating missing rows; in key order, in as few statements as it takes. Also the
+    follow-up calls' summaries (followups.tallies) are kept with it."""
     items = sorted((key, counts) for key, counts in rows.items() if any(counts.values()))
-    adapt_date = connection.ops.adapt_datefield_value
-    month_at = keys.index("month")
     with connection.cursor() as cursor:
         for batch in chunks(items, ROWS_PER_STATEMENT):
             params = []
             for key, counts in batch:
-                key = list(key)
-                key[month_at] = adapt_date(key[month_at])
-                params += [*key, *(counts[f] for f in COUNT_FIELDS)]
-            cursor.execute(_upsert_sql(table, keys, len(batch)), params)
+                params += [*(_key_value(k) for k in key), *(counts[f] for f in fields)]
+            cursor.execute(_upsert_sql(table, tuple(keys), tuple(fields), len(batch)), params)
 
 
 def _summaries_add(changes: dict) -> None:
