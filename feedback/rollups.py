@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import (
-    Exists,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -19,7 +17,7 @@ from django.utils import timezone
 
 from surveys.models import Account, Level, Region, User
 from surveys.months import month_add, month_of
-from surveys.selectors import accounts_visible_to
+from surveys.selectors import accounts_visible_to, pairs_in_scope
 
 from .answer_lists import AnswerFilter
 from .figures import STANDINGS, SUMS, Change, Figures, Standing, figures_of, nps_change, nps_standing
@@ -35,9 +33,7 @@ def summaries_visible_to(user: User, *, region: Region | None = None) -> QuerySe
     user may see the accounts it adds up (the scope rule decides, through an EXISTS)."""
     qs = OwnerMonthSummary.objects.all()
     if not (user.is_authenticated and user.is_active and user.sees_everything):
-        qs = qs.filter(
-            Exists(accounts_visible_to(user).filter(owner_id=OuterRef("owner_id"), region_id=OuterRef("region_id")))
-        )
+        qs = qs.filter(pairs_in_scope(OwnerMonthSummary._meta.db_table, accounts_visible_to(user)))
     if region is not None:
         qs = qs.filter(region=region)
     return qs

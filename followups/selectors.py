@@ -18,7 +18,7 @@ from django.utils import timezone
 from feedback.models import Category, Response
 from surveys.models import Account, OwnerMonthSummary, Region, Role, User
 from surveys.months import month_begins, month_of_moment
-from surveys.selectors import accounts_visible_to
+from surveys.selectors import accounts_visible_to, pairs_in_scope
 
 from .delays import half_within
 from .models import (
@@ -248,9 +248,7 @@ def _scoped(model, accounts_qs: QuerySet[Account]) -> QuerySet:
     accounts, an RM's regions' and own ones, everything; optionally of one region) holds
     either all the accounts of an owner in a region or none of them, so a row, which adds
     up exactly those accounts, is either wholly in the scope or wholly out."""
-    return model.objects.filter(
-        Exists(accounts_qs.filter(owner_id=OuterRef("owner_id"), region_id=OuterRef("region_id")))
-    )
+    return model.objects.filter(pairs_in_scope(model._meta.db_table, accounts_qs))
 
 
 def _month(moment) -> date:

@@ -119,7 +119,13 @@ class Account(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["owner", "active"]), models.Index(fields=["region", "active"])]
+        indexes = [
+            models.Index(fields=["owner", "active"]),
+            models.Index(fields=["region", "active"]),
+            # The first account of an (owner, region) pair: how a summary row keyed by the
+            # pair is found in or out of a scope (surveys.selectors.pair_in_scope).
+            models.Index(fields=["owner", "region", "id"], name="account_owner_region"),
+        ]
 
     def __str__(self):
         return self.name
