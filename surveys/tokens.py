@@ -3,6 +3,10 @@
 Each invitation keeps a random nonce and the SHA-256 of its token; the token itself
 is HMAC(SECRET_KEY, nonce), 256 bits, so the database alone never yields a working
 link, yet the reminder can carry the very same link as the first email.
+
+Rotating SECRET_KEY: a link already emailed keeps working (it is found by its hash, not
+by the key), and while the old key is in SECRET_KEY_FALLBACKS the reminder of an
+invitation made under it carries the same link again (`invitation_token` tries each key).
 """
 
 import base64
@@ -32,6 +36,15 @@ def token_hash(token: str) -> str:
 
 
 def invitation_token(invitation) -> str:
+    """The invitation's link token: made with the key that made its stored hash (the
+    current key, else a fallback); with none of them, the current key's (a new link the
+    answer page does not know: keep old keys in SECRET_KEY_FALLBACKS while their links
+    may still be sent, that is the link validity of the program)."""
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    for key in keys:
+        token = _token(key.encode(), invitation.token_nonce)
+        if not invitation.token_hash or hmac.compare_digest(token_hash(token), invitation.token_hash):
+            return token
     return token_for_nonce(invitation.token_nonce)
 
 
