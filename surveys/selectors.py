@@ -92,6 +92,15 @@ def invitation_visible_to(user: User, pk: int):
     )
 
 
+def may_hold(user: User) -> bool:
+    """Who may hold a contact out of a wave, or put one back (DESIGN §3): an AM their own
+    accounts' contacts, an RM those of their regions, an administrator any; a director
+    reads only. (Which invitations: invitation_visible_to.)"""
+    return user.is_authenticated and user.is_active and (
+        user.is_account_manager or user.is_regional_manager or user.is_administrator
+    )
+
+
 def wave_hold_rows(user: User, wave) -> QuerySet:
     """The contacts of the user's own accounts in the wave, for holding out."""
     return (

@@ -5,6 +5,7 @@ Thin views: parse, check scope (404 outside it), call one service, render.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -52,17 +53,21 @@ def wave_next(request):
     )
 
 
-def _scoped_invitation(request, pk: int) -> Invitation:
+def _holdable_invitation(request, pk: int) -> Invitation:
+    """An invitation the user may hold or put back: 404 outside their scope, 403 for a
+    reader only (the director)."""
     invitation = selectors.invitation_visible_to(request.user, pk)
     if invitation is None:
         raise Http404
+    if not selectors.may_hold(request.user):
+        raise PermissionDenied
     return invitation
 
 
 @login_required
 @require_POST
 def invitation_hold(request, pk: int):
-    invitation = _scoped_invitation(request, pk)
+    invitation = _holdable_invitation(request, pk)
     form = HoldForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why you hold %(name)s out (up to 300 characters).")
@@ -81,7 +86,7 @@ def invitation_hold(request, pk: int):
 @login_required
 @require_POST
 def invitation_release(request, pk: int):
-    invitation = _scoped_invitation(request, pk)
+    invitation = _holdable_invitation(request, pk)
     try:
         planning.invitation_release(invitation=invitation, user=request.user)
     except WaveError as error:

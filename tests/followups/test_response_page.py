@@ -65,6 +65,18 @@ def test_notes_with_and_without_htmx(client, world):  # noqa: F811
     assert Note.objects.count() == 2
 
 
+@pytest.mark.parametrize("writer", ["am", "rm", "director", "admin"])
+def test_anyone_who_reads_the_answer_may_add_a_note_signed_with_their_name(client, world, writer):  # noqa: F811
+    user = getattr(world, writer)
+    client.force_login(user)
+    page = client.post(reverse("followups:note_add", args=[world.response.pk]), {"text": f"From {writer}"},
+                       follow=True)
+    assert page.status_code == 200
+    note = Note.objects.get()
+    assert note.author == user and note.text == f"From {writer}"
+    assert str(user) in page.content.decode()
+
+
 SCOPED_URLS = [
     ("answer page", "get", lambda w, r: reverse("response_detail", args=[_response(w, r).pk]), {}),
     ("note", "post", lambda w, r: reverse("followups:note_add", args=[_response(w, r).pk]), {}),

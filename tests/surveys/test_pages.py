@@ -155,6 +155,28 @@ def test_hold_outside_scope_is_404(client, other_am, other_rm, wave):
     assert erik.status == "planned"
 
 
+@pytest.mark.parametrize("writer", ["am", "rm", "admin_user", "director"])
+def test_who_may_hold_and_put_back(request, client, writer, wave):
+    """AMs hold their own contacts, RMs those of their region, administrators any; the
+    director reads only (403, nothing changes)."""
+    user = request.getfixturevalue(writer)
+    erik = _invitation("Erik Berg")
+    client.force_login(user)
+    hold = client.post(reverse("surveys:invitation_hold", args=[erik.pk]), {"reason": "Open escalation"})
+    erik.refresh_from_db()
+    if writer == "director":
+        assert hold.status_code == 403 and erik.status == "planned"
+        Invitation.objects.filter(pk=erik.pk).update(status="held", hold_reason="x")
+        assert client.post(reverse("surveys:invitation_release", args=[erik.pk])).status_code == 403
+        erik.refresh_from_db()
+        assert erik.status == "held"
+        return
+    assert hold.status_code == 302 and (erik.status, erik.held_by) == ("held", user)
+    assert client.post(reverse("surveys:invitation_release", args=[erik.pk])).status_code == 302
+    erik.refresh_from_db()
+    assert erik.status == "planned"
+
+
 def test_rm_sees_the_holds_of_their_region_only(client, am, other_am, rm, other_rm, director, wave):
     from surveys.planning import invitation_hold
 
