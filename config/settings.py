@@ -219,12 +219,19 @@ X_FRAME_OPTIONS = "DENY"
 # proxy that ends TLS, SECURE_PROXY_SSL_HEADER names the header it sets (e.g.
 # HTTP_X_FORWARDED_PROTO, meaning "https"); set it only when the proxy always sets it.
 HTTPS = SITE_URL.startswith("https://")
+
+
+def env_unless_empty(read, name, default):
+    """docker compose passes an unset variable as "" (${NAME:-}): that means the default."""
+    return read(name, default=default) if env(name, default="") else default
+
+
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SECURE_SSL_REDIRECT = env_unless_empty(env.bool, "SECURE_SSL_REDIRECT", HTTPS)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's health check may ask over HTTP
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_HSTS_SECONDS = env_unless_empty(env.int, "SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_unless_empty(env.bool, "SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_unless_empty(env.bool, "SECURE_HSTS_PRELOAD", False)
 if env("SECURE_PROXY_SSL_HEADER", default=""):
     SECURE_PROXY_SSL_HEADER = (env("SECURE_PROXY_SSL_HEADER"), "https")
 # Preloading HSTS into browsers is the domain owner's choice (SECURE_HSTS_PRELOAD), not a default.

@@ -29,3 +29,10 @@ def test_check_deploy_names_what_is_missing_on_plain_http():
     assert result.returncode != 0
     assert "security.W009" in result.stderr + result.stdout  # the weak key
     assert "security.W012" in result.stderr + result.stdout  # cookies not secure
+
+
+def test_empty_values_as_docker_compose_passes_them_mean_the_defaults():
+    empty = {name: "" for name in ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+                                   "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER", "SECRET_KEY_FALLBACKS")}
+    result = _check(empty)
+    assert result.returncode == 0, result.stdout + result.stderr
