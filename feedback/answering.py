@@ -25,6 +25,7 @@ from surveys.tallies import invitation_answer_count
 from surveys.tokens import token_hash
 
 from .models import Response
+from .signals import answer_counted_changed
 
 REASON_MAX_CHARS = 5000
 SCORES = range(0, 11)
@@ -337,6 +338,8 @@ def _response_save(response: Response, *, event: str, answered_before: bool) -> 
             invitation_id=response.invitation_id, was=was, counts_as="" if response.suspect else response.category,
             answered_at=response.answered_at, now=response.changed_at,
         )
+        if bool(was) != (not response.suspect):  # started or stopped counting
+            answer_counted_changed.send(sender=Response, account_id=response.account_id)
         outbox_publish(event, response_id=response_id)
     return response_id
 

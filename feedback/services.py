@@ -12,6 +12,7 @@ from surveys.tallies import accounts_moved, invitation_answer_count
 
 from .models import Digest, Note, NotificationSettings, OwnershipChange, Response
 from .selectors import can_change_owner, can_triage
+from .signals import answer_counted_changed
 
 NOTE_MAX = 5000
 
@@ -93,6 +94,7 @@ def response_suspect_set(*, response_id: int, suspect: bool, reason: str = "", n
         invitation_id=response.invitation_id, was=was, counts_as="" if suspect else response.category,
         answered_at=response.answered_at, now=now or timezone.now(),
     )
+    answer_counted_changed.send(sender=Response, account_id=response.account_id)
     outbox_publish("answer_saved", response_id=response.pk)
     return response
 

@@ -3,6 +3,7 @@ from django.db import transaction
 
 from surveys.tallies import accounts_locked
 
+from .call_states import call_states_refresh
 from .models import Absence, Attempt, Call, CloseLoopEmail, FollowupSettings, RecoveryRequest, RootCause
 from .tallies import call_account_lock, call_change_count, call_snapshot
 
@@ -57,12 +58,14 @@ class CallAdmin(admin.ModelAdmin):
         if before is not None:  # taken away from where it counted (its account may have changed)
             call_change_count(who=owners[was], before=before, after=None)
         call_change_count(who=owners[obj.account_id], before=None, after=call_snapshot(obj))
+        call_states_refresh({obj.account_id, *([was] if was else [])})
 
     @transaction.atomic
     def delete_model(self, request, obj):
         who = call_account_lock(obj.account_id)
         call_change_count(who=who, before=call_snapshot(Call.objects.select_for_update().get(pk=obj.pk)), after=None)
         super().delete_model(request, obj)
+        call_states_refresh([obj.account_id])
 
     @transaction.atomic
     def delete_queryset(self, request, queryset):

@@ -12,3 +12,10 @@ class FollowupsConfig(AppConfig):
         from .tallies import accounts_moved_count
 
         accounts_moved.connect(accounts_moved_count, dispatch_uid="followups.call_summaries")
+
+        # An account's latest counted answer may change with an answer (feedback sends it).
+        from feedback.signals import answer_counted_changed
+
+        from .call_states import answer_counted_changed_refresh
+
+        answer_counted_changed.connect(answer_counted_changed_refresh, dispatch_uid="followups.call_states")

@@ -340,3 +340,23 @@ class RootCauseSummary(models.Model):
 
     def __str__(self):
         return f"{self.owner_id}/{self.region_id} {self.month:%Y-%m} {self.category} {self.root_cause_id}"
+
+
+class AccountCallState(models.Model):
+    """Per account, what the accounts at risk and the revenue at risk ask of its calls, kept
+    by every call event and every answer that starts or stops counting, in that event's
+    transaction (followups.call_states), so a rollup reads a column instead of probing each
+    account's answers and calls. An account without a row has neither."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="call_state")
+    # Its latest counted answer (not suspect) is a detractor whose call nobody has tried yet.
+    latest_not_called = models.BooleanField(default=False)
+    # The latest answer moment of its detractor calls nobody has tried yet (None: no such call).
+    last_not_called_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account"], condition=Q(latest_not_called=True),
+                                name="call_state_latest_not_called")]
+
+    def __str__(self):
+        return f"call state of {self.account_id}"

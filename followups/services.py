@@ -18,6 +18,7 @@ from surveys.emails import email_message
 from surveys.models import Account, Program, Role, User
 
 from .business_days import add_business_days
+from .call_states import call_states_refresh
 from .models import Absence, Attempt, Call, CloseLoopEmail, EscalationSent, FollowupSettings, RecoveryRequest
 from .selectors import (
     call_can_reassign,
@@ -61,6 +62,13 @@ def due_on_for(*, category: str, from_date: date, followup_settings: FollowupSet
     return add_business_days(from_date, followup_settings.due_days(category))
 
 
+def _call_changed(call: Call, *, who: tuple[int, int], before: dict | None) -> None:
+    """A call changed in this transaction (its account locked): the summaries and its
+    account's call state follow."""
+    call_change_count(who=who, before=before, after=call_snapshot(call))
+    call_states_refresh([call.account_id])
+
+
 @transaction.atomic
 def call_queue_for_response(*, response_id: int) -> Call | None:
     """Queue (or update) the follow-up call for a response; idempotent. Run via the outbox
@@ -85,7 +93,7 @@ def call_queue_for_response(*, response_id: int) -> Call | None:
             call.state = Call.State.CANCELLED
             call.closed_at = timezone.now()
             call.save(update_fields=["state", "closed_at", "updated_at"])
-            call_change_count(who=who, before=before, after=call_snapshot(call))
+            _call_changed(call, who=who, before=before)
         return call
     if call is None:
         answered_on = timezone.localdate(response.answered_at)
@@ -103,7 +111,7 @@ def call_queue_for_response(*, response_id: int) -> Call | None:
                 )
         except IntegrityError:  # queued by a concurrent delivery a moment ago
             return Call.objects.get(response=response)
-        call_change_count(who=who, before=None, after=call_snapshot(call))
+        _call_changed(call, who=who, before=None)
         return call
     if call.state == Call.State.CANCELLED and call.first_attempt_at is None:
         # A suspect answer later made good (e.g. a person re-submitted): queue it again.
@@ -113,7 +121,7 @@ def call_queue_for_response(*, response_id: int) -> Call | None:
         call.category = response.category
         call.due_on = due_on_for(category=response.category, from_date=timezone.localdate(response.changed_at))
         call.save(update_fields=["state", "closed_at", "category", "due_on", "updated_at"])
-        call_change_count(who=who, before=before, after=call_snapshot(call))
+        _call_changed(call, who=who, before=before)
     return call
 
 
@@ -198,7 +206,7 @@ def attempt_log(
             call.state, call.closed_at = Call.State.UNREACHABLE, at
             fields += ["state", "closed_at"]
     call.save(update_fields=fields)
-    call_change_count(who=who, before=before, after=call_snapshot(call))
+    _call_changed(call, who=who, before=before)
     return attempt
 
 

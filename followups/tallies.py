@@ -43,6 +43,7 @@ from surveys.months import month_of_moment
 from surveys.tallies import accounts_locked
 from surveys.tallies import rows_add as tallies_rows_add
 
+from .call_states import call_states_refresh
 from .delays import bucket_expression, bucket_of
 from .models import Call, CallDelaySummary, CallMonthSummary, OpenCallSummary, RootCauseSummary
 
@@ -140,13 +141,15 @@ def call_change_count(*, who: tuple[int, int], before: dict | None, after: dict 
 
 
 def calls_added_count(calls: Iterable[Call]) -> None:
-    """Calls just created in bulk in this transaction (the demo): add them."""
+    """Calls just created in bulk in this transaction (the demo): add them, and count their
+    accounts' call states afresh."""
     calls = list(calls)
     owners = accounts_locked(call.account_id for call in calls)
     deltas = _deltas()
     for call in calls:
         _add_call(deltas, call_snapshot(call), owners[call.account_id], +1)
     rows_add(deltas)
+    call_states_refresh(owners)
 
 
 def accounts_moved_count(sender=None, *, moves: dict, **kwargs) -> None:

@@ -1,6 +1,7 @@
 """Accounts at risk, and the revenue at risk, of a rollup page: what is known about each
-account, from per-account rows (AccountSummary and Account) and the open detractor calls,
-so a page costs the same with ten answers as with ten million.
+account, from per-account rows (AccountSummary, Account and the account's call state kept
+by followups.call_states), so a page reads one row per account in view, however many
+answers and calls lie behind it.
 
 An active account is at risk when at least one of these holds:
 - its detractor share in the period is above the page's (the scope's) detractor share
@@ -26,22 +27,19 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
-    Exists,
     ExpressionWrapper,
     F,
     FloatField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Sqrt
+from django.db.models.functions import Cast, Coalesce, Sqrt
 
 from feedback.figures import Z95, share_interval
-from feedback.models import AccountSummary, Response
+from feedback.models import AccountSummary
 from followups.models import NOT_CALLED_DETRACTOR, Call
 from surveys.models import Account
 from surveys.tallies import account_window_counts
@@ -60,29 +58,23 @@ def _not_called(**filters) -> QuerySet[Call]:
     return Call.objects.filter(NOT_CALLED_DETRACTOR, **filters)
 
 
-def _not_called_since(since: datetime | None = None) -> Exists:
-    """The account (OuterRef "account_id") has a detractor answered since `since` not
-    called yet: one probe into the index of such calls per account, so the cost follows
-    the accounts in view, not the calls."""
-    calls = _not_called(account_id=OuterRef("account_id"))
+# Each account's call state (followups.call_states keeps it with every call and answer
+# event): a column per flag, so a page reads them instead of probing every account's
+# answers and calls. An account without a state row has neither.
+STATE = "account__call_state__"
+
+
+def _not_called_since(since: datetime | None = None):
+    """The account has a detractor answered since `since` (None: ever) not called yet."""
+    found = Q(**{f"{STATE}last_not_called_at__isnull": False})
     if since is not None:
-        calls = calls.filter(answered_at__gte=since)
-    return Exists(calls)
+        found = Q(**{f"{STATE}last_not_called_at__gte": since})
+    return Coalesce(ExpressionWrapper(found, output_field=BooleanField()), Value(False))
 
 
-def _latest_not_called() -> Exists:
-    """The account's (OuterRef "account_id") latest counted answer is a detractor not
-    called yet: one step back along the answers' (account, answered_at) index finds the
-    latest answer, and its call is one probe away."""
-    # The latest answer is correlated with the account itself (not the call), so that the
-    # database probes per account, and only where a call not made yet exists, rather than
-    # hashing every such call with a probe each.
-    latest = (
-        Response.objects.filter(account_id=OuterRef(OuterRef("account_id")), suspect=False)
-        .order_by("-answered_at", "-pk")
-        .values("pk")[:1]
-    )
-    return Exists(_not_called(account_id=OuterRef("account_id"), response_id=Subquery(latest)))
+def _latest_not_called():
+    """The account's latest counted answer is a detractor not called yet."""
+    return Coalesce(F(f"{STATE}latest_not_called"), Value(False))
 
 
 @dataclass(frozen=True)
@@ -96,7 +88,7 @@ def revenue_at_risk(accounts: QuerySet[Account]) -> RevenueAtRisk:
     detractor whose follow-up call has not been made yet (open, no attempt)."""
     row = (
         AccountSummary.objects.filter(account__in=accounts, account__active=True, account__annual_revenue__isnull=False)
-        .filter(_latest_not_called())
+        .filter(**{f"{STATE}latest_not_called": True})
         .aggregate(revenue=Sum("account__annual_revenue"), accounts=Count("pk"))
     )
     return RevenueAtRisk(revenue=row["revenue"] or Decimal(0), accounts=row["accounts"])

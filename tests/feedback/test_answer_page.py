@@ -177,9 +177,9 @@ def test_post_queries_stay_flat(client, invitation, max_queries, others):
     Program.current().save()
     client.get(answer_path(invitation))  # the program's texts are then cached in the process
     # link; savepoint, the answer, its invitation's mirror, the account's lock, the owner's,
-    # the account's monthly and the account's summary rows, outbox rows, release; the owner
-    # for the thank-you page
-    with max_queries(11):
+    # the account's monthly and the account's summary rows, the account's call state, outbox
+    # rows, release; the owner for the thank-you page
+    with max_queries(12):
         assert post_answer(client, invitation, score="8", reason="ok").status_code == 200
 
 

@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 
 from feedback.models import Response
 from feedback.periods import rollup_since
+from followups.call_states import call_states_differences
 from followups.models import (
+    AccountCallState,
     Attempt,
     Call,
     CallDelaySummary,
@@ -162,6 +164,7 @@ def check_everything(staff, now):
             want = direct(rows, today, since, lambda a, r=region.pk: rows.region[a] == r)
             same(discipline_figures(mine, since=since, today=today, delays=delays), want, delays_by_category=delays)
     assert call_summaries_differences() == []
+    assert call_states_differences() == []
 
 
 def step(staff, smtp, now, action):
@@ -191,7 +194,7 @@ def step(staff, smtp, now, action):
 
 def world_reset(staff):
     """The answers' world afresh (its rows deleted around the services), and the call summaries with it."""
-    for model in (CallMonthSummary, OpenCallSummary, CallDelaySummary, RootCauseSummary):
+    for model in (CallMonthSummary, OpenCallSummary, CallDelaySummary, RootCauseSummary, AccountCallState):
         model.objects.all().delete()
     answers_world.world_reset(staff, ["manager"] * (ACCOUNTS * answers_world.CONTACTS_PER_ACCOUNT))
     FollowupSettings.objects.filter(pk=FollowupSettings.current().pk).update(max_unanswered_attempts=2)

@@ -4,6 +4,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from followups.call_states import call_states_differences, call_states_rebuild
 from followups.tallies import call_summaries_differences, call_summaries_rebuild
 
 SHOWN = 20
@@ -18,9 +19,11 @@ class Command(BaseCommand):
     def handle(self, *args, check=False, **options):
         if not check:
             owners = call_summaries_rebuild()
-            self.stdout.write(self.style.SUCCESS(f"Call summaries rebuilt for {owners:,} owners."))
+            accounts = call_states_rebuild()
+            self.stdout.write(self.style.SUCCESS(
+                f"Call summaries rebuilt for {owners:,} owners, call states for {accounts:,} accounts."))
             return
-        differences = call_summaries_differences()
+        differences = call_summaries_differences() + call_states_differences()
         for line in differences[:SHOWN]:
             self.stdout.write(line)
         if len(differences) > SHOWN:
