@@ -1,6 +1,9 @@
 """Who we ask and how: staff, regions, accounts, contacts; the program; waves and invitations."""
 
+import re
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -15,6 +18,25 @@ def staff_first_name(full_name: str, email: str) -> str:
 
 def contact_first_name(name: str, email: str) -> str:
     return (name or email).split()[0]
+
+
+# Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. In an
+# email header a line break would start a header of the writer's choosing (Bcc: ...).
+_NOT_IN_A_HEADER = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def header_text_unsafe(value: str) -> bool:
+    """Whether `value` holds a line break or another control character."""
+    return bool(_NOT_IN_A_HEADER.search(value or ""))
+
+
+def validate_header_text(value: str) -> None:
+    """For a setting that goes into an email header (the program's sender and company name)."""
+    if header_text_unsafe(value):
+        raise ValidationError(
+            _("Line breaks and other control characters cannot go into an email header; remove them."),
+            code="header_text",
+        )
 
 
 class Role(models.TextChoices):
@@ -201,9 +223,10 @@ class Program(models.Model):
         default=20, validators=[MinValueValidator(0), MaxValueValidator(10000)],
         help_text=_("Emails per second; 0 means no limit."),
     )
-    sender_name = models.CharField(max_length=100, default="Customer Care")
-    sender_email = models.EmailField(default="care@example.com")
-    company_name = models.CharField(max_length=100, default="Acme")
+    # These three go into the emails' headers (From, Subject).
+    sender_name = models.CharField(max_length=100, default="Customer Care", validators=[validate_header_text])
+    sender_email = models.EmailField(default="care@example.com", validators=[validate_header_text])
+    company_name = models.CharField(max_length=100, default="Acme", validators=[validate_header_text])
     question_en = models.CharField(
         max_length=300, default="How likely is it that you would recommend {company} to others?"
     )
@@ -236,8 +259,6 @@ class Program(models.Model):
         return 12 // self.frequency
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         errors = {}
         if self.frequency in dict(self.FREQUENCIES) and self.quiet_days is not None:
             shortest = 28 * self.period_months  # the shortest gap between two asks, in days

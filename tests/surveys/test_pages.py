@@ -79,6 +79,10 @@ def _program_data(**changes):
     ("sender_email", "not-an-address", "valid email"),
     ("question_en", "How likely is {firm} to be recommended?", "Write {company}"),
     ("currency", "EURO", "Select a valid choice"),
+    ("sender_name", "Care\r\nBcc: evil@example.com", "cannot go into an email header"),
+    ("sender_name", "Care\tTeam", "cannot go into an email header"),
+    ("sender_email", "care@example.com\nBcc: evil@example.com", "valid email"),
+    ("company_name", "Acme\u2028Bcc: evil@example.com", "cannot go into an email header"),
 ])
 def test_program_bad_values_say_why_and_change_nothing(client, admin_user, field, value, message):
     client.force_login(admin_user)
@@ -91,6 +95,22 @@ def test_program_bad_values_say_why_and_change_nothing(client, admin_user, field
     assert message in response.content.decode()
     assert "Nothing was saved" in response.content.decode()
     assert Program.current().updated_at == before
+
+
+def test_program_admin_refuses_a_line_break_in_a_header_setting(client, admin_user):
+    from django.forms.models import model_to_dict
+
+    program = Program.current()
+    program.save()
+    client.force_login(admin_user)
+    url = reverse("admin:surveys_program_change", args=[program.pk])
+    data = model_to_dict(program, exclude=["id", "cycle_start"])
+    response = client.post(url, {**data, "sender_name": "Care\r\nBcc: evil@example.com"})
+    assert response.status_code == 200  # the form again, with the error
+    assert "cannot go into an email header" in response.content.decode()
+    assert Program.current().sender_name == "Customer Care"
+    assert client.post(url, {**data, "sender_name": "Care Team"}).status_code == 302  # the same form saves good values
+    assert Program.current().sender_name == "Care Team"
 
 
 def test_program_saves_good_values(client, admin_user):

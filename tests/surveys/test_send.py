@@ -327,3 +327,15 @@ def test_beat_runs_planning_sending_and_the_dispatcher():
     assert settings.CELERY_TASK_TIME_LIMIT < dispatch._stale_after().total_seconds()
     visibility_timeout = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout")  # Redis's; no folder's
     assert visibility_timeout is None or dispatch._stale_after().total_seconds() < visibility_timeout
+
+
+
+HEADER_INJECTION = "x\r\nBcc: evil@example.com"
+
+
+def test_send_wave_refuses_a_program_with_a_line_break_in_a_header_setting(db, planned, this_month):
+    Program.current().save()
+    Program.objects.update(company_name=f"Acme{HEADER_INJECTION}")
+    with pytest.raises(CommandError, match="company_name: Line breaks"):
+        call_command("send_wave")
+    assert set(Invitation.objects.values_list("status", flat=True)) == {Invitation.Status.PLANNED}
