@@ -10,10 +10,33 @@ from django.urls import reverse
 from django.utils import translation
 
 from .emails import email_render
-from .models import Contact, Invitation, Program
+from .models import Contact, Invitation, Program, header_text_unsafe
 from .tokens import invitation_token
 
 EMAIL_LANGUAGES = ("en", "da")
+
+
+class InvitationEmailError(ValueError):
+    """The email cannot be built from these values; the text says which (for the wave page)."""
+
+
+def _header_values_check(invitation: Invitation, program: Program) -> None:
+    """Refuse a line break or control character in what goes into the headers (From, To,
+    Reply-To, Subject), naming the value, rather than Django's error about some address.
+    The program's values are checked when saved; a contact's or owner's may come from a file."""
+    contact, owner = invitation.contact, invitation.account.owner
+    header_values = {
+        "The survey program's sender name": program.sender_name,
+        "The survey program's sender address": program.sender_email,
+        "The survey program's company name": program.company_name,
+        "The contact's name": contact.name,
+        "The contact's address": contact.email,
+        "The account owner's name": owner.full_name,
+        "The account owner's address": owner.email,
+    }
+    for what, value in header_values.items():
+        if header_text_unsafe(value):
+            raise InvitationEmailError(f"{what} has a line break or another control character: {value!r}")
 
 
 def email_language(contact: Contact) -> str:
@@ -62,7 +85,9 @@ def _fill(skeleton: str, values: dict, escape: bool) -> str:
 
 def invitation_email(invitation: Invitation, *, program: Program, reminder: bool = False, connection=None):
     """The invitation (or its reminder) as an EmailMultiAlternatives, in the contact's language:
-    templates/emails/{invitation,reminder}.{subject.txt,txt,html}."""
+    templates/emails/{invitation,reminder}.{subject.txt,txt,html}.
+    Raises InvitationEmailError when a value cannot go into a header."""
+    _header_values_check(invitation, program)
     contact = invitation.contact
     owner = invitation.account.owner
     token = invitation_token(invitation)

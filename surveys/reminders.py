@@ -1,5 +1,6 @@
 """Reminders: one to each contact who has not answered, after the program's days."""
 
+import logging
 import smtplib
 
 from django.core import mail
@@ -8,7 +9,9 @@ from django.utils import timezone
 
 from .invitation_email import invitation_email
 from .models import Contact, Invitation, Program
-from .sending import BACKOFF, SendResult, smtp_failure, smtp_open
+from .sending import BACKOFF, SendResult, smtp_failure, smtp_open, smtp_reopen
+
+log = logging.getLogger(__name__)
 
 
 def reminders_due(*, now):
@@ -28,7 +31,8 @@ def reminders_send(*, invitation_ids: list[int], now=None) -> SendResult:
     """Send one batch of reminders. Claiming sets `reminded_at` first, so a reminder goes
     at most once (a worker killed mid-send loses that one reminder rather than repeat it).
     A reminder refused for good marks the contact bounced and leaves the invitation
-    delivered: the mail server took the invitation itself (surveys.tallies).
+    delivered: the mail server took the invitation itself (surveys.tallies). One that
+    cannot be built is not sent and says why in last_error; the rest of the batch goes.
     `now`: the moment to record (tests); else the clock."""
     result = SendResult()
     now = now or timezone.now()
@@ -49,9 +53,8 @@ def reminders_send(*, invitation_ids: list[int], now=None) -> SendResult:
     try:
         smtp_open(smtp)
         for invitation in invitations:
-            message = invitation_email(invitation, program=program, reminder=True, connection=smtp)
             try:
-                message.send()
+                invitation_email(invitation, program=program, reminder=True, connection=smtp).send()
             except (smtplib.SMTPException, OSError) as error:
                 permanent, lost, text = smtp_failure(error)
                 if permanent:
@@ -66,6 +69,19 @@ def reminders_send(*, invitation_ids: list[int], now=None) -> SendResult:
                     result.retried += 1
                 if lost:
                     smtp.close()
+                continue
+            except ValueError as error:  # cannot be built (sending.py): not tried again
+                Invitation.objects.filter(pk=invitation.pk).update(last_error=f"reminder: not sent: {error}"[:500])
+                result.failed += 1
+                continue
+            except Exception as error:  # noqa: BLE001 - one message's error must not stop the batch
+                log.exception("invitation %s: unexpected error while sending its reminder", invitation.pk)
+                Invitation.objects.filter(pk=invitation.pk).update(
+                    reminded_at=None, reminder_after=now + BACKOFF[1],
+                    last_error=f"reminder: {type(error).__name__}: {error}"[:500],
+                )
+                result.retried += 1
+                smtp_reopen(smtp)
                 continue
             result.sent += 1
     finally:

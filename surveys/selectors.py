@@ -111,6 +111,20 @@ def wave_hold_rows(user: User, wave) -> QuerySet:
     )
 
 
+UNDELIVERED_SHOWN = 200
+
+
+def wave_undelivered_visible_to(user: User, wave) -> list:
+    """The wave's failed and bounced invitations `user` may read, each with its reason
+    (last_error); the first UNDELIVERED_SHOWN."""
+    return list(
+        wave_invitations_visible_to(user, wave)
+        .filter(status__in=[Invitation.Status.FAILED, Invitation.Status.BOUNCED])
+        .select_related("contact", "account")
+        .order_by("account__name", "contact__name", "pk")[:UNDELIVERED_SHOWN]
+    )
+
+
 def wave_holds_visible_to(user: User, wave) -> QuerySet:
     return (
         wave_invitations_visible_to(user, wave)

@@ -9,7 +9,10 @@ its row back): at most one duplicate per killed worker process.
 
 Temporary SMTP failures (4xx, connection errors) put the row back to `planned` with
 `send_after` backed off (1, 5, 15, 60, 180 minutes; `failed` after 6 attempts); permanent
-ones (5xx) mark the invitation and the contact bounced.
+ones (5xx) mark the invitation and the contact bounced. A message that cannot be built
+(a line break in a header, from the program or the contact) is `failed` at once with the
+reason; any other error of one message is retried like a temporary one. Either way the
+rest of the batch goes out and no row stays in `sending`.
 """
 
 import logging
@@ -65,11 +68,15 @@ def smtp_failure(error: Exception) -> tuple[bool, bool, str]:
     return False, True, f"{type(error).__name__}: {error}"[:500]
 
 
+def _mark_failed(invitation_id: int, error: str) -> None:
+    Invitation.objects.filter(pk=invitation_id, status=Invitation.Status.SENDING).update(
+        status=Invitation.Status.FAILED, last_error=error[:500], claimed_at=None
+    )
+
+
 def _mark_retry(invitation_id: int, attempts: int, error: str, now) -> None:
     if attempts >= MAX_ATTEMPTS:
-        Invitation.objects.filter(pk=invitation_id, status=Invitation.Status.SENDING).update(
-            status=Invitation.Status.FAILED, last_error=error, claimed_at=None
-        )
+        _mark_failed(invitation_id, error)
         return
     delay = BACKOFF[min(attempts, len(BACKOFF)) - 1]
     Invitation.objects.filter(pk=invitation_id, status=Invitation.Status.SENDING).update(
@@ -117,6 +124,12 @@ def smtp_open(smtp) -> None:
         log.warning("SMTP connection failed; each message of the batch is retried later")
 
 
+def smtp_reopen(smtp) -> None:
+    """After an unexpected error the session's state is unknown: start a new one."""
+    smtp.close()
+    smtp_open(smtp)
+
+
 @dataclass
 class SendResult:
     claimed: int = 0
@@ -145,15 +158,11 @@ def invitations_send(*, invitation_ids: list[int], now: datetime | None = None) 
         smtp_open(smtp)
         for invitation in invitations:
             if not invitation.contact.reachable:
-                Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING).update(
-                    status=Invitation.Status.FAILED, claimed_at=None,
-                    last_error="Not sent: the contact opted out or bounced before sending.",
-                )
+                _mark_failed(invitation.pk, "Not sent: the contact opted out or bounced before sending.")
                 result.failed += 1
                 continue
-            message = invitation_email(invitation, program=program, connection=smtp)
             try:
-                message.send()
+                invitation_email(invitation, program=program, connection=smtp).send()
             except (smtplib.SMTPException, OSError) as error:
                 permanent, lost, text = smtp_failure(error)
                 if permanent:
@@ -164,6 +173,19 @@ def invitations_send(*, invitation_ids: list[int], now: datetime | None = None) 
                     result.retried += 1
                 if lost:
                     smtp.close()
+                continue
+            except ValueError as error:
+                # Built from values no email can carry (BadHeaderError is one): sending it
+                # again cannot help.
+                _mark_failed(invitation.pk, f"Not sent: {error}")
+                result.failed += 1
+                continue
+            except Exception as error:  # noqa: BLE001 - one message's error must not stop the batch
+                log.exception("invitation %s: unexpected error while sending", invitation.pk)
+                _mark_retry(invitation.pk, invitation.attempts, f"{type(error).__name__}: {error}"[:500],
+                            now or timezone.now())
+                result.retried += 1
+                smtp_reopen(smtp)
                 continue
             _mark_sent(invitation, program, now or timezone.now())
             result.sent += 1

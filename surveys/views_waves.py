@@ -121,6 +121,7 @@ def wave_detail(request, month: str):
         "wave": wave,
         "figures": selectors.wave_figures(request.user, wave),
         "regions": selectors.wave_figures_by_region(request.user, wave),
+        "undelivered": selectors.wave_undelivered_visible_to(request.user, wave),
         "sending": wave.status == Wave.Status.SENDING,
     }
     template = "surveys/_wave_figures.html" if request.htmx else "surveys/wave_detail.html"

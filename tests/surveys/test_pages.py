@@ -285,6 +285,20 @@ def test_wave_page_shows_progress_and_response_rate(client, admin_user, wave):
     assert fragment.content.decode().startswith('<div id="wave-figures"')
 
 
+def test_wave_page_says_why_invitations_were_not_delivered_in_scope(client, rm, other_rm, wave):
+    Invitation.objects.filter(contact__name="Erik Berg").update(
+        status="failed", last_error="Not sent: The contact's address has a line break")
+    Invitation.objects.filter(contact__name="Sven South").update(status="bounced", last_error="550 no such user")
+    url = reverse("surveys:wave_detail", args=[wave.month.strftime("%Y-%m")])
+    client.force_login(rm)
+    html = client.get(url).content.decode()
+    assert "Not delivered" in html and "Erik Berg" in html and "The contact&#x27;s address has a line break" in html
+    assert "Sven South" not in html and "550 no such user" not in html
+    client.force_login(other_rm)
+    html = client.get(url).content.decode()
+    assert "Sven South" in html and "550 no such user" in html and "Erik Berg" not in html
+
+
 def test_wave_pages_queries_stay_flat(client, admin_user, region, next_month, max_queries):
     wave = Wave.objects.create(month=next_month)
     client.force_login(admin_user)

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.urls import resolve
+from django.urls import resolve, reverse
 from django.utils import timezone
 
 from surveys import dispatch, invitation_email, months, planning, sending
@@ -329,8 +329,64 @@ def test_beat_runs_planning_sending_and_the_dispatcher():
     assert visibility_timeout is None or dispatch._stale_after().total_seconds() < visibility_timeout
 
 
+# --- A message that cannot be built fails alone --------------------------------------
 
 HEADER_INJECTION = "x\r\nBcc: evil@example.com"
+
+
+def _wave_page(client, user, wave) -> str:
+    client.force_login(user)
+    return client.get(reverse("surveys:wave_detail", args=[wave.month.strftime("%Y-%m")])).content.decode()
+
+
+def test_a_sender_name_with_a_line_break_fails_each_invitation_and_the_wave_finishes(
+        smtp_server, planned, client, admin_user):
+    Program.current().save()
+    Program.objects.update(sender_name=HEADER_INJECTION)  # as if written past the program form
+    Wave.objects.filter(pk=planned.pk).update(status=Wave.Status.SENDING)
+    dispatch.invitations_dispatch()
+    assert not Invitation.objects.filter(status=Invitation.Status.SENDING).exists()
+    invitations = list(planned.invitations.all())
+    assert {invitation.status for invitation in invitations} == {Invitation.Status.FAILED}
+    assert all("sender name" in invitation.last_error for invitation in invitations)
+    assert smtp_server.count() == 0
+    assert Wave.objects.get(pk=planned.pk).status == Wave.Status.SENT
+    dispatch.invitations_dispatch(now=timezone.now() + timedelta(hours=1))  # nothing left to retry
+    assert smtp_server.count() == 0
+    page = _wave_page(client, admin_user, planned)
+    assert "Erik Berg" in page and "The survey program&#x27;s sender name has a line break" in page
+
+
+def test_a_contact_whose_address_or_name_breaks_the_header_fails_alone(smtp_server, planned, account, this_month):
+    bad_address = ContactFactory(account=account, name="Bad Address", email=f"bad@customer.test{HEADER_INJECTION}")
+    bad_name = ContactFactory(account=account, name=f"Bad{HEADER_INJECTION}", email="badname@customer.test")
+    after = ContactFactory(account=account, name="After Them", email="after@customer.test")
+    invitations_create(wave=planned, contacts=[bad_address, bad_name, after])
+    dispatch.wave_send(month=this_month)
+    messages = smtp_server.wait_for(4)
+    assert sorted(m["To"].addresses[0].addr_spec for m in messages) == [
+        "after@customer.test", "erik@customer.test", "lis@customer.test", "mette@customer.test"]
+    assert all("evil" not in str(recipients) for _, recipients in smtp_server.envelopes)
+    assert not Invitation.objects.filter(status=Invitation.Status.SENDING).exists()
+    failed = {i.contact_id: i for i in Invitation.objects.filter(status=Invitation.Status.FAILED)}
+    assert set(failed) == {bad_address.pk, bad_name.pk}
+    assert "contact's address has a line break" in failed[bad_address.pk].last_error
+    assert "contact's name has a line break" in failed[bad_name.pk].last_error
+    assert Invitation.objects.filter(status=Invitation.Status.SENT).count() == 4
+    assert Wave.objects.get(pk=planned.pk).status == Wave.Status.SENT
+
+
+def test_a_reminder_that_cannot_be_built_fails_alone(smtp_server, planned, this_month):
+    dispatch.wave_send(month=this_month)
+    smtp_server.wait_for(3)
+    erik = planned.invitations.get(contact__email="erik@customer.test")
+    Contact.objects.filter(pk=erik.contact_id).update(name=f"Erik{HEADER_INJECTION}")
+    dispatch.invitations_dispatch(now=timezone.now() + timedelta(days=5, minutes=1))
+    smtp_server.wait_for(5)
+    assert smtp_server.count() == 5 and len(smtp_server.to("erik@customer.test")) == 1
+    erik.refresh_from_db()
+    assert erik.status == Invitation.Status.SENT and erik.reminded_at is not None
+    assert erik.last_error.startswith("reminder: ") and "contact's name has a line break" in erik.last_error
 
 
 def test_send_wave_refuses_a_program_with_a_line_break_in_a_header_setting(db, planned, this_month):
@@ -339,3 +395,16 @@ def test_send_wave_refuses_a_program_with_a_line_break_in_a_header_setting(db, p
     with pytest.raises(CommandError, match="company_name: Line breaks"):
         call_command("send_wave")
     assert set(Invitation.objects.values_list("status", flat=True)) == {Invitation.Status.PLANNED}
+
+
+def test_any_other_error_of_a_message_is_tried_again_later_not_left_sending(smtp_server, planned, this_month, settings):
+    settings.SITE_URL = None  # an unforeseen error in building every message (TypeError)
+    dispatch.wave_send(month=this_month)
+    assert not Invitation.objects.filter(status=Invitation.Status.SENDING).exists()
+    for invitation in planned.invitations.all():
+        assert invitation.status == Invitation.Status.PLANNED and invitation.attempts == 1
+        assert invitation.last_error.startswith("TypeError") and invitation.send_after > timezone.now()
+    settings.SITE_URL = SITE
+    dispatch.invitations_dispatch(now=timezone.now() + timedelta(minutes=2))
+    smtp_server.wait_for(3)
+    assert set(planned.invitations.values_list("status", flat=True)) == {Invitation.Status.SENT}
