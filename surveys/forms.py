@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from .models import Program
@@ -28,8 +29,9 @@ class CustomerImportForm(forms.Form):
         limit = settings.CUSTOMER_IMPORT_MAX_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
-                _("The file is %(size)s MB; the page takes up to %(limit)s MB. Use the import_customers command.")
-                % {"size": upload.size // 2**20, "limit": limit // 2**20}
+                _("The file is %(size)s; the page takes up to %(limit)s. Use the import_customers command."),
+                code="too_large",
+                params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
             )
         return upload.read()
 class ProgramForm(forms.ModelForm):

@@ -111,11 +111,17 @@ def customer_import_upload(request):
                 invalid = error
     else:
         form = CustomerImportForm()
+    if form.has_error("file", "too_large"):
+        status = 413  # Content Too Large: the page says so and points to the command
+    elif invalid or form.errors:
+        status = 400
+    else:
+        status = 200
     return render(request, "surveys/customer_import.html", {
         "form": form, "invalid": invalid, "summary": summary, "header": ",".join(HEADER),
         "optional_columns": ",".join(OPTIONAL_COLUMNS), "currency": Program.current().currency,
         "problems": invalid.problems[:PROBLEMS_SHOWN] if invalid else [], "problems_shown": PROBLEMS_SHOWN,
-    }, status=400 if invalid else 200)
+    }, status=status)
 
 
 @login_required

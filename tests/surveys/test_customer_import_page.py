@@ -76,9 +76,19 @@ def test_an_empty_upload_is_reported_like_any_bad_file(client, admin_user):
 def test_a_file_over_the_limit_is_refused_before_reading(client, admin_user, settings):
     settings.CUSTOMER_IMPORT_MAX_BYTES = 100
     client.force_login(admin_user)
-    response = upload(client, book_csv(good_rows()))
-    assert b"Use the import_customers command" in response.content
+    data = book_csv(good_rows())
+    response = upload(client, data)
+    assert response.status_code == 413
+    html = response.content.decode()
+    assert f"The file is {len(data)}\xa0bytes; the page takes up to 100\xa0bytes." in html
+    assert "Use the import_customers command" in html
     assert Account.objects.count() == 0
+
+
+def test_an_upload_without_a_file_is_a_bad_request(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(URL, {})
+    assert response.status_code == 400 and b"This field is required" in response.content
 
 
 def set_password_link(message) -> str:
