@@ -9,7 +9,7 @@ removed or renamed leaves its queued rows failing with "unknown handler" in the 
 """
 
 from feedback.routing import response_route
-from followups.services import call_queue_for_response, calls_move_for_account
+from followups.services import call_queue_for_response, calls_move_for_account, close_loop_email_deliver
 
 HANDLERS = {
     # A customer answered, or changed the answer (feedback.answering.response_submit).
@@ -18,4 +18,6 @@ HANDLERS = {
     "suspect_answer_saved": {"route": response_route},
     # An account got a new owner (feedback.services.account_owner_change).
     "owner_changed": {"move_calls": calls_move_for_account},
+    # An AM wrote a close-the-loop email to the customer (followups.services.close_loop_email_queue).
+    "close_loop_email_queued": {"send": close_loop_email_deliver},
 }

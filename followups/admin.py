@@ -37,6 +37,8 @@ class CloseLoopEmailInline(admin.StackedInline):
     model = CloseLoopEmail
     extra = 0
     raw_id_fields = ["sent_by"]
+    # Set by the outbox as it sends (the row holds the tries and the last error).
+    readonly_fields = ["queued_at", "sent_at", "outbox_message"]
 
 
 @admin.register(Call)

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from feedback.models import Category, Response
 from surveys.models import Account, Contact, Region
@@ -159,7 +160,16 @@ class Attempt(models.Model):
 
 
 class CloseLoopEmail(models.Model):
-    """A 'here is what we are doing' email sent to the customer after a call, as sent."""
+    """A 'here is what we are doing' email to the customer after a call, as written.
+
+    Saved with an outbox row that sends it (the "close_loop_email_queued" event), so a
+    mail server that is down delays it rather than losing it: queued until sent_at is
+    set, failed when the outbox row gave up (its last error says why)."""
+
+    class Delivery(models.TextChoices):
+        QUEUED = "queued", pgettext_lazy("email delivery", "Queued")
+        SENT = "sent", pgettext_lazy("email delivery", "Sent")
+        FAILED = "failed", pgettext_lazy("email delivery", "Failed")
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="emails")
     to = models.EmailField()
@@ -167,13 +177,32 @@ class CloseLoopEmail(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField(max_length=5000)
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    sent_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    outbox_message = models.ForeignKey(
+        "outbox.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
-        ordering = ["sent_at"]
+        ordering = ["queued_at", "pk"]
 
     def __str__(self):
         return f"{self.subject} → {self.to}"
+
+    @property
+    def delivery(self) -> str:
+        if self.sent_at is not None:
+            return self.Delivery.SENT
+        if self.outbox_message is not None and self.outbox_message.failed_at is not None:
+            return self.Delivery.FAILED
+        return self.Delivery.QUEUED
+
+    @property
+    def delivery_error(self) -> str:
+        """Why the last try failed ('' when sent or not tried yet)."""
+        if self.sent_at is not None or self.outbox_message is None:
+            return ""
+        return self.outbox_message.last_error
 
 
 class Absence(models.Model):

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from feedback.models import Category, Response
+from outbox.services import outbox_publish
 from surveys.emails import email_message
 from surveys.models import Account, Program, Role, User
 
@@ -227,8 +228,9 @@ def close_loop_draft(call: Call, *, sender: User) -> dict:
 
 
 @transaction.atomic
-def close_loop_email_send(*, call_id: int, by: User, subject: str, body: str) -> CloseLoopEmail:
-    """Send the (edited) close-the-loop email to the contact and record it on the call."""
+def close_loop_email_queue(*, call_id: int, by: User, subject: str, body: str) -> CloseLoopEmail:
+    """Save the (edited) close-the-loop email to the contact, and queue it in the outbox
+    in the same transaction: a mail server that is down delays it, never loses it."""
     call = Call.objects.select_for_update().select_related("contact", "account").get(pk=call_id)
     if not call_can_work(by, call):
         raise PermissionError("not this user's call")
@@ -240,22 +242,38 @@ def close_loop_email_send(*, call_id: int, by: User, subject: str, body: str) ->
     body = _clean_text(body, 5000)
     if not subject or not body:
         raise ValidationError(_("The email needs a subject and a text."))
-    language = close_loop_draft(call, sender=by)["language"]
+    email = CloseLoopEmail.objects.create(
+        call=call, to=call.contact.email, language=close_loop_draft(call, sender=by)["language"],
+        subject=subject, body=body, sent_by=by,
+    )
+    [email.outbox_message_id] = outbox_publish("close_loop_email_queued", email_id=email.pk)
+    email.save(update_fields=["outbox_message"])
+    return email
+
+
+@transaction.atomic
+def close_loop_email_deliver(*, email_id: int) -> None:
+    """Send a queued close-the-loop email (the outbox's "close_loop_email_queued" handler).
+    Once sent, a second run sends nothing; a failure raises, for the outbox to retry."""
+    email = CloseLoopEmail.objects.select_for_update().select_related("sent_by").get(pk=email_id)
+    if email.sent_at is not None:
+        return
     program = Program.current()
-    html = render_to_string("emails/close_the_loop.html", {"body": body, "sender": by, "language": language,
+    sender = email.sent_by
+    html = render_to_string("emails/close_the_loop.html", {"body": email.body, "sender": sender,
+                                                            "language": email.language,
                                                             "company": program.company_name})
     message = EmailMultiAlternatives(
-        subject=subject,
-        body=body + "\n",
-        from_email=formataddr((by.full_name or program.sender_name, program.sender_email)),
-        to=[call.contact.email],
-        reply_to=[by.email],
+        subject=email.subject,
+        body=email.body + "\n",
+        from_email=formataddr((sender.full_name or program.sender_name, program.sender_email)),
+        to=[email.to],
+        reply_to=[sender.email],
     )
     message.attach_alternative(html, "text/html")
     message.send()
-    return CloseLoopEmail.objects.create(
-        call=call, to=call.contact.email, language=language, subject=subject, body=body, sent_by=by
-    )
+    email.sent_at = timezone.now()
+    email.save(update_fields=["sent_at"])
 
 
 # --- Reassign, ownership, cover -------------------------------------------------------

@@ -69,7 +69,7 @@ def _detail_context(request, call: Call, **forms) -> dict:
         "call": call,
         "response": call.response,
         "attempts": call.attempts.select_related("by"),
-        "emails": call.emails.select_related("sent_by"),
+        "emails": call.emails.select_related("sent_by", "outbox_message"),
         "recovery": getattr(call, "recovery_request", None),
         "can_work": can_work,
         "can_reassign": selectors.call_can_reassign(user, call),
@@ -131,13 +131,13 @@ def call_email(request, call_id: int):
     form = CloseLoopEmailForm(request.POST)
     if form.is_valid():
         try:
-            email = services.close_loop_email_send(
+            email = services.close_loop_email_queue(
                 call_id=call.pk, by=request.user, subject=form.cleaned_data["subject"], body=form.cleaned_data["body"]
             )
         except ValidationError as error:
             _form_errors(form, error)
         else:
-            messages.success(request, _("Email sent to %(to)s.") % {"to": email.to})
+            messages.success(request, _("Email to %(to)s queued for sending.") % {"to": email.to})
             return redirect("followups:detail", call_id=call.pk)
     return render(request, "followups/call_detail.html", _detail_context(request, call, email_form=form),
                   status=400)

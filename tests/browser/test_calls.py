@@ -62,7 +62,7 @@ def test_am_logs_voicemail_then_reached_and_emails_the_customer(page, sign_in, a
     assert body.input_value().startswith("Dear Mette")
     body.fill(body.input_value() + "\n\nPS: I will call you after the first Tuesday.")
     page.get_by_role("button", name="Send to mette@customer.test").click()
-    assert page.get_by_text("Email sent to mette@customer.test.").is_visible()
+    assert page.get_by_text("Email to mette@customer.test queued for sending.").is_visible()
 
     smtp_server.wait_for(1)
     message = smtp_server.messages[0]

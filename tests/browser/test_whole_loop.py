@@ -139,7 +139,7 @@ def test_whole_loop_from_the_email_to_the_closed_call(page, password, am, accoun
 
     # Close the loop by email; it arrives for the customer.
     page.get_by_role("button", name="Send to mette@customer.test").click()
-    expect(page.get_by_text("Email sent to mette@customer.test.")).to_be_visible()
+    expect(page.get_by_text("Email to mette@customer.test queued for sending.")).to_be_visible()
     smtp_server.wait_for(3)
     to_customer = smtp_server.to("mette@customer.test")
     assert len(to_customer) == 2  # the invitation, then the close-the-loop email

@@ -11,7 +11,7 @@ from followups.selectors import recovery_figures
 from followups.services import (
     attempt_log,
     close_loop_draft,
-    close_loop_email_send,
+    close_loop_email_queue,
     recovery_invitations_plan,
     recovery_request,
 )
@@ -104,12 +104,14 @@ def test_close_the_loop_draft_is_in_the_contacts_language(account, am, service, 
     assert "We send a new pallet" in draft["body"] and draft["subject"].startswith(thanks)
 
 
-def test_close_the_loop_email_arrives_and_is_recorded(account, am, service, smtp_server):
+def test_close_the_loop_email_arrives_and_is_recorded(account, am, service, smtp_server,
+                                                      django_capture_on_commit_callbacks):
     call = answer_with_call(account, score=3, email="mette@customer.test")
     with pytest.raises(ValidationError):  # not before the customer is reached
-        close_loop_email_send(call_id=call.pk, by=am, subject="Hi", body="Text")
+        close_loop_email_queue(call_id=call.pk, by=am, subject="Hi", body="Text")
     attempt_log(call_id=call.pk, by=am, outcome="reached", root_cause_id=service.pk, agreed="New pallet <Friday>")
-    close_loop_email_send(call_id=call.pk, by=am, subject="What we do now", body="Edited: new pallet <Friday>")
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox row runs after the commit
+        close_loop_email_queue(call_id=call.pk, by=am, subject="What we do now", body="Edited: new pallet <Friday>")
     smtp_server.wait_for(1)
     message = smtp_server.messages[0]
     assert message["To"] == "mette@customer.test" and message["Subject"] == "What we do now"
@@ -119,16 +121,19 @@ def test_close_the_loop_email_arrives_and_is_recorded(account, am, service, smtp
     assert "Edited: new pallet <Friday>" in message.get_body(("plain",)).get_content()
     record = CloseLoopEmail.objects.get()
     assert (record.call_id, record.to, record.sent_by) == (call.pk, "mette@customer.test", am)
+    assert record.delivery == "sent" and record.sent_at is not None
 
 
 @pytest.mark.parametrize("full_name", ["Andersen, Anna", "Anna (Sales) Andersen", "Søren Ørsted"])
-def test_close_the_loop_email_from_any_staff_name(account, service, smtp_server, full_name):
+def test_close_the_loop_email_from_any_staff_name(account, service, smtp_server, full_name,
+                                                  django_capture_on_commit_callbacks):
     # Directory-style names ("Last, First") broke the From header: Django refused the address.
     am = UserFactory(role="am", full_name=full_name)
     Account.objects.filter(pk=account.pk).update(owner=am)
     call = answer_with_call(Account.objects.get(pk=account.pk), score=3, email="mette@customer.test")
     attempt_log(call_id=call.pk, by=am, outcome="reached", root_cause_id=service.pk, agreed="New pallet")
-    close_loop_email_send(call_id=call.pk, by=am, subject="What we do now", body="New pallet")
+    with django_capture_on_commit_callbacks(execute=True):
+        close_loop_email_queue(call_id=call.pk, by=am, subject="What we do now", body="New pallet")
     message = smtp_server.wait_for(1)[0]
     assert message["From"].addresses[0].display_name == full_name
     assert message["From"].addresses[0].addr_spec == "care@example.com"
