@@ -25,18 +25,15 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import (
     BooleanField,
-    Case,
     Count,
     ExpressionWrapper,
     F,
-    FloatField,
     Q,
     QuerySet,
     Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Cast, Coalesce, Sqrt
+from django.db.models.functions import Coalesce
 
 from feedback.figures import Z95, share_interval
 from feedback.models import AccountSummary
@@ -46,10 +43,6 @@ from surveys.tallies import account_window_counts
 
 SILENT_WAVES = 2
 ROWS_SHOWN = 15
-
-
-def _float(expression):
-    return Cast(expression, FloatField())
 
 
 def _not_called(**filters) -> QuerySet[Call]:
@@ -124,39 +117,55 @@ class AccountsAtRisk:
     silent_waves: int = SILENT_WAVES
 
 
-def _above(d, n, baseline: float):
+# The ranking's arithmetic, in SQL over the counted columns (n, d) of each account, so
+# that each account's window counts are worked out once (they are subqueries when a month
+# turned since the windows' roll). Floats as "double precision" (REAL in SQLite).
+_FLOAT = "CAST({} AS double precision)"
+
+
+def _above_sql(baseline: float | None) -> tuple[str, list]:
     """d of n is above `baseline` beyond doubt: the lower end of the 95% Wilson interval
-    lies above it, which is the score test d − n·b > z·√(n·b·(1−b)); squared, so that
-    SQL needs no square root to decide."""
-    excess = _float(d) - _float(n) * baseline
-    return Q(excess__gt=0, excess_squared__gt=Z95 * Z95 * baseline * (1 - baseline) * F("n_float")), excess
+    lies above it, which is the score test d − n·b > z·√(n·b·(1−b)); squared, so that SQL
+    needs no square root to decide. Without a usable baseline, never."""
+    if baseline is None or not 0 < baseline < 1:
+        return "FALSE", []
+    excess = f"({_FLOAT.format('d')} - {_FLOAT.format('n')} * %s)"
+    return f"({excess} > 0 AND {excess} * {excess} > %s * {_FLOAT.format('n')})", [
+        baseline, baseline, baseline, Z95 * Z95 * baseline * (1 - baseline)]
 
 
-def _wilson_low(d, n):
-    """The lower end of the detractor share's 95% interval, in SQL, for the order."""
+def _wilson_low_sql() -> tuple[str, list]:
+    """The lower end of the detractor share's 95% interval (feedback.figures.share_interval),
+    for the order; 0 without answers."""
+    n, share = _FLOAT.format("n"), f"({_FLOAT.format('d')} / {_FLOAT.format('n')})"
+    low = (f"(({share} + %s / (2 * {n}) - %s * SQRT({share} * (1 - {share}) / {n} + %s / (4 * {n} * {n})))"
+           f" / (1 + %s / {n}))")
     z2 = Z95 * Z95
-    share = _float(d) / _float(n)
-    low = (share + z2 / (2 * _float(n)) - Z95 * Sqrt(share * (1 - share) / _float(n) + z2 / (4 * _float(n) * _float(n)))
-           ) / (1 + z2 / _float(n))
-    return Case(When(n__gt=0, then=low), default=Value(0.0), output_field=FloatField())
+    return f"CASE WHEN n > 0 THEN {low} ELSE 0 END", [z2, Z95, z2, z2]
 
 
-def _ranked(flags: QuerySet, limit: int) -> list[tuple[int, bool, int]]:
+def _ranked(flags: QuerySet, baseline: float | None, limit: int) -> list[tuple[int, bool, int]]:
     """[(account id, latest answer not called, accounts at risk in all)] of the first
-    `limit` accounts at risk, in the module's order. Each account's flags are worked out
-    once, in a materialized CTE: written as one ORM query, the database repeated the
-    subqueries for the filter, the order and the count (2 s of a page at 1,000,000 answers)."""
+    `limit` accounts at risk, in the module's order. Each account's counts and flags are
+    worked out once, in a materialized CTE: written as one ORM query, the database repeated
+    the subqueries for the filter, the order and the count, and the ORM compiled them for
+    every use (2 s of a page at 1,000,000 answers)."""
     inner, params = flags.query.sql_with_params()
+    above, above_params = _above_sql(baseline)
+    low, low_params = _wilson_low_sql()
     sql = f"""
-        WITH flags AS MATERIALIZED ({inner})
+        WITH flags AS MATERIALIZED ({inner}),
+        counted AS (SELECT *, (promoters + passives + d) AS n FROM flags),
+        ranked AS (SELECT *, (not_called_since OR latest_not_called OR {above}) AS unhappy, {low} AS low
+                   FROM counted)
         SELECT account_id, latest_not_called, count(*) OVER ()
-        FROM (SELECT *, (not_called_since OR latest_not_called OR above) AS unhappy FROM flags) ranked
+        FROM ranked
         WHERE unhappy OR executive_waves_unanswered >= %s
         ORDER BY unhappy DESC, revenue DESC NULLS LAST, low DESC, executive_waves_unanswered DESC,
                  account_name, account_id
         LIMIT %s"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, SILENT_WAVES, limit])
+        cursor.execute(sql, [*params, *above_params, *low_params, SILENT_WAVES, limit])
         return cursor.fetchall()
 
 
@@ -170,21 +179,15 @@ def accounts_at_risk(accounts: QuerySet[Account], *, period: str, baseline: floa
         p, pa, d = counts["promoters"], counts["passives"], counts["detractors"]
     else:
         p, pa, d = (F(f"{kind}_all") for kind in ("promoters", "passives", "detractors"))
-    summaries = (
-        AccountSummary.objects.filter(account__in=accounts, account__active=True)
-        .annotate(n=p + pa + d, d=d, n_float=_float(p + pa + d))
-    )
-    above = Value(False)
-    if baseline is not None and 0 < baseline < 1:
-        above_q, excess = _above(F("d"), F("n"), baseline)
-        summaries = summaries.annotate(excess=excess, excess_squared=excess * excess)
-        above = ExpressionWrapper(above_q, output_field=BooleanField())
+    summaries = AccountSummary.objects.filter(account__in=accounts, account__active=True)
     flags = summaries.annotate(
-        latest_not_called=_latest_not_called(), not_called_since=_not_called_since(since), above=above,
-        low=_wilson_low(F("d"), F("n")), revenue=F("account__annual_revenue"), account_name=F("account__name"),
-    ).values("account_id", "latest_not_called", "not_called_since", "above", "low", "revenue", "account_name",
-             "executive_waves_unanswered")
-    ranked = _ranked(flags, limit)
+        promoters=p, passives=pa, d=d, latest_not_called=_latest_not_called(),
+        not_called_since=_not_called_since(since), revenue=F("account__annual_revenue"),
+        account_name=F("account__name"),
+    ).values("account_id", "promoters", "passives", "d", "latest_not_called", "not_called_since", "revenue",
+             "account_name", "executive_waves_unanswered")
+    ranked = _ranked(flags, baseline, limit)
+    summaries = summaries.annotate(n=p + pa + d, d=d)
     total = ranked[0][2] if ranked else 0
     by_id = {
         s.account_id: s
