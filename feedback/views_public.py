@@ -25,9 +25,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.csrf import csrf_failure as django_csrf_failure
 
+from surveys.throttle import client_address, throttle_exceeded
+
 from . import answering
 from .answering import LinkState
-from .throttle import throttle_exceeded
 
 # The pages' own small stylesheet, inlined (no extra request) and allowed by its hash.
 _CSS = (settings.BASE_DIR / "static" / "answer.css").read_text(encoding="utf-8")
@@ -109,10 +110,6 @@ def _scale_options(lang: str, selected: int | None) -> str:
     return mark_safe(html)  # noqa: S308 - our own template's output
 
 
-def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 @transaction.non_atomic_requests
 @_customer_page
 def answer(request, token):
@@ -120,7 +117,7 @@ def answer(request, token):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     if throttle_exceeded(
         ("token", token[:128], settings.ANSWER_RATE_PER_TOKEN),
-        ("addr", _client_address(request), settings.ANSWER_RATE_PER_ADDRESS),
+        ("addr", client_address(request), settings.ANSWER_RATE_PER_ADDRESS),
     ):
         response = _render(request, "too_many", {"company": answering.answer_program().company_name},
                            status=429)

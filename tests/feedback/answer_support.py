@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feedback.answering import answer_form_stamp, answer_program_forget
-from feedback.throttle import throttle_reset
+from surveys.throttle import throttle_reset
 from surveys.tokens import invitation_token
 
 
@@ -16,7 +16,7 @@ from surveys.tokens import invitation_token
 def fresh_rate_limits(settings):
     """Rate-limit counters of their own for each test (the Redis cache outlives tests),
     and the program's texts read afresh."""
-    settings.ANSWER_RATE_NAMESPACE = uuid.uuid4().hex
+    settings.THROTTLE_NAMESPACE = uuid.uuid4().hex
     throttle_reset()
     answer_program_forget()
     yield

@@ -1,6 +1,7 @@
-"""Fixed-window request counters for the public answer page, in the cache's Redis
-(ANSWER_RATE_CACHE, default "default"), or in any other cache backend (embedded: local
-memory) through the cache's add and incr.
+"""Fixed-window request counters, for the pages anyone may post to (the customer's
+answer page, the password reset form), in the cache's Redis (THROTTLE_CACHE, default
+"default"), or in any other cache backend (embedded: local memory) through the cache's
+add and incr.
 
 With Redis, one short Lua script counts every counter of a request in one round trip,
 through a redis-py client of our own over the cache's LOCATION, made once per process.
@@ -11,6 +12,8 @@ add-then-incr that rate limiting needs through it (django-ratelimit's way) cost
 Fails open, and fast: when the cache errors, every check says "not limited" and the
 cache is left alone for a few seconds, so a dead Redis costs one failed call per
 process now and then, never a customer's answer.
+
+Here in `surveys`, the lowest app with pages, so that every app above may use it.
 
     throttle_exceeded(("token", token, "30/m"), ("addr", ip, "120/m"))
 """
@@ -47,19 +50,24 @@ def rate_parse(rate: str) -> tuple[int, int]:
     return int(count), _PERIODS[unit.strip().lower()[:1]]
 
 
+def client_address(request) -> str:
+    """The address a request came from, as the limits count it."""
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def throttle_exceeded(*checks: tuple[str, str, str]) -> bool:
     """Count one hit against each (scope, key, rate); True when any is over its rate."""
     global _cache_down_until
     if time.monotonic() < _cache_down_until:
         return False
-    namespace = getattr(settings, "ANSWER_RATE_NAMESPACE", "")
+    namespace = getattr(settings, "THROTTLE_NAMESPACE", "")
     now = int(time.time())
     counters = []
     for scope, key, rate in checks:
         limit, period = rate_parse(rate)
         counters.append((f"pulse:rl:{namespace}:{scope}:{key}:{period}:{now // period}", limit, period))
     try:
-        counts = _increment(getattr(settings, "ANSWER_RATE_CACHE", "default"), counters)
+        counts = _increment(getattr(settings, "THROTTLE_CACHE", "default"), counters)
     except Exception:  # noqa: BLE001 - any cache failure means "not limited", never a lost answer
         _cache_down_until = time.monotonic() + CACHE_DOWN_FOR
         log.warning("rate-limit cache unavailable; failing open for %ss", CACHE_DOWN_FOR, exc_info=True)
