@@ -10,6 +10,7 @@ removed or renamed leaves its queued rows failing with "unknown handler" in the 
 
 from feedback.routing import response_route
 from followups.services import call_queue_for_response, calls_move_for_account, close_loop_email_deliver
+from surveys.staff import password_reset_email_send
 
 HANDLERS = {
     # A customer answered, or changed the answer (feedback.answering.response_submit).
@@ -20,4 +21,6 @@ HANDLERS = {
     "owner_changed": {"move_calls": calls_move_for_account},
     # An AM wrote a close-the-loop email to the customer (followups.services.close_loop_email_queue).
     "close_loop_email_queued": {"send": close_loop_email_deliver},
+    # Someone asked for a set-password link on "Forgot your password?" (surveys.staff.password_reset_ask).
+    "password_reset_asked": {"send": password_reset_email_send},
 }

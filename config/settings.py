@@ -200,6 +200,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
+# "Forgot your password?" asks beyond these send nothing (the page says the same);
+# counted like the answer page's limits, below.
+PASSWORD_RESET_RATE_PER_EMAIL = env("PASSWORD_RESET_RATE_PER_EMAIL", default="5/h")
+PASSWORD_RESET_RATE_PER_ADDRESS = env("PASSWORD_RESET_RATE_PER_ADDRESS", default="20/h")
 
 # Five failed sign-ins for one email from one address lock it for 15 minutes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -238,7 +242,7 @@ if env("SECURE_PROXY_SSL_HEADER", default=""):
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD or not HTTPS else ["security.W021"]
 
 # --- The customer's answer page (feedback.views_public) ---------------------------
-# Fixed-window limits in the cache (fail open when it is down); "N/s|m|h".
+# Fixed-window limits in the cache (surveys.throttle; fail open when it is down); "N/s|m|h".
 ANSWER_RATE_PER_TOKEN = env("ANSWER_RATE_PER_TOKEN", default="30/m")
 ANSWER_RATE_PER_ADDRESS = env("ANSWER_RATE_PER_ADDRESS", default="120/m")
 # A submit sooner than this after the form was served marks the answer suspect.

@@ -8,18 +8,13 @@ from django.urls import include, path
 from followups import views_answer
 from reports import views as report_views
 from surveys import views as survey_views
-from surveys.staff import StaffPasswordResetForm
 
 urlpatterns = [
     path("", report_views.home, name="home"),
     path("healthz", survey_views.healthz, name="healthz"),
     path("signin/", survey_views.SignInView.as_view(), name="login"),
     path("signout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "password/reset/",
-        auth_views.PasswordResetView.as_view(form_class=StaffPasswordResetForm),
-        name="password_reset",
-    ),
+    path("password/reset/", survey_views.PasswordResetView.as_view(), name="password_reset"),
     path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "password/reset/<uidb64>/<token>/",

@@ -5,8 +5,9 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -18,7 +19,8 @@ from . import mailbox
 from .book_import import HEADER, OPTIONAL_COLUMNS, BookFileInvalid, book_import
 from .forms import CustomerImportForm, SignInForm
 from .models import Program, User
-from .staff import staff_send_set_password_links
+from .staff import password_reset_ask, staff_send_set_password_links
+from .throttle import client_address
 
 # The upload page lists this many problems; the command lists them all.
 PROBLEMS_SHOWN = 500
@@ -27,6 +29,16 @@ PROBLEMS_SHOWN = 500
 class SignInView(auth_views.LoginView):
     form_class = SignInForm
     redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's form and pages; the link is sent by the worker (surveys.staff), so that
+    neither the page nor its time tells whether the address has an account."""
+
+    def form_valid(self, form):
+        password_reset_ask(email=form.cleaned_data["email"], address=client_address(self.request),
+                           language=translation.get_language())
+        return HttpResponseRedirect(self.get_success_url())
 
 
 def _database_state() -> str:

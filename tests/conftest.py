@@ -7,6 +7,7 @@ where a missing service or browser fails the run instead.
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,13 @@ def _broker_of_their_own(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _mail_dir(settings, tmp_path):
     settings.MAIL_DIR = tmp_path / "mail"
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits_of_their_own(settings):
+    """Each test counts requests against the limits (surveys.throttle) from zero: the
+    cache outlives a test, and every test client comes from the same address."""
+    settings.THROTTLE_NAMESPACE = uuid.uuid4().hex
 
 
 @pytest.fixture(autouse=True)
