@@ -22,6 +22,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from surveys.models import Account, Region, User
+from surveys.selectors import accounts_in_scope
 
 from .figures import MIN_N, Z95
 from .models import AccountSummary, Response
@@ -70,7 +71,7 @@ def revenue_weighted_nps(accounts: QuerySet[Account], *, period: str) -> Weighte
     n = _float(F("n"))
     squared = revenue * revenue / (n * n)  # (account revenue / its answers)²: w_i² of each answer
     row = (
-        AccountSummary.objects.filter(account__in=accounts, account__annual_revenue__isnull=False)
+        AccountSummary.objects.filter(accounts_in_scope(accounts), account__annual_revenue__isnull=False)
         .annotate(n=p + pa + d)
         .filter(n__gt=0)
         .aggregate(

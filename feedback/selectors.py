@@ -11,7 +11,7 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from surveys.models import Account, Contact, Level, Region, Role, User
-from surveys.selectors import accounts_visible_to, regions_visible_to
+from surveys.selectors import accounts_in_scope, accounts_visible_to, regions_visible_to
 
 from .models import Note, OwnershipChange, Response
 
@@ -20,7 +20,7 @@ def responses_visible_to(user: User) -> QuerySet[Response]:
     """Answers `user` may read (DESIGN §3)."""
     if user.is_authenticated and user.is_active and user.sees_everything:
         return Response.objects.all()
-    return Response.objects.filter(account__in=accounts_visible_to(user))
+    return Response.objects.filter(accounts_in_scope(accounts_visible_to(user)))
 
 
 def response_for(user: User, pk: int) -> Response | None:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from feedback.models import Category, Response
 from surveys.models import Account, OwnerMonthSummary, Region, Role, User
 from surveys.months import month_begins, month_of_moment
-from surveys.selectors import accounts_visible_to, pairs_in_scope
+from surveys.selectors import accounts_in_scope, accounts_visible_to, pairs_in_scope
 
 from .delays import half_within
 from .models import (
@@ -152,7 +152,7 @@ def calls_overdue(accounts_qs: QuerySet[Account], *, today: date | None = None) 
     """The overdue calls of these accounts (already scoped by the caller), oldest due first."""
     today = today or timezone.localdate()
     return (
-        Call.objects.filter(overdue_q(today), account_id__in=accounts_qs.values("pk"))
+        Call.objects.filter(overdue_q(today), accounts_in_scope(accounts_qs))
         .select_related(*LIST_RELATED, "account__region")
         .order_by("due_on", "pk")
     )
@@ -472,7 +472,7 @@ def recovery_figures(accounts_qs: QuerySet[Account]) -> dict:
     later = Response.objects.filter(
         contact_id=OuterRef("contact_id"), suspect=False, answered_at__gt=OuterRef("requested_at")
     )
-    return RecoveryRequest.objects.filter(account__in=accounts_qs).aggregate(
+    return RecoveryRequest.objects.filter(accounts_in_scope(accounts_qs)).aggregate(
         requested=Count("pk"),
         answered_again=Count("pk", filter=Exists(later)),
         recovered=Count("pk", filter=Exists(later.filter(score__gt=OuterRef("original_score")))),
@@ -486,7 +486,8 @@ def absences_covered_by(user: User) -> QuerySet[Absence]:
 def uncalled_detractor_calls(accounts_qs: QuerySet[Account], *, since=None) -> QuerySet[Call]:
     """Detractors nobody has tried to call yet (open, no attempt), most overdue first."""
     calls = Call.objects.filter(
-        account__in=accounts_qs, state=Call.State.OPEN, category=Category.DETRACTOR, first_attempt_at__isnull=True
+        accounts_in_scope(accounts_qs), state=Call.State.OPEN, category=Category.DETRACTOR,
+        first_attempt_at__isnull=True
     )
     if since:
         # A call is never due before the day of its answer: the second condition says

@@ -39,6 +39,7 @@ from feedback.figures import Z95, share_interval
 from feedback.models import AccountSummary
 from followups.models import NOT_CALLED_DETRACTOR, Call
 from surveys.models import Account
+from surveys.selectors import accounts_in_scope
 from surveys.tallies import account_window_counts
 
 SILENT_WAVES = 2
@@ -80,7 +81,8 @@ def revenue_at_risk(accounts: QuerySet[Account]) -> RevenueAtRisk:
     """The revenue of the active accounts (known revenue) whose latest counted answer is a
     detractor whose follow-up call has not been made yet (open, no attempt)."""
     row = (
-        AccountSummary.objects.filter(account__in=accounts, account__active=True, account__annual_revenue__isnull=False)
+        AccountSummary.objects.filter(accounts_in_scope(accounts), account__active=True,
+                                      account__annual_revenue__isnull=False)
         .filter(**{f"{STATE}latest_not_called": True})
         .aggregate(revenue=Sum("account__annual_revenue"), accounts=Count("pk"))
     )
@@ -179,7 +181,7 @@ def accounts_at_risk(accounts: QuerySet[Account], *, period: str, baseline: floa
         p, pa, d = counts["promoters"], counts["passives"], counts["detractors"]
     else:
         p, pa, d = (F(f"{kind}_all") for kind in ("promoters", "passives", "detractors"))
-    summaries = AccountSummary.objects.filter(account__in=accounts, account__active=True)
+    summaries = AccountSummary.objects.filter(accounts_in_scope(accounts), account__active=True)
     flags = summaries.annotate(
         promoters=p, passives=pa, d=d, latest_not_called=_latest_not_called(),
         not_called_since=_not_called_since(since), revenue=F("account__annual_revenue"),
