@@ -78,6 +78,30 @@ class AnswerFilter:
 
 PINNED_MAX = 30
 
+PAGE_SIZE = 40
+# The last page number a list goes to: a later one shows an empty page. Its rows' offset
+# must stay a number the database takes (page 10**20 made the list fail); no book comes
+# near 4,000,000 answers of one list.
+PAGE_MAX = 100_000
+
+
+def page_number(text: str | None) -> int:
+    """`?page=` as a page from 1 to PAGE_MAX: not a whole number (or below 1) is the
+    first page, a number past PAGE_MAX is PAGE_MAX (an empty page, never an error)."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return 1
+    if len(text) > len(str(PAGE_MAX)):
+        return PAGE_MAX
+    return min(max(1, int(text)), PAGE_MAX)
+
+
+def answers_page(qs: QuerySet[Response], page: str | None) -> dict:
+    """One page of a list, without counting the whole set: fetch one row more than a page."""
+    number = page_number(page)
+    rows = list(qs[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
+    return {"rows": rows[:PAGE_SIZE], "number": number, "has_next": len(rows) > PAGE_SIZE, "has_previous": number > 1}
+
 
 def inbox_pinned(user: User, flt: AnswerFilter) -> QuerySet[Response]:
     """The user's detractors not yet handled: on top of the inbox, newest first."""

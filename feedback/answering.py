@@ -207,8 +207,8 @@ def answer_program_forget() -> None:
 
 def score_from_query(value: str | None) -> int | None:
     """`?score=N` from the email's buttons; anything but 0..10 selects nothing."""
-    if value is None or not (value.isascii() and value.isdigit()):
-        return None
+    if value is None or not (value.isascii() and value.isdigit()) or len(value) > 2:
+        return None  # thousands of digits are too many for int() itself
     score = int(value)
     return score if score in SCORES else None
 

@@ -1,17 +1,19 @@
-from datetime import date
-
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Level, User
+from surveys.months import MonthError, month_parse
 
 from .answer_lists import AnswerFilter
 from .models import Category, Digest, Response
 from .periods import PERIODS
 
 BLANK = [("", _("Any"))]
+# The largest id a row can have (a 64-bit integer): a larger one in a filter made the
+# database refuse the query.
+ID_MAX = 2**63 - 1
 
 
 class LongSelect(forms.Select):
@@ -37,9 +39,9 @@ class AnswerFilterForm(forms.Form):
     triage = forms.ChoiceField(label=_("State"), choices=BLANK + Response.Triage.choices, required=False)
     period = forms.ChoiceField(label=_("Period"), choices=list(PERIODS.items()), required=False)
     month = forms.CharField(required=False, widget=forms.HiddenInput)
-    account = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
-    owner = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
-    region = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    account = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=ID_MAX)
+    owner = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=ID_MAX)
+    region = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=ID_MAX)
     level = forms.ChoiceField(label=_("Contact level"), choices=BLANK + Level.choices, required=False)
     reason = forms.ChoiceField(
         label=_("Reason"), choices=BLANK + [("with", _("With a reason")), ("without", _("Without a reason"))],
@@ -65,10 +67,9 @@ class AnswerFilterForm(forms.Form):
         if not value:
             return None
         try:
-            year, month = (int(x) for x in value.split("-"))
-            return date(year, month, 1)
-        except (ValueError, TypeError):
-            raise forms.ValidationError(_("Month must look like 2026-03."))
+            return month_parse(value)
+        except MonthError:
+            raise forms.ValidationError(_("Month must look like 2026-03, a month from 2000 to 9000.")) from None
 
     def answer_filter(self) -> AnswerFilter:
         """The valid fields as a filter; invalid ones are dropped (and shown as errors)."""

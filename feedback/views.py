@@ -22,18 +22,6 @@ from .definitions import DEFINITIONS
 from .forms import AnswerFilterForm, NotificationSettingsForm, TriageForm
 from .models import Response
 
-PAGE_SIZE = 40
-
-
-def _page(request, qs):
-    """Offset pages without counting the whole set: fetch one row more than a page."""
-    try:
-        number = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        number = 1
-    rows = list(qs[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
-    return {"rows": rows[:PAGE_SIZE], "number": number, "has_next": len(rows) > PAGE_SIZE, "has_previous": number > 1}
-
 
 def _next_url(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
@@ -71,7 +59,7 @@ def inbox(request):
     if "account" in form.errors:
         raise Http404
     _filter_in_scope_or_404(request.user, flt, owned)
-    page = _page(request, answer_lists.inbox_responses(request.user, flt))
+    page = answer_lists.answers_page(answer_lists.inbox_responses(request.user, flt), request.GET.get("page"))
     pinned = []
     if page["number"] == 1:
         pinned = list(answer_lists.inbox_pinned(request.user, flt)[: answer_lists.PINNED_MAX + 1])
@@ -114,7 +102,7 @@ def answers(request):
     context = {
         "form": form,
         "filter": flt,
-        "page": _page(request, qs),
+        "page": answer_lists.answers_page(qs, request.GET.get("page")),
         "figures": rollups.filter_figures(request.user, flt, now=now),
         "as_of": now,
         "context_names": _filter_names(request.user, flt),

@@ -11,9 +11,11 @@ class MonthError(ValueError):
 
 
 def month_parse(text: str) -> date:
-    """'2026-12' -> date(2026, 12, 1); anything else is a MonthError with a clear message."""
+    """'2026-12' -> date(2026, 12, 1); anything else is a MonthError with a clear message.
+    Years run from 2000 to 9000, so a month's next month and its first moment in any time
+    zone are always dates (9999-12 once made pages fail); digits are ASCII only."""
     text = (text or "").strip()
-    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text, flags=re.ASCII)
     if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 9000:
         raise MonthError(f"The month must look like 2026-12 (YYYY-MM); got {text!r}.")
     return date(int(match.group(1)), int(match.group(2)), 1)
