@@ -11,7 +11,8 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from surveys.models import Account
@@ -106,7 +107,7 @@ def answers(request):
         "figures": rollups.filter_figures(request.user, flt, now=now),
         "as_of": now,
         "context_names": _filter_names(request.user, flt),
-        "export_query": request.GET.urlencode(),
+        "export_query": urlencode(flt.params()),  # the filters shown, not the ignored ones
         "here": request.get_full_path(),
     }
     if request.htmx and request.htmx.target == "answers-list":
@@ -145,15 +146,24 @@ class _Echo:
         return value
 
 
+@never_cache  # customers' names and emails: no browser or proxy keeps a copy
 @login_required
 def answers_export(request):
-    flt = AnswerFilterForm(request.GET or None).answer_filter()
+    form = AnswerFilterForm(request.GET or None)
+    flt = form.answer_filter()
     _filter_in_scope_or_404(request.user, flt)
+    if form.errors:
+        # The list shows a bad filter and ignores it; a file of other answers than the ones
+        # asked for would pass for the right one, so the export says what is wrong instead.
+        return render(request, "feedback/export_refused.html", {"form": form, "filter": flt}, status=400)
+    # The query is built here, before the first byte is sent, so a filter it cannot take
+    # fails as a whole response, never as a file cut off after its header.
+    export_rows = answer_lists.export_rows(request.user, flt)
     writer = csv.writer(_Echo())
 
     def rows():
         yield writer.writerow(answer_lists.EXPORT_HEADER)
-        for row in answer_lists.export_rows(request.user, flt):
+        for row in export_rows:
             row = [_cell(v) for v in row]
             row[1] = row[1].isoformat()
             row[2] = row[2].isoformat()
