@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "csp",
     "axes",
     "outbox",
     "surveys",
@@ -48,6 +50,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The staff pages' Content-Security-Policy (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -238,6 +242,24 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_unless_empty(env.bool, "SECURE_HSTS_INCLUDE
 SECURE_HSTS_PRELOAD = env_unless_empty(env.bool, "SECURE_HSTS_PRELOAD", False)
 if env("SECURE_PROXY_SSL_HEADER", default=""):
     SECURE_PROXY_SSL_HEADER = (env("SECURE_PROXY_SSL_HEADER"), "https")
+# Every page's Content-Security-Policy (django-csp): scripts, styles and images from our
+# own static files only (htmx included), no inline script, style or handler, no plugins,
+# no framing. The customer's answer page sets its own, stricter one (no script at all,
+# its inline stylesheet allowed by hash: feedback.views_public), which the middleware
+# leaves as it is. The DEBUG-only outbox page loosens style-src for the emails it shows
+# (config/urls.py). Django's admin needs nothing more: no inline script or style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
 # Preloading HSTS into browsers is the domain owner's choice (SECURE_HSTS_PRELOAD), not a default.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD or not HTTPS else ["security.W021"]
 

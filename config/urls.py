@@ -1,5 +1,7 @@
 import os
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -23,7 +25,13 @@ urlpatterns = [
     ),
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("dev/outbox/", survey_views.mail_outbox, name="mail_outbox"),
-    path("dev/outbox/<str:name>", survey_views.mail_outbox_message, name="mail_outbox_message"),
+    # DEBUG only. The email it shows (an iframe's srcdoc, which inherits this page's CSP) is
+    # styled by style attributes, as emails are: style-src allows inline styles here only.
+    path(
+        "dev/outbox/<str:name>",
+        csp_update({"style-src": [UNSAFE_INLINE]})(survey_views.mail_outbox_message),
+        name="mail_outbox_message",
+    ),
     path("admin/", admin.site.urls),
     path("", include("surveys.urls")),
     path("", include("feedback.urls_public")),

@@ -179,14 +179,23 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server, settings):
-    """A fresh browser page; `page.base_url` is the live server."""
+    """A fresh browser page; `page.base_url` is the live server. A test fails when the page
+    broke the Content-Security-Policy (Chromium logs each blocked script or style)."""
     settings.SITE_URL = live_server.url
     context = browser.new_context(base_url=live_server.url, locale="en-GB")
     context.set_default_timeout(10_000)
     pg = context.new_page()
     pg.base_url = live_server.url
+    csp_violations = []
+
+    def on_console(message):
+        if "Content Security Policy" in message.text:
+            csp_violations.append(f"{message.page.url if message.page else ''}: {message.text}")
+
+    context.on("console", on_console)  # popups too
     yield pg
     context.close()
+    assert not csp_violations, "\n".join(csp_violations)
 
 
 @pytest.fixture
