@@ -63,6 +63,9 @@ def test_rm_reads_the_wave_page(page, sign_in, rm, planned_wave):
     expect(page.get_by_text("Sending: 1 of 2")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("North"))).to_be_visible()
     expect(page.get_by_role("progressbar")).to_be_visible()
+    # While it sends, the figures refresh themselves (static/wave_poll.js, every 3 s).
+    Invitation.objects.filter(contact__name="Lis Lund").update(status="sent", sent_at=timezone.now())
+    expect(page.get_by_text("Sending: 2 of 2")).to_be_visible(timeout=8_000)
 
 
 def test_contact_unsubscribes_from_the_email_link(page, smtp_server, account):
