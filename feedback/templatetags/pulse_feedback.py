@@ -1,9 +1,11 @@
+from functools import lru_cache
+
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from feedback.charts import interval_scale as _interval_scale
 from feedback.charts import trend_chart
@@ -67,7 +69,14 @@ def answers_url(base=None, **overrides):
     if "month" in params:
         params.pop("period", None)
     query = urlencode(sorted(params.items()))
-    return reverse("feedback:answers") + (f"?{query}" if query else "")
+    return _answers_path(get_language(), get_script_prefix()) + (f"?{query}" if query else "")
+
+
+@lru_cache(maxsize=32)
+def _answers_path(language: str, script_prefix: str) -> str:
+    """The answers list's path, which depends only on these two (a page links to it hundreds
+    of times; reversing each time was a tenth of the organisation page's CPU)."""
+    return reverse("feedback:answers")
 
 
 @register.inclusion_tag("feedback/_trend.html")
