@@ -254,9 +254,10 @@ def close_loop_email_queue(*, call_id: int, by: User, subject: str, body: str) -
 @transaction.atomic
 def close_loop_email_deliver(*, email_id: int) -> None:
     """Send a queued close-the-loop email (the outbox's "close_loop_email_queued" handler).
-    Once sent, a second run sends nothing; a failure raises, for the outbox to retry."""
-    email = CloseLoopEmail.objects.select_for_update().select_related("sent_by").get(pk=email_id)
-    if email.sent_at is not None:
+    Once sent, a second run sends nothing, nor does a run after the contact was erased; a
+    failure raises, for the outbox to retry."""
+    email = CloseLoopEmail.objects.select_for_update().select_related("sent_by", "call__contact").get(pk=email_id)
+    if email.sent_at is not None or email.call.contact.erased_at is not None:
         return
     program = Program.current()
     sender = email.sent_by

@@ -181,6 +181,8 @@ def account_detail(request, pk):
         "recent": feedback_selectors.account_recent_answers(account),
         "ownership": feedback_selectors.ownership_history(account),
         "can_change_owner": feedback_selectors.can_change_owner(request.user, account),
+        # Download or erase a contact's personal data (reports.views_personal_data).
+        "personal_data_actions": request.user.is_administrator,
         "base": {"account": account.pk, **_period_param(period)},
     })
 

@@ -10,9 +10,10 @@ Two phases, so that a bad file never leaves half a book behind:
    regions first, then accounts (upsert keyed by `external_id`), then contacts (keyed
    by account and case-insensitive email; new ones inserted, changed ones updated in
    batches). Opt-out and bounce marks, and an account's `active` flag, are never
-   touched by an import. The summaries follow in the same transaction
-   (surveys.tallies): accounts moved to another owner or region, contacts given
-   another level, contacts added.
+   touched by an import. People erased on request (surveys.suppression) are left out
+   and counted as suppressed: a re-import never brings them back. The summaries
+   follow in the same transaction (surveys.tallies): accounts moved to another owner
+   or region, contacts given another level, contacts added.
 
 The optional `annual_revenue` column (in the program's currency) sets each account's
 revenue: given on any of the account's rows, empty on all of them means not known. A
@@ -40,6 +41,7 @@ from django.utils import timezone
 
 from .batching import chunks
 from .models import Account, Contact, Level, Region, Role, User
+from .suppression import emails_suppressed
 from .tallies import account_contacts_recount, accounts_locked, accounts_moved, contact_levels_changed
 
 HEADER = (
@@ -129,6 +131,8 @@ class ImportSummary:
     contacts_created: int = 0
     contacts_updated: int = 0
     contacts_unchanged: int = 0
+    # Rows of people erased on request (surveys.suppression): left out.
+    contacts_suppressed: int = 0
     staff_created: list[User] = field(default_factory=list)
     staff_promoted: list[User] = field(default_factory=list)
     # Accounts given an annual revenue; None when the file has no annual_revenue column.
@@ -148,7 +152,9 @@ class ImportSummary:
             f"accounts: {self.accounts_created:,} created, {self.accounts_updated:,} updated, "
             f"{self.accounts_unchanged:,} unchanged",
             f"contacts: {self.contacts_created:,} created, {self.contacts_updated:,} updated, "
-            f"{self.contacts_unchanged:,} unchanged",
+            f"{self.contacts_unchanged:,} unchanged"
+            + (f", {self.contacts_suppressed:,} suppressed (erased on request; not imported)"
+               if self.contacts_suppressed else ""),
             f"regions: {self.regions_created:,} created, {self.regions_updated:,} given a new regional manager",
             f"staff: {len(self.staff_created):,} created without a password"
             + (f", {len(self.staff_promoted):,} made regional managers" if self.staff_promoted else ""),
@@ -548,8 +554,12 @@ def _write_contacts(rows, accounts, summary, progress) -> set[int]:
     new, changed, levels_changed = [], [], []
     now = timezone.now()
     unchanged = 0
+    suppressed = emails_suppressed(row.contact_email for row in rows if row.contact_email)
     for row in rows:
         if not row.contact_email:
+            continue
+        if suppressed and row.contact_email.lower() in suppressed:
+            summary.contacts_suppressed += 1
             continue
         account_id = accounts[row.account_id]
         values = (row.contact_email, row.contact_name, row.contact_phone, row.level, row.language)

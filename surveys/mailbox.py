@@ -6,7 +6,10 @@ files and shows each message rendered, links clickable.
 
 import email
 import email.policy
+import html
+import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -72,3 +75,52 @@ def stored_mail(name: str) -> StoredMail | None:
     if "/" in name or not name.endswith(".eml") or not path.is_file():
         return None
     return _parse(path)
+
+
+# --- Erasure: the copies that mention a person --------------------------------------------
+
+# Shorter texts are not searched for: "ok" would match every message.
+MENTION_MIN_LENGTH = 4
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _flat(text: str) -> str:
+    """Case and runs of white space left out of a comparison (the text part wraps lines)."""
+    return " ".join(text.split()).casefold()
+
+
+def _searchable(path: Path) -> str:
+    """What a person reads in a stored message: its headers and every text part decoded
+    (quoted-printable, base64, encoded words), HTML as its text; and the raw file."""
+    raw = path.read_bytes()
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    pieces = [f"{name}: {value}" for name, value in message.items()]
+    for part in message.walk():
+        if part.get_content_maintype() != "text":
+            continue
+        try:
+            content = part.get_content()
+        except (LookupError, ValueError):  # an unknown charset: the raw bytes below still count
+            continue
+        if part.get_content_subtype() == "html":
+            content = html.unescape(_TAG.sub(" ", content))
+        pieces.append(content)
+    pieces.append(raw.decode("utf-8", errors="replace"))
+    return _flat("\n".join(pieces))
+
+
+def mail_copies_delete(texts: Iterable[str]) -> int:
+    """Delete the stored messages that mention any of `texts` (an erased person's address,
+    name, phone, the words of their answers and the notes about them), as whole words,
+    in any case. Returns how many were deleted."""
+    mail_dir = Path(settings.MAIL_DIR)
+    needles = sorted({_flat(text) for text in texts if len(_flat(text)) >= MENTION_MIN_LENGTH}, key=len, reverse=True)
+    if not needles or not mail_dir.exists():
+        return 0
+    mention = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in needles) + r")(?!\w)")
+    deleted = 0
+    for path in mail_dir.glob("*.eml"):
+        if mention.search(_searchable(path)):
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted

@@ -168,6 +168,9 @@ class Contact(models.Model):
     language = models.CharField(max_length=8, default="en")
     opted_out_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
+    # Set when the person's data was erased: the row stays, anonymised and opted out, so
+    # that their answers count as anonymous ones.
+    erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -290,6 +293,21 @@ class Program(models.Model):
 
     def reason_question(self, language: str) -> str:
         return self.reason_question_da if language == "da" else self.reason_question_en
+
+
+class Suppression(models.Model):
+    """A person erased on request: never imported or surveyed again. Kept as a hash of
+    the email address (surveys.suppression), never the address itself."""
+
+    email_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # A constraint, not unique=True: on PostgreSQL that adds a LIKE index nobody uses.
+        constraints = [models.UniqueConstraint(fields=["email_hash"], name="suppression_email_hash_unique")]
+
+    def __str__(self):
+        return f"suppressed {self.email_hash[:12]}…"
 
 
 class Wave(models.Model):

@@ -10,10 +10,11 @@ A contact due earlier in the current cycle who existed then and was not asked si
 (held by the AM, cut by the per-account cap, ineligible that month) is *owed* and rolls
 over, ahead of the due ones, until its next due month. The first wave ever, and a change
 of frequency, start a cycle (Program.cycle_start): nobody is owed for months before it.
-Never asked: opted out, bounced, inactive account, asked within the
-quiet period. At most K (per_account_cap) per account and wave. Planning selects in one
-SQL statement and inserts in batches; one row per (wave, contact), so planning again
-changes nothing.
+Never asked: opted out, bounced, inactive account, asked within the quiet period,
+erased on request (surveys.suppression: an erased contact is opted out too; this catches
+their address added again by hand). At most K (per_account_cap) per account and wave.
+Planning selects in one SQL statement and inserts in batches; one row per (wave,
+contact), so planning again changes nothing.
 """
 
 import io
@@ -29,6 +30,7 @@ from .batching import INSERT_BATCH, chunks
 from .models import Account, Contact, Invitation, Program, User, Wave
 from .months import month_begins, month_from_index, month_index, month_next_to_plan
 from .program import WaveError, program_check, program_for_update
+from .suppression import contacts_suppressed
 from .tokens import token_pairs_new
 
 
@@ -150,6 +152,9 @@ def wave_plan(*, month: date, today: date | None = None) -> PlanResult:
         while candidates := cursor.fetchmany(INSERT_BATCH):
             chosen += [(contact_id, account_id) for contact_id, account_id, rank in candidates
                        if rank <= cap - existing.get(account_id, 0)]
+        suppressed = contacts_suppressed(contact_id for contact_id, _ in chosen)
+        if suppressed:
+            chosen = [pair for pair in chosen if pair[0] not in suppressed]
         constant = (wave.pk, Invitation.Status.PLANNED.value, "", 0, "", created_at)
         for sweep in chunks(chosen, _SWEEP):
             rows = [(contact_id, account_id, nonce, digest, *constant) for (contact_id, account_id), (nonce, digest)

@@ -1,0 +1,110 @@
+"""A contact's personal data, the customer book's share (DESIGN §3): what it holds
+about them (for an access request), and erasing it.
+
+The contact row stays, anonymised ("Erased contact", an address at erased.invalid, no
+phone) and opted out, with its account and level: its invitations and the answers on
+them keep counting in the figures as anonymous answers, and no summary changes. The
+apps above blank their own tables and reports.personal_data runs the whole erasure in
+one transaction (see there why); the texts each part removed come back to the caller,
+which deletes the copies of emails that mention them (surveys.mailbox).
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from outbox.redaction import messages_redact
+
+from .batching import chunks
+from .models import Contact, Invitation, Wave
+
+ERASED_NAME = "Erased contact"
+# Admin log rows are searched for these many texts per query.
+_TEXTS_PER_QUERY = 50
+
+
+def erased_email(contact_id: int) -> str:
+    """The address an erased contact keeps: unique per contact (the book's constraint),
+    valid as an address, and undeliverable (.invalid is reserved, RFC 2606)."""
+    return f"erased-{contact_id}@erased.invalid"
+
+
+def person_contacts(email: str) -> QuerySet[Contact]:
+    """Every contact row of one person: the same address (any case), in any account."""
+    return Contact.objects.filter(email__iexact=email.strip(), erased_at__isnull=True)
+
+
+def contact_record(contact: Contact) -> dict:
+    """What the book holds about one contact row: the row, and the survey emails and
+    invitations it sent them (an access request; reports.personal_data)."""
+    invitations = list(contact.invitations.select_related("wave").order_by("created_at", "pk"))
+    emails = []
+    for invitation in invitations:
+        if invitation.sent_at:
+            emails.append({"kind": "survey", "to": contact.email, "sent_at": invitation.sent_at})
+        if invitation.reminded_at:
+            emails.append({"kind": "survey reminder", "to": contact.email, "sent_at": invitation.reminded_at})
+    return {
+        "id": contact.pk,
+        "account": {"id": contact.account_id, "external_id": contact.account.external_id,
+                    "name": contact.account.name},
+        "name": contact.name, "email": contact.email, "phone": contact.phone,
+        "level": contact.level, "language": contact.language,
+        "opted_out_at": contact.opted_out_at, "bounced_at": contact.bounced_at, "erased_at": contact.erased_at,
+        "created_at": contact.created_at, "updated_at": contact.updated_at,
+        "invitations": [
+            {"id": i.pk, "wave": f"{i.wave.month:%Y-%m}", "status": i.status, "sent_at": i.sent_at,
+             "reminded_at": i.reminded_at, "expires_at": i.expires_at, "answered_at": i.answered_at,
+             "hold_reason": i.hold_reason}
+            for i in invitations
+        ],
+        "emails": emails,
+    }
+
+
+def contacts_anonymise(contact_ids: list[int], *, now: datetime | None = None) -> list[str]:
+    """Anonymise these contacts and what the book keeps about them; returns the texts
+    removed (names, addresses, phone numbers) for the search of other copies."""
+    now = now or timezone.now()
+    contacts = list(Contact.objects.select_for_update().filter(pk__in=contact_ids, erased_at__isnull=True))
+    removed = [text for c in contacts for text in (c.name, c.email, c.phone) if text]
+    for contact in contacts:
+        contact.name, contact.email, contact.phone = ERASED_NAME, erased_email(contact.pk), ""
+        contact.erased_at, contact.opted_out_at = now, contact.opted_out_at or now
+        contact.updated_at = now
+    Contact.objects.bulk_update(contacts, ["name", "email", "phone", "erased_at", "opted_out_at", "updated_at"])
+    ids = [c.pk for c in contacts]
+    # Never sent: gone, so that no AM's hold list shows them and nothing goes out.
+    Invitation.objects.filter(
+        contact_id__in=ids, wave__status=Wave.Status.PLANNED,
+        status__in=[Invitation.Status.PLANNED, Invitation.Status.HELD],
+    ).delete()
+    # An AM's reason to hold them out is a note about them; a mail server's error may quote
+    # their address.
+    Invitation.objects.filter(contact_id__in=ids).exclude(hold_reason="", last_error="").update(
+        hold_reason="", last_error=""
+    )
+    _admin_log_redact(ids, removed)
+    messages_redact(removed)
+    return removed
+
+
+def _admin_log_redact(contact_ids: list[int], texts: list[str]) -> None:
+    """The Django admin's log names the objects it changed ("Name <email>")."""
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Contact), object_id__in=[str(pk) for pk in contact_ids]
+    ).update(object_repr=ERASED_NAME, change_message="")
+    for chunk in chunks(texts, _TEXTS_PER_QUERY):
+        LogEntry.objects.filter(_any_contains("object_repr", chunk)).update(object_repr=ERASED_NAME)
+        LogEntry.objects.filter(_any_contains("change_message", chunk)).update(change_message="")
+
+
+def _any_contains(field: str, texts: Iterable[str]) -> Q:
+    query = Q()
+    for text in texts:
+        query |= Q(**{f"{field}__icontains": text})
+    return query
