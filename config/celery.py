@@ -57,6 +57,12 @@ app.conf.beat_schedule = {
         "task": "followups.tasks.call_summaries_rebuild",
         "schedule": crontab(hour=3, minute=45),
     },
+    # reports: the program's retention erases the personal data of people no longer in the
+    # book (reports.personal_data.retention_erase).
+    "personal-data-retention": {
+        "task": "reports.tasks.personal_data_retention",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # tests/test_process_model.py: every entry due every few seconds, so a test sees beat

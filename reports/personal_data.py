@@ -1,5 +1,5 @@
-"""A person's personal data across Pulse (DESIGN §3): erased on request, and exported
-on request (access).
+"""A person's personal data across Pulse (DESIGN §3): erased on request or past the
+program's retention, and exported on request (access).
 
 Orchestrated here, in the top app, rather than by a `contact_erasing` signal that surveys
 sends and the apps above answer: erasing touches the tables of surveys, feedback and
@@ -26,8 +26,12 @@ from feedback.models import Response
 from followups import personal_data as followup_data
 from surveys import mailbox
 from surveys import personal_data as book_data
+from surveys.batching import chunks
 from surveys.models import Contact
 from surveys.suppression import email_suppress
+
+# Contacts erased per transaction by the nightly retention run.
+RETENTION_BATCH = 200
 
 
 @dataclass
@@ -64,6 +68,24 @@ def person_erase(*, email: str, now: datetime | None = None) -> Erased:
     # The email copies once the rows are done with: a failure above leaves them too.
     return Erased(contacts=len(contact_ids), answers_kept=answers,
                   mail_copies=mailbox.mail_copies_delete([email, *removed]))
+
+
+def retention_erase(*, now: datetime | None = None) -> int:
+    """The nightly retention run: erase the contacts the program's retention has reached
+    (surveys.personal_data.retention_due), a batch per transaction. They are not put on the
+    suppression list: they never asked to be forgotten, and a customer that comes back
+    is imported as any new one. Returns the contacts erased."""
+    now = now or timezone.now()
+    due = list(book_data.retention_due(now=now).values_list("pk", flat=True))
+    erased = 0
+    for batch in chunks(due, RETENTION_BATCH):
+        with transaction.atomic():
+            # Still due (an account made active again since the list was read is not).
+            batch = list(book_data.retention_due(now=now).filter(pk__in=batch).values_list("pk", flat=True))
+            _answers, removed = _erase(batch, now=now)
+        mailbox.mail_copies_delete(removed)
+        erased += len(batch)
+    return erased
 
 
 def person_rows(contact: Contact) -> QuerySet[Contact]:

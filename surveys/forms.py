@@ -44,6 +44,7 @@ class ProgramForm(forms.ModelForm):
             "frequency", "quiet_days", "per_account_cap", "hold_days", "reminder_days", "link_valid_days",
             "send_rate", "sender_name", "sender_email", "company_name",
             "question_en", "reason_question_en", "question_da", "reason_question_da", "currency",
+            "retention_months",
         ]
         labels = {
             "frequency": _("Times each contact is asked per year"),
@@ -61,6 +62,7 @@ class ProgramForm(forms.ModelForm):
             "question_da": _("Question (Danish)"),
             "reason_question_da": _("Follow-up question (Danish)"),
             "currency": _("Currency of the accounts' annual revenue"),
+            "retention_months": _("Keep the personal data of people no longer in the book (months)"),
         }
         help_texts = {
             "quiet_days": _("Nobody is asked again within this many days (0 to 365)."),
@@ -77,6 +79,11 @@ class ProgramForm(forms.ModelForm):
             "currency": _(
                 "The customer file's annual_revenue column is in this currency; the rollups show revenue in it. "
                 "Changing it converts nothing."
+            ),
+            "retention_months": _(
+                "Contacts of inactive accounts: their reasons, the notes about them and their contact details are "
+                "erased this many months after they were last asked, answered or changed; their scores stay in the "
+                "figures. 0 keeps them (0 to 600)."
             ),
         }
 

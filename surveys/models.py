@@ -168,8 +168,8 @@ class Contact(models.Model):
     language = models.CharField(max_length=8, default="en")
     opted_out_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
-    # Set when the person's data was erased: the row stays, anonymised and opted out, so
-    # that their answers count as anonymous ones.
+    # Set when the person's data was erased (on request or past the retention): the row
+    # stays, anonymised and opted out, so that their answers count as anonymous ones.
     erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -247,6 +247,11 @@ class Program(models.Model):
     currency = models.CharField(
         max_length=3, choices=[(code, code) for code in CURRENCIES], default="EUR",
         help_text=_("ISO 4217 code of the accounts' annual revenue in the customer file."),
+    )
+    # Reasons, notes and contact details of people no longer in the book (their account
+    # inactive) are erased this many months after Pulse last heard from or asked them.
+    retention_months = models.PositiveSmallIntegerField(
+        default=36, validators=[MinValueValidator(0), MaxValueValidator(600)], help_text=_("0 keeps them.")
     )
     # First wave month planned under the current frequency: changing the frequency
     # starts a new cycle, so nobody is "owed" under the old rhythm.

@@ -1,5 +1,6 @@
 """Month arithmetic, the only copy in the project. A month is the date of its 1st."""
 
+import calendar
 import re
 from datetime import date, datetime
 
@@ -57,3 +58,12 @@ def month_begins(month: date) -> datetime:
 def month_next_to_plan(today: date) -> date:
     """The wave whose hold window we are in or approaching: this month on the 1st, else next."""
     return month_of(today) if today.day == 1 else month_add(month_of(today), 1)
+
+
+def moment_months_before(moment: datetime, months: int) -> datetime:
+    """The same local time of day `months` months before `moment`, the day clamped to the
+    month's length (31 March, 1 month before: 28 or 29 February)."""
+    local = timezone.localtime(moment)
+    month = month_add(month_of(local.date()), -months)
+    day = min(local.day, calendar.monthrange(month.year, month.month)[1])
+    return timezone.make_aware(datetime.combine(month.replace(day=day), local.time().replace(tzinfo=None)))

@@ -1,5 +1,6 @@
 """A contact's personal data, the customer book's share (DESIGN §3): what it holds
-about them (for an access request), and erasing it.
+about them (for an access request), erasing it, and the retention rule that picks who
+is erased each night.
 
 The contact row stays, anonymised ("Erased contact", an address at erased.invalid, no
 phone) and opted out, with its account and level: its invitations and the answers on
@@ -14,13 +15,14 @@ from datetime import datetime
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from outbox.redaction import messages_redact
 
 from .batching import chunks
-from .models import Contact, Invitation, Wave
+from .models import Contact, Invitation, Program, Wave
+from .months import moment_months_before
 
 ERASED_NAME = "Erased contact"
 # Admin log rows are searched for these many texts per query.
@@ -108,3 +110,33 @@ def _any_contains(field: str, texts: Iterable[str]) -> Q:
     for text in texts:
         query |= Q(**{f"{field}__icontains": text})
     return query
+
+
+# --- Retention -------------------------------------------------------------------------
+
+def retention_cutoff(program: Program, now: datetime) -> datetime | None:
+    """Older than this, data of people no longer in the book goes; None: kept (0 months)."""
+    if not program.retention_months:
+        return None
+    return moment_months_before(now, program.retention_months)
+
+
+def retention_due(*, now: datetime | None = None, program: Program | None = None) -> QuerySet[Contact]:
+    """Contacts whose data the retention erases as of `now`: not erased yet, no longer in
+    the book (their account is inactive: the import never removes a contact, and an
+    administrator marks a customer that left by making its account inactive), and not
+    changed, asked or answering since the cutoff, nor their account changed since."""
+    program = program or Program.current()
+    cutoff = retention_cutoff(program, now or timezone.now())
+    if cutoff is None:
+        return Contact.objects.none()
+    recent = Invitation.objects.filter(contact=OuterRef("pk")).filter(
+        Q(created_at__gte=cutoff) | Q(sent_at__gte=cutoff) | Q(reminded_at__gte=cutoff) | Q(answered_at__gte=cutoff)
+    )
+    return (
+        Contact.objects.filter(
+            erased_at__isnull=True, account__active=False, account__updated_at__lt=cutoff, updated_at__lt=cutoff,
+        )
+        .exclude(Exists(recent))
+        .order_by("pk")
+    )

@@ -8,10 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import planning, selectors
+from . import personal_data, planning, selectors
 from .forms import HoldForm, ProgramForm
 from .models import Invitation, Program, Wave
 from .months import MonthError, month_parse
@@ -32,7 +33,11 @@ def program_edit(request):
             return redirect("surveys:program")
         messages.error(request, _("Nothing was saved: please correct the fields marked below."))
     upcoming = selectors.wave_upcoming()
-    return render(request, "surveys/program_form.html", {"form": form, "program": program, "upcoming": upcoming})
+    # As of now, under the saved program: what the nightly run would erase.
+    retention_due = personal_data.retention_due(now=timezone.now(), program=program).count()
+    return render(request, "surveys/program_form.html", {
+        "form": form, "program": program, "upcoming": upcoming, "retention_due": retention_due,
+    })
 
 
 @login_required
