@@ -1,8 +1,18 @@
 """Thin tasks: reload, call the service (rules in the modules they call; config/celery.py says when beat runs them)."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from . import dispatch, planning, reminders, sending, tallies
+
+# The database away for a moment (a restart, a failover) while a batch runs: the batch
+# runs again 2, 4, 8 ... 60 s later, instead of its rows waiting out the dispatcher's
+# lease (ten minutes, plus the minute a send rate spreads them over). The claim guards
+# make the repeat a no-op for rows the first run claimed.
+_RETRY_WHILE_DATABASE_AWAY = {
+    "autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 2, "retry_backoff_max": 60,
+    "retry_jitter": False, "max_retries": 6,
+}
 
 
 @shared_task
@@ -22,12 +32,12 @@ def invitations_dispatch() -> None:
 
 # acks_late (settings): a killed worker's batch is delivered again; the claim guard makes
 # the repeat a no-op for rows already claimed or sent.
-@shared_task
+@shared_task(**_RETRY_WHILE_DATABASE_AWAY)
 def invitations_send_batch(invitation_ids: list[int]) -> None:
     sending.invitations_send(invitation_ids=invitation_ids)
 
 
-@shared_task
+@shared_task(**_RETRY_WHILE_DATABASE_AWAY)
 def reminders_send_batch(invitation_ids: list[int]) -> None:
     reminders.reminders_send(invitation_ids=invitation_ids)
 
