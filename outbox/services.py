@@ -28,7 +28,8 @@ from .models import Message
 
 log = logging.getLogger(__name__)
 
-# A claimed row not done this long after is claimed again (its worker died).
+# A claimed row not done this long after is claimed again: its worker died, or lost the
+# database (a restart) before it could record the attempt. OUTBOX_CLAIM_SECONDS sets it.
 CLAIM_FOR = timedelta(minutes=2)
 # After the n-th failed attempt the next waits RETRY_BASE * 2**(n-1), at most RETRY_MAX.
 RETRY_BASE = timedelta(seconds=30)
@@ -101,6 +102,11 @@ def outbox_deliver_due(*, now: datetime | None = None) -> int:
     return ran
 
 
+def claim_for() -> timedelta:
+    seconds = getattr(settings, "OUTBOX_CLAIM_SECONDS", None)
+    return CLAIM_FOR if seconds is None else timedelta(seconds=seconds)
+
+
 def _claim_due(now: datetime) -> list[int]:
     with transaction.atomic():
         message_ids = list(
@@ -109,7 +115,7 @@ def _claim_due(now: datetime) -> list[int]:
             .order_by("next_try_at")
             .values_list("pk", flat=True)[:CLAIM_BATCH]
         )
-        Message.objects.filter(pk__in=message_ids).update(next_try_at=now + CLAIM_FOR)
+        Message.objects.filter(pk__in=message_ids).update(next_try_at=now + claim_for())
     return message_ids
 
 

@@ -154,6 +154,18 @@ def test_a_claimed_row_is_left_alone_until_its_claim_runs_out(events):
     assert RAN == [{"n": 6}]
 
 
+def test_outbox_claim_seconds_sets_how_long_a_claim_lasts(events, settings):
+    from outbox.services import _claim_due
+
+    settings.OUTBOX_CLAIM_SECONDS = 10
+    now = timezone.now()
+    message = Message.objects.create(event="test_event", handler="note", kwargs={"n": 7}, next_try_at=now)
+    assert _claim_due(now) == [message.pk]  # and the database went away before the attempt was recorded
+    assert outbox_deliver_due(now=now + timedelta(seconds=9)) == 0
+    assert outbox_deliver_due(now=now + timedelta(seconds=10)) == 1
+    assert RAN == [{"n": 7}]
+
+
 def test_retry_runs_a_failed_row_again_with_fresh_attempts(events, django_capture_on_commit_callbacks):
     now = timezone.now()
     message = Message.objects.create(event="test_event", handler="note", kwargs={"n": 4}, attempts=8,
