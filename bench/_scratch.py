@@ -241,14 +241,15 @@ class CpuMeter:
         return totals
 
 
-def gunicorn_start(env: dict, port: int, *, workers: int = 2, timeout: int = 30):
-    """gunicorn with sync workers on 127.0.0.1:port, as the Dockerfile runs it (access log off)."""
+def gunicorn_start(env: dict, port: int, *, workers: int = 2, timeout: int = 30, output=None):
+    """gunicorn with sync workers on 127.0.0.1:port, as the Dockerfile runs it (access log off).
+    `output`: a file for its stdout and stderr (else this process's)."""
     import subprocess
 
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", str(workers),
          "--bind", f"127.0.0.1:{port}", "--timeout", str(timeout), "--log-level", "warning"],
-        cwd=ROOT, env=env)
+        cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT if output else None)
     wait_port(port)
     return process
 
