@@ -8,15 +8,17 @@ a function here freely (a rename breaks this import, never a queued row), but a 
 removed or renamed leaves its queued rows failing with "unknown handler" in the admin.
 """
 
+from feedback.response_themes import response_themes_tag
 from feedback.routing import response_route
 from followups.services import call_queue_for_response, calls_move_for_account, close_loop_email_deliver
 from surveys.staff import password_reset_email_send
 
 HANDLERS = {
     # A customer answered, or changed the answer (feedback.answering.response_submit).
-    "answer_saved": {"route": response_route, "queue_call": call_queue_for_response},
-    # The same, with signs of a bot: routed and shown, never followed up by a call.
-    "suspect_answer_saved": {"route": response_route},
+    # Its reason is tagged with themes (again) in the worker, never in the answer's request.
+    "answer_saved": {"route": response_route, "queue_call": call_queue_for_response, "themes": response_themes_tag},
+    # The same, with signs of a bot: routed, shown and tagged, never followed up by a call.
+    "suspect_answer_saved": {"route": response_route, "themes": response_themes_tag},
     # An account got a new owner (feedback.services.account_owner_change).
     "owner_changed": {"move_calls": calls_move_for_account},
     # An AM wrote a close-the-loop email to the customer (followups.services.close_loop_email_queue).

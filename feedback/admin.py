@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from .models import Note, NotificationSettings, OwnershipChange, Response
+from .models import Note, NotificationSettings, OwnershipChange, Response, ResponseTheme, Theme, ThemeCorrection
 from .services import response_suspect_set
 
 
@@ -51,3 +51,32 @@ class OwnershipChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # a record, not something to edit
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    """The taxonomy: the tagger picks up a change at the next answer; `manage.py
+    tag_all_reasons` tags the answers already in again."""
+
+    list_display = ["key", "name_en", "name_da", "active", "built_in", "position"]
+    list_editable = ["active", "position"]
+    fields = ["key", "name_en", "name_da", "description_en", "description_da", "signals_en", "signals_da",
+              "active", "position", "built_in"]
+    readonly_fields = ["built_in"]
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or not obj.built_in  # a built-in theme is switched off, not deleted
+
+
+@admin.register(ResponseTheme)
+class ResponseThemeAdmin(admin.ModelAdmin):
+    list_display = ["response", "theme", "source", "by", "at"]
+    list_filter = ["theme", "source"]
+    raw_id_fields = ["response", "by"]
+
+
+@admin.register(ThemeCorrection)
+class ThemeCorrectionAdmin(admin.ModelAdmin):
+    list_display = ["response", "theme", "present", "by", "at"]
+    list_filter = ["theme", "present"]
+    raw_id_fields = ["response", "by"]

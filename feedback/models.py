@@ -142,3 +142,83 @@ class OwnershipChange(models.Model):
 
     def __str__(self):
         return f"{self.account_id}: {self.old_owner_id} -> {self.new_owner_id}"
+
+
+class Theme(models.Model):
+    """One theme of the taxonomy the reasons are tagged with (feedback.themes); the
+    default eight ship with Pulse (built_in), administrators edit them and add more."""
+
+    key = models.SlugField(max_length=40, unique=True, help_text=_("A short stable name, e.g. delivery."))
+    name_en = models.CharField(_("name (English)"), max_length=80)
+    name_da = models.CharField(_("name (Danish)"), max_length=80)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    description_da = models.TextField(_("description (Danish)"), blank=True)
+    signals_en = models.TextField(
+        _("signals (English)"), blank=True,
+        help_text=_("Words and phrases that signal the theme, one a line. A word matches in any inflection, "
+                    "with or without æøå, with one typo; =word only that word; word* any word starting so; "
+                    "several words: in this order, at most two words apart; -word: an exception; "
+                    "@name: a person's first name."),
+    )
+    signals_da = models.TextField(_("signals (Danish)"), blank=True,
+                                  help_text=_("As the English ones; Danish words also match inside compounds."))
+    active = models.BooleanField(_("active"), default=True)
+    built_in = models.BooleanField(_("built in"), default=False, editable=False)
+    position = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "key"]
+
+    def __str__(self):
+        return self.key
+
+    def name(self, language: str) -> str:
+        return self.name_da if language == "da" else self.name_en
+
+    def description(self, language: str) -> str:
+        return self.description_da if language == "da" else self.description_en
+
+
+class ThemeSource(models.TextChoices):
+    RULES = "rules", _("Rules")
+    CLASSIFIER = "classifier", _("Classifier")
+    PERSON = "person", _("Person")
+
+
+class ResponseTheme(models.Model):
+    """A theme an answer's reason mentions, as it stands: the machine's (rules or the
+    classifier) with people's corrections (ThemeCorrection) applied. What the rollups read."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="themes")
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="response_themes")
+    source = models.CharField(max_length=10, choices=ThemeSource.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                           related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["response", "theme"], name="response_theme_once")]
+        # A theme's answers (the drivers, the answers list filtered by theme).
+        indexes = [models.Index(fields=["theme", "response"], name="response_theme_by_theme")]
+
+    def __str__(self):
+        return f"{self.response_id}: {self.theme_id} ({self.source})"
+
+
+class ThemeCorrection(models.Model):
+    """A person's word on one theme of one answer: present (added) or not (removed). It
+    wins over the machine whenever the answer is tagged again, and is what the
+    classifier learns from."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="theme_corrections")
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="corrections")
+    present = models.BooleanField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["response", "theme"], name="theme_correction_once")]
+
+    def __str__(self):
+        return f"{self.response_id}: {self.theme_id} {'+' if self.present else '-'}"

@@ -7,3 +7,7 @@ from django.dispatch import Signal
 # answer, suspect set or lifted), so that the account's latest counted answer may be
 # another one: account_id.
 answer_counted_changed = Signal()
+
+# Sent inside the transaction that changes an answer's themes (feedback.response_themes),
+# for figures kept per theme: response_id, added and removed (sets of Theme ids).
+response_themes_changed = Signal()

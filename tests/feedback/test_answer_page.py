@@ -25,6 +25,8 @@ pytestmark = pytest.mark.usefixtures("fresh_rate_limits", "fast_password_hashing
 ROUTE = "answer_saved/route"
 CALL = "answer_saved/queue_call"
 SUSPECT_ROUTE = "suspect_answer_saved/route"
+THEMES = "answer_saved/themes"
+SUSPECT_THEMES = "suspect_answer_saved/themes"
 
 
 @pytest.fixture
@@ -133,8 +135,8 @@ def test_score_alone_records_the_answer_and_thanks(client, invitation):
     assert (answer.score, answer.reason, answer.category, answer.language) == (3, "", "detractor", "en")
     assert (answer.contact, answer.account, answer.invitation) == (invitation.contact, invitation.account, invitation)
     assert answer.suspect is False
-    assert handlers() == [CALL, ROUTE]
-    assert Message.objects.filter(kwargs={"response_id": answer.pk}).count() == 2
+    assert handlers() == [CALL, ROUTE, THEMES]
+    assert Message.objects.filter(kwargs={"response_id": answer.pk}).count() == 3
 
 
 def test_thank_you_page_offers_a_reason_and_a_change(client, invitation):
@@ -155,7 +157,7 @@ def test_replayed_post_is_idempotent(client, invitation):
     assert response.status_code == 200
     again = Response.objects.get()
     assert again.changed_at == first.changed_at
-    assert Message.objects.count() == 2
+    assert Message.objects.count() == 3
 
 
 def test_changing_the_answer_updates_the_one_response(client, invitation):
@@ -166,7 +168,7 @@ def test_changing_the_answer_updates_the_one_response(client, invitation):
     assert (answer.pk, answer.score, answer.category) == (first.pk, 4, "detractor")
     assert answer.answered_at == first.answered_at
     assert answer.changed_at > first.changed_at
-    assert handlers() == [CALL, CALL, ROUTE, ROUTE]
+    assert handlers() == [CALL, CALL, ROUTE, ROUTE, THEMES, THEMES]
 
 
 @pytest.mark.parametrize("others", [0, 25])
@@ -349,7 +351,7 @@ def test_filled_honeypot_marks_the_answer_suspect(client, invitation):
     assert "Thank you for your answer" in response.content.decode()
     answer = Response.objects.get()
     assert answer.suspect and answer.suspect_reason == "honeypot filled"
-    assert handlers() == [SUSPECT_ROUTE]  # shown to staff, no follow-up call
+    assert handlers() == [SUSPECT_ROUTE, SUSPECT_THEMES]  # shown to staff, no follow-up call
 
 
 def test_submit_faster_than_a_person_marks_the_answer_suspect(client, invitation, settings):
@@ -467,7 +469,7 @@ def test_after_the_commit_the_hooks_run_once(client, account):
     invitation = InvitationFactory(contact=ContactFactory(account=account))
     assert post_answer(client, invitation, score="8").status_code == 200
     messages = Message.objects.all()
-    assert handlers() == [CALL, ROUTE]
+    assert handlers() == [CALL, ROUTE, THEMES]
     assert all(m.done_at is not None and m.attempts == 1 for m in messages)
 
 

@@ -103,7 +103,7 @@ def test_answer_survives_redis_down_and_the_work_runs_once_when_back(
     answer = Response.objects.get()
     assert (answer.score, answer.reason, answer.suspect) == (2, "Invoices are wrong", False)
     pending = Message.objects.filter(kwargs={"response_id": answer.pk})
-    assert sorted(pending.values_list("handler", flat=True)) == ["queue_call", "route"]
+    assert sorted(pending.values_list("handler", flat=True)) == ["queue_call", "route", "themes"]
     # Nothing went to the broker: the rows wait, due, for a worker's poll.
     assert not pending.filter(done_at__isnull=False).exists()
     assert not pending.filter(next_try_at__gt=timezone.now()).exists()
