@@ -17,6 +17,7 @@ One signal per line (blank lines and lines starting with # are skipped):
     =word            the word and its endings only: never part of a compound, no typo
     word*            any word that starts with it
     several words    these words in this order, at most two other words between them
+    "several words"  these words next to each other ("i tide": not "i stå hele tiden")
     -word(s)         an exception: where it matches, those words do not count for this
                      theme ("-no complaints" under support); up to five words apart
     {key}            in a phrase: any one-word signal of the theme with that key
@@ -180,6 +181,7 @@ class _Phrase:
     theme: int
     words: tuple[int, ...]
     exception: bool
+    gap: int  # other words allowed between two of its words
 
 
 @dataclass
@@ -274,9 +276,12 @@ def taxonomy_compile(themes: Iterable[ThemeRules]) -> Taxonomy:
         for language, lines in (("en", theme.signals_en), ("da", theme.signals_da)):
             for line in _signal_lines(lines):
                 exception = line.startswith("-")
-                words = tuple(_register_word(taxonomy, raw, language) for raw in line.lstrip("-").split())
+                line = line.lstrip("-")
+                adjacent = len(line) > 2 and line.startswith('"') and line.endswith('"')
+                words = tuple(_register_word(taxonomy, raw, language) for raw in line.strip('"').split())
+                gap = 0 if adjacent else (EXCEPTION_GAP if exception else PHRASE_GAP)
                 if words:
-                    taxonomy.phrases[words[0]].append(_Phrase(index, words, exception))
+                    taxonomy.phrases[words[0]].append(_Phrase(index, words, exception, gap))
     for phrases in list(taxonomy.phrases.values()):
         for phrase in phrases:
             mark = taxonomy.word_ids.get(("theme", "", taxonomy.keys[phrase.theme]))
@@ -371,9 +376,8 @@ def _phrase_at(phrase: _Phrase, positions: list[frozenset[int]], start: int) -> 
     the one before; None when it does not match there."""
     found = [start]
     at = start
-    gap = EXCEPTION_GAP if phrase.exception else PHRASE_GAP
     for word_id in phrase.words[1:]:
-        for nxt in range(at + 1, min(at + 2 + gap, len(positions))):
+        for nxt in range(at + 1, min(at + 2 + phrase.gap, len(positions))):
             if word_id in positions[nxt]:
                 found.append(nxt)
                 at = nxt

@@ -37,6 +37,20 @@ doesn't work
 does not work
 don't work
 malfunction
+like a charm
+jam
+jams
+jammed
+jamming
+hardware
+component
+components
+=kit
+gear
+device
+devices
+instrument
+instruments
 leak
 leaks
 leaked
@@ -147,6 +161,13 @@ software
 =systemer
 nedbrud
 går ned
+går i stå
+står stille
+driftssikker
+driftssikkerhed
+driftsstop
+komponent
+apparat
 utæt
 utætte
 utæthed
@@ -217,6 +238,16 @@ below the market
 market price
 market level
 price list
+rip off
+ripoff
+quote
+quotes
+quotation
+pay too much
+paying too much
+overpay
+good deal
+great deal
 discount
 discounts
 rebate
@@ -252,6 +283,8 @@ omkostning
 gebyr
 tillæg
 rabat
+tilbud
+betale for meget
 pengene værd
 valuta for pengene
 konkurrencedygtig
@@ -317,6 +350,8 @@ aftersales
 maintenance
 ticket
 tickets
+=sla
+=rma
 claim
 claims
 on hold
@@ -411,8 +446,8 @@ delivery
 deliveries
 deliver
 delivered
-on time
-in time
+"on time"
+"in time"
 lead time
 lead times
 leadtime
@@ -429,7 +464,7 @@ transportation
 logistics
 dispatch
 dispatched
-in stock
+"in stock"
 out of stock
 stock
 truck
@@ -476,6 +511,8 @@ tracking
 track and trace
 parcel
 parcels
+went missing
+sold out
 pallet
 pallets
 warehouse
@@ -528,16 +565,20 @@ leverance
 leveringstid
 leveringsdato
 leveringssikkerhed
-til tiden
-i tide
+"til tiden"
+"i tide"
 forsinket
 forsinkelse
 forsink*
-for sent
+"for sent"
 kom sent
 =sent
 fragt
 fragtmand
+logistik
+vare komme
+fremsendt
+fremsendelse
 transport
 forsendelse
 =sending
@@ -548,7 +589,7 @@ pakke
 palle
 lager
 lagerstatus
-på lager
+"på lager"
 udsolgt
 restordre
 restordrer
@@ -655,6 +696,13 @@ understands our needs
 knows our needs
 know us
 knows us
+understand us
+understands us
+understand what we do
+knows what we do
+know what we do
+there for us
+new guy
 visit
 visits
 visited
@@ -697,12 +745,12 @@ partnerskab
 tillid
 personlig
 personligt
-kender vores forretning
-kender vores behov
+kender vores
 kender os
-forstår vores forretning
-forstår vores behov
+forstår vores
 forstår os
+forstår hvad vi
+der for os
 besøg
 besøge
 =møde
@@ -776,6 +824,10 @@ administrative
 onboarding
 sign up
 registration
+set up account
+setting up account
+open account
+account setup
 easy to do business
 easy to deal with
 hard to do business
@@ -926,6 +978,8 @@ keep us updated
 kept us updated
 keep us posted
 kept in the loop
+keep us up to date
+kept us up to date
 informed
 information
 inform

@@ -88,7 +88,8 @@ def test_signal_syntax():
         ThemeRules("late", signals_en="=late\n-late payment"),
         ThemeRules("web", signals_en="web*\n# a comment\n\nsign up"),
         ThemeRules("people", signals_en="@name"),
-        ThemeRules("time", signals_en="-{late} nothing\non time"),
+        ThemeRules("time", signals_en="on time\n-{late} on time"),
+        ThemeRules("stock", signals_da='"på lager"'),
     ])
     assert reason_themes("always late", "en", taxonomy) == ["late"]
     assert reason_themes("see you later", "en", taxonomy) == []  # =late: that word only
@@ -99,6 +100,9 @@ def test_signal_syntax():
     assert reason_themes("Mette is great", "en", taxonomy) == ["people"]
     assert reason_themes("mette is great", "en", taxonomy) == []  # a name has its capital
     assert reason_themes("on time", "en", taxonomy) == ["time"]
+    assert reason_themes("late again, never on time", "en", taxonomy) == ["late"]  # {late}: a signal of late
+    assert reason_themes("ikke på lager", "da", taxonomy) == ["stock"]
+    assert reason_themes("på vores lager", "da", taxonomy) == []  # "quoted": next to each other
 
 
 def test_development_set_quality():
