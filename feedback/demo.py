@@ -2,8 +2,9 @@
 
 Answers a realistic share of the sent invitations that the earlier steps left (about
 45%), with each account manager's customers leaning their own way so the rollups show
-differences, a few suspect answers, triage states by age, and internal notes on some
-detractors. Works on its own too: with no book it makes a small one, and with no
+differences, reasons in the contact's language that praise and blame what B2B customers
+do (feedback.demo_reasons), tagged with themes, a few suspect answers, triage states by
+age, and internal notes on some detractors. Works on its own too: with no book it makes a small one, and with no
 sent invitations it makes 18 months of them first.
 """
 
@@ -16,29 +17,11 @@ from django.utils import timezone
 from surveys.models import Account, Contact, Invitation, Region, Role, User, Wave
 from surveys.tokens import token_fields_new
 
+from .demo_reasons import FRAGMENTS, demo_reason
 from .models import Category, Note, Response, category_for_score
+from .response_themes import reasons_tag_all
 from .summaries import summary_rebuild
 
-REASONS = {
-    Category.DETRACTOR: [
-        "Deliveries have been late three times this quarter.",
-        "Nobody answers the support line before 10.",
-        "The invoice errors keep coming back.",
-        "Prices went up and the service did not.",
-        "Our contact person changed twice this year.",
-    ],
-    Category.PASSIVE: [
-        "Good products, but ordering is cumbersome.",
-        "Fine overall; the web shop could be faster.",
-        "OK service, nothing special.",
-    ],
-    Category.PROMOTER: [
-        "Always helpful and quick to respond.",
-        "Our account manager really knows our business.",
-        "Reliable deliveries, fair prices.",
-        "They solved a difficult problem for us last month.",
-    ],
-}
 NOTES = [
     "Called, left a voicemail. Trying again tomorrow.",
     "Known issue with the carrier; logistics are on it.",
@@ -110,9 +93,13 @@ def seed_answers(*, seed: int, stdout) -> str:
     # Each owner's customers lean their own way: from clearly unhappy to delighted.
     owners = sorted(set(Account.objects.values_list("owner_id", flat=True)))
     lean = {owner: rnd.choice([-2.5, -1.5, -0.5, 0, 0.5, 1, 1.5]) for owner in owners}
+    # ... and each has a sore point their unhappy customers bring up more often.
+    sore = {owner: rnd.choice(sorted(FRAGMENTS)) for owner in owners}
+    first_names = {pk: (name or email).split()[0].split("@")[0].capitalize()
+                   for pk, name, email in User.objects.filter(pk__in=owners).values_list("pk", "full_name", "email")}
     invitations = (
         Invitation.objects.filter(status=Invitation.Status.SENT, sent_at__lte=now, response__isnull=True)
-        .select_related("account")
+        .select_related("account", "contact")
         .order_by("pk")
     )
     responses = []
@@ -123,10 +110,13 @@ def seed_answers(*, seed: int, stdout) -> str:
         category = category_for_score(score)
         answered = min(now - timedelta(minutes=5), inv.sent_at + timedelta(hours=rnd.randint(1, 120)))
         suspect = rnd.random() < 0.01
+        owner = inv.account.owner_id
+        language = "da" if inv.contact.language == "da" else "en"
+        reason = demo_reason(rnd, category=category, language=language, sore_theme=sore[owner],
+                             am_first_name=first_names[owner]) if rnd.random() < 0.6 else ""
         responses.append(Response(
             invitation=inv, contact_id=inv.contact_id, account_id=inv.account_id, score=score, category=category,
-            reason=rnd.choice(REASONS[category]) if rnd.random() < 0.6 else "",
-            language="en", answered_at=answered, changed_at=answered, suspect=suspect,
+            reason=reason, language=language, answered_at=answered, changed_at=answered, suspect=suspect,
             suspect_reason="honeypot field filled" if suspect else "",
             triage=Response.Triage.HANDLED, triaged_at=answered + timedelta(days=1),
             triaged_by_id=inv.account.owner_id,
@@ -151,8 +141,10 @@ def seed_answers(*, seed: int, stdout) -> str:
         for i, r in enumerate(detractors) if i % 2 == 0
     )
     summary_rebuild()
+    _, tagged = reasons_tag_all()
     suspect = sum(1 for r in responses if r.suspect)
-    summary = f"answers: {len(responses)} ({suspect} suspect), notes on {len(detractors[::2])} detractors"
+    summary = (f"answers: {len(responses)} ({suspect} suspect), notes on {len(detractors[::2])} detractors, "
+               f"themes on {tagged} reasons")
     if made_book:
         from surveys.demo import DEMO_PASSWORD
 
