@@ -81,7 +81,8 @@ def word_fold(word: str, loose: bool = False) -> str:
     """A word as it is matched: lower case, accents off, the Danish letters written as
     ae, oe, aa (as on a keyboard without them: "saelger" is "sælger"). Loose, those
     are reduced to a, o, a too, for a word written without them at all ("salger"):
-    a word written with æøå is matched exactly, so "svær" never meets "svar"."""
+    a word written with æøå (or ae, oe, aa) is matched exactly, so "svær" and "svaer" never
+    meet "svar"."""
     word = word.lower()
     if not word.isascii():
         word = word.translate(_FOLD_LETTERS)
@@ -335,8 +336,8 @@ def _analyse(taxonomy: Taxonomy, lower: str, languages: tuple[str, ...]) -> froz
     """The signal words that a word (lower case) is, in the given languages."""
     if not lower.isalpha():  # "3", "10kg", "ref123": no signal has a digit
         return frozenset()
-    # Written with æøå: matched exactly; without: also as if they had been left out.
-    loose = lower.isascii()
+    # Written with æøå or as ae/oe/aa: matched exactly; without: as if they were left out.
+    loose = lower.isascii() and "ae" not in lower and "oe" not in lower and "aa" not in lower
     folded = word_fold(lower, loose)
     found = set()
     unknown = []

@@ -112,6 +112,10 @@ build quality
 -found a solution
 -finds a solution
 -price range
+-{ordering} doesn't work
+-{ordering} does not work
+-{ordering} not working
+-{ordering} stopped working
 """,
         "signals_da": """
 produkt
@@ -130,12 +134,7 @@ gik i stykker
 =knækker
 knækket
 virker ikke
-virker godt
-virker fint
-virker perfekt
 fungerer ikke
-fungerer godt
-fungerer fint
 funktion
 funktionalitet
 sortiment
@@ -191,6 +190,8 @@ friskhed
 ydeevne
 -produktion
 -søgefunktion
+-{ordering} virker ikke
+-{ordering} fungerer ikke
 -finde en løsning
 -fandt en løsning
 -finder en løsning
@@ -283,7 +284,8 @@ omkostning
 gebyr
 tillæg
 rabat
-tilbud
+=tilbuddet
+=tilbuddene
 betale for meget
 pengene værd
 valuta for pengene
@@ -1065,7 +1067,10 @@ kommunikere
 informere
 informeret
 information
-orientere
+=orientere
+=orienterer
+=orienteret
+=orienterede
 orientering
 opdatering
 opdateret

@@ -55,6 +55,9 @@ def taxonomy():
     # Words that look like signals and are not.
     ("I will tell you later", "en", []),
     ("Det er svært at sige", "da", []),
+    ("Det er svaer at sige", "da", []),
+    ("Alt fungerer fint", "da", []),
+    ("Webshoppen virker ikke", "da", ["ordering"]),
     ("A surprise every time", "en", []),
     ("Invoices are always on time", "en", ["billing"]),
     ("Fakturaerne kommer altid for sent", "da", ["billing"]),
