@@ -183,3 +183,12 @@ def test_tag_reasons_needs_text_and_language(tmp_path):
         call_command("tag_reasons", str(source), stdout=io.StringIO())
     with pytest.raises(CommandError, match="cannot read"):
         call_command("tag_reasons", str(tmp_path / "missing.csv"), stdout=io.StringIO())
+
+
+def test_administrators_edit_the_taxonomy_in_the_admin(client, admin_user):
+    client.force_login(admin_user)
+    assert client.get("/admin/feedback/theme/").status_code == 200
+    delivery = Theme.objects.get(key="delivery")
+    page = client.get(f"/admin/feedback/theme/{delivery.pk}/change/")
+    assert page.status_code == 200 and "leveringstid" in page.content.decode()
+    assert client.get(f"/admin/feedback/theme/{delivery.pk}/delete/").status_code == 403  # switched off instead
