@@ -3,8 +3,8 @@ from the answers one by one:
 
 - `revenue_weighted_nps`: one aggregate over the accounts' summary rows (AccountSummary,
   the period's counts) joined to their revenue (Account);
-- `revenue_coverage`: one grouped query over the active accounts, with one probe per
-  account into the answers' (account, answered_at) index for "answered lately".
+- `revenue_coverage`: one grouped query over the active accounts and their summary rows'
+  latest counted answer (AccountSummary.last_answer_at) for "answered lately".
 
 The accounts come in already scoped (`surveys.selectors.accounts_visible_to`). Revenue is
 in the program's currency; an account without one (null) is left out, never taken as 0.
@@ -25,7 +25,7 @@ from surveys.models import Account, Region, User
 from surveys.selectors import accounts_in_scope
 
 from .figures import MIN_N, Z95
-from .models import AccountSummary, Response
+from .models import AccountSummary
 
 # CustomerGauge's users aim to hear, each quarter, from the accounts holding 80% of revenue.
 COVERAGE_TARGET = 0.8
@@ -145,7 +145,7 @@ def revenue_coverage(accounts: QuerySet[Account], *, now: datetime | None = None
     per region and per account manager (the account's owner). Inactive accounts are not
     asked, so they are left out."""
     since = (now or timezone.now()) - timedelta(days=COVERAGE_DAYS)
-    answered = Response.objects.filter(account=OuterRef("pk"), suspect=False, answered_at__gte=since)
+    answered = AccountSummary.objects.filter(account_id=OuterRef("pk"), last_answer_at__gte=since)
     rows = list(
         accounts.filter(active=True)
         .annotate(heard=Exists(answered))

@@ -475,6 +475,8 @@ class AccountSummary(models.Model):
     # Contacts with at least one counted answer.
     answering_contacts = models.PositiveIntegerField(default=0)
     last_executive_answer_at = models.DateTimeField(null=True, blank=True)
+    # Its latest counted answer, any level: revenue coverage's "answered lately" (feedback.revenue).
+    last_answer_at = models.DateTimeField(null=True, blank=True)
     # Waves since an executive last answered in which an executive was asked and did not answer.
     executive_waves_unanswered = models.PositiveIntegerField(default=0)
     # When an event last changed the row.

@@ -203,7 +203,7 @@ _ACCOUNT_AND_LEVEL = (
 def _account_counts_sql(contacts_change: bool) -> str:
     """Add to one account's counts: all time, and each window when the answer's month is
     in it; with `contacts_change`, the answering contacts change by ±1 unless the contact
-    has another counted answer."""
+    has another counted answer, and the latest answer moves to this one if it is later."""
     sets = []
     for field in ANSWER_FIELDS:
         sets.append(f"{field}_all = {field}_all + %s")
@@ -215,6 +215,8 @@ def _account_counts_sql(contacts_change: bool) -> str:
             "answering_contacts = answering_contacts + CASE WHEN EXISTS (SELECT 1 FROM"
             f" {_INV} WHERE contact_id = %s AND answer_category <> '' AND id <> %s) THEN 0 ELSE %s END"
         )
+        sets.append("last_answer_at = CASE WHEN last_answer_at IS NULL OR last_answer_at < %s THEN %s"
+                    " ELSE last_answer_at END")
     sets.append("refreshed_at = %s")
     return f"UPDATE {_AS} SET {', '.join(sets)} WHERE account_id = %s"
 
@@ -254,16 +256,29 @@ def invitation_answer_count(
         for _suffix in WINDOWS:
             params += [adapt_date, counts[field]]
     if counted_change:
-        params += [contact_id, invitation_id, counted_change]
+        # An answer that stops counting leaves the latest as it was here; recounted below.
+        latest = adapt_datetime(answered_at if counted_change > 0 else None)
+        params += [contact_id, invitation_id, counted_change, latest, latest]
     params += [adapt_datetime(now), account_id]
     with connection.cursor() as cursor:
         cursor.execute(_account_counts_sql(bool(counted_change)), params)
         found = cursor.rowcount
     if not found:  # an account made without its summary (the admin, a loader): count it whole
         account_summaries_write([account_id], now=now)
-    elif level == EXECUTIVE and counted_change:
+        return
+    if counted_change < 0:
+        _last_answer_recount(account_id)
+    if level == EXECUTIVE and counted_change:
         _executive_refresh(account_id, answered_at=answered_at if counted_change > 0 else None,
                            full=counted_change < 0)
+
+
+def _last_answer_recount(account_id: int) -> None:
+    """An answer stopped counting: the account's latest counted answer read again."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_AS} SET last_answer_at = (SELECT MAX(answered_at) FROM {_INV}"
+            f" WHERE account_id = %s AND answer_category <> '') WHERE account_id = %s", [account_id, account_id])
 
 
 def _executive_refresh(account_id: int, *, answered_at: datetime | None = None, full: bool = False) -> None:
@@ -439,11 +454,14 @@ def account_rows(account_ids: list[int], *, now: datetime | None = None) -> list
     for account_id, n in counted.values_list("account_id").annotate(n=Count("contact_id", distinct=True)).order_by():
         fields[account_id]["answering_contacts"] = n
     windows = {f"n_{suffix}": Count("pk", filter=Q(answered_at__gte=month_begins(froms[suffix]))) for suffix in WINDOWS}
-    for account_id, category, n_all, *n_windows in (
-        counted.values_list("account_id", "answer_category").annotate(n=Count("pk"), **windows).order_by()
+    for account_id, category, last, n_all, *n_windows in (
+        counted.values_list("account_id", "answer_category")
+        .annotate(last=Max("answered_at"), n=Count("pk"), **windows).order_by()
     ):
         field = CATEGORY_FIELDS[category]
         fields[account_id][f"{field}_all"] = n_all
+        known = fields[account_id].get("last_answer_at")
+        fields[account_id]["last_answer_at"] = last if known is None or last > known else known
         for suffix, n in zip(WINDOWS, n_windows, strict=True):
             fields[account_id][f"{field}_{suffix}"] = n
     executive = counted.filter(contact__level=EXECUTIVE)

@@ -156,7 +156,8 @@ def tallies_differences(*, now: datetime | None = None) -> list[str]:
         for r in OwnerMonthSummary.objects.values_list("owner_id", "region_id", "month", "level", *COUNT_FIELDS)
     }
     found += _compare("OwnerMonthSummary", expected_owners, stored_owners)
-    compared = ["contacts", "answering_contacts", "last_executive_answer_at", "executive_waves_unanswered",
+    compared = ["contacts", "answering_contacts", "last_answer_at", "last_executive_answer_at",
+                "executive_waves_unanswered",
                 *(f"{field}_all" for field in ANSWER_FIELDS)]
     windows = {f"{field}_{suffix}": expression for suffix in WINDOWS
                for field, expression in account_window_counts(suffix, now).items()}
