@@ -267,8 +267,10 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD or not HTTPS else ["security.
 # Fixed-window limits in the cache (surveys.throttle; fail open when it is down); "N/s|m|h".
 ANSWER_RATE_PER_TOKEN = env("ANSWER_RATE_PER_TOKEN", default="30/m")
 ANSWER_RATE_PER_ADDRESS = env("ANSWER_RATE_PER_ADDRESS", default="120/m")
-# A submit sooner than this after the form was served marks the answer suspect.
-ANSWER_MIN_SECONDS = 2.0
+# A submit sooner than this after the form was served marks the answer suspect: faster
+# than any person (the page must reach the screen before a thumb can press Send), well
+# under the second a person needs with the score already chosen from the email.
+ANSWER_MIN_SECONDS = 0.5
 CSRF_FAILURE_VIEW = "feedback.views_public.csrf_failure"
 
 # --- Outbox (outbox.services) ------------------------------------------------------

@@ -224,7 +224,14 @@ def answer_form_stamp(invitation_id: int, now: datetime | None = None) -> str:
 def answer_suspect_reason(
     *, invitation_id: int, honeypot: str, stamp: str, now: datetime | None = None
 ) -> str:
-    """Why a submission looks like a bot ('' when it looks like a person)."""
+    """Why a submission looks like a bot ('' when it looks like a person).
+
+    Only what a scanner does and a person cannot: fill the field nobody sees, post
+    without the form's own stamp, or post sooner than the page could reach a person's
+    screen and be pressed (ANSWER_MIN_SECONDS, half a second). A person with the score
+    already chosen from the email needs about a second, so a floor near a person's pace
+    marked fast promoters as bots. Scanners' GET and HEAD requests never record anything,
+    and a POST without the page's cookie fails the CSRF check."""
     if honeypot.strip():
         return "honeypot filled"
     try:
@@ -235,7 +242,7 @@ def answer_suspect_reason(
     if int(pk) != invitation_id:
         return "form stamp from another link"
     seconds = (now or timezone.now()).timestamp() - served
-    minimum = getattr(settings, "ANSWER_MIN_SECONDS", 2.0)
+    minimum = getattr(settings, "ANSWER_MIN_SECONDS", 0.5)
     if seconds < minimum:
         return f"sent {max(seconds, 0):.1f} s after the page was served"
     return ""

@@ -91,8 +91,11 @@ def test_suspect_reasons(invitation):
     stamp = answer_form_stamp(invitation.pk, now=now - timedelta(seconds=5))
     assert answer_suspect_reason(invitation_id=invitation.pk, honeypot="", stamp=stamp, now=now) == ""
     assert answer_suspect_reason(invitation_id=invitation.pk, honeypot="x", stamp=stamp, now=now) == "honeypot filled"
-    fast = answer_form_stamp(invitation.pk, now=now - timedelta(seconds=1))
-    assert answer_suspect_reason(invitation_id=invitation.pk, honeypot="", stamp=fast, now=now).startswith("sent 1.0 s")
+    # Faster than a person could (the floor is 0.5 s; one second is a fast person's pace).
+    fast = answer_form_stamp(invitation.pk, now=now - timedelta(seconds=0.2))
+    assert answer_suspect_reason(invitation_id=invitation.pk, honeypot="", stamp=fast, now=now).startswith("sent 0.2 s")
+    person = answer_form_stamp(invitation.pk, now=now - timedelta(seconds=1))
+    assert answer_suspect_reason(invitation_id=invitation.pk, honeypot="", stamp=person, now=now) == ""
     forged = stamp.rsplit(":", 1)[0].replace(".", ".9") + ":" + stamp.rsplit(":", 1)[1]
     assert answer_suspect_reason(invitation_id=invitation.pk, honeypot="", stamp=forged, now=now) == (
         "form stamp missing or forged"
