@@ -58,6 +58,16 @@ def test_link_from_email_shows_both_questions_with_the_score_selected(client, in
     assert "<script" not in html
 
 
+def test_the_page_says_plainly_that_nothing_is_saved_until_send(client, invitation, account):
+    html = client.get(answer_path(invitation, score=9)).content.decode()
+    note = 'Your answer is saved only when you press “Send answer”.'
+    assert note in html
+    assert html.index(note) < html.index('<button type="submit" aria-describedby="send-note">')
+    danish = InvitationFactory(contact=ContactFactory(account=account, language="da"))
+    html = client.get(answer_path(danish, score=9)).content.decode()
+    assert "Dit svar gemmes først, når du trykker på “Send svar”." in html
+
+
 def test_get_never_records_anything(client, invitation):
     for score in (None, 0, 10, 3):
         assert client.get(answer_path(invitation, score=score)).status_code == 200
