@@ -154,11 +154,12 @@ _OWNER_NAME = (
 
 
 def answer_owner_first_name(account_id: int) -> str:
-    """The first name of the account's owner ("Anna will call you")."""
+    """The first name of the account's owner ("Anna will call you"); "" for an owner
+    without a name (the page then names the company, never a name made from an address)."""
     with connection.cursor() as cursor:
         cursor.execute(_OWNER_NAME, [account_id])
         row = cursor.fetchone()
-    return staff_first_name(*row) if row else ""
+    return staff_first_name(*row) if row and row[0].strip() else ""
 
 
 def answer_link_state(link: AnswerLink, now: datetime | None = None) -> str:

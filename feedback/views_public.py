@@ -178,7 +178,8 @@ def _page_context(token, link, program, lang) -> dict:
     return {
         "action": reverse("answer:answer", args=[token]),
         "company": program.company_name,
-        "contact_first_name": link.contact_first_name,
+        # A contact without a name is greeted without one, never by their address.
+        "contact_first_name": link.contact_first_name if link.contact_name.strip() else "",
         "expires_at": answering.answer_expires_at(link),
         "stamp": answering.answer_form_stamp(link.invitation_id),
         "honeypot_field": HONEYPOT_FIELD,

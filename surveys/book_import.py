@@ -19,6 +19,12 @@ The optional `annual_revenue` column (in the program's currency) sets each accou
 revenue: given on any of the account's rows, empty on all of them means not known. A
 file without the column leaves the revenue the accounts have.
 
+The optional `account_manager_name` and `regional_manager_name` columns give the staff
+their names as customers read them ("Anders Nielsen from Acme will call you"): given on
+any of the person's rows, they replace the name the person has; empty, they leave it.
+Staff are never given a name made up from their email address: without one, customers
+read the company's name instead.
+
 `book_import(data=...)` does both; the management command and the upload page call it.
 """
 
@@ -40,7 +46,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .batching import chunks
-from .models import Account, Contact, Level, Region, Role, User
+from .models import Account, Contact, Level, Region, Role, User, header_text_clean
 from .suppression import emails_suppressed
 from .tallies import account_contacts_recount, accounts_locked, accounts_moved, contact_levels_changed
 
@@ -57,7 +63,9 @@ HEADER = (
     "language",
 )
 # Columns a file may leave out; without them an import changes nothing they describe.
-OPTIONAL_COLUMNS = ("annual_revenue",)
+OPTIONAL_COLUMNS = ("annual_revenue", "account_manager_name", "regional_manager_name")
+STAFF_NAME_COLUMNS = ("account_manager_name", "regional_manager_name")
+STAFF_NAME_MAX = User._meta.get_field("full_name").max_length
 CONTACT_COLUMNS = ("contact_email", "contact_name", "contact_phone", "contact_level")
 MAX_LENGTHS = {
     "account_id": Account._meta.get_field("external_id").max_length,
@@ -118,6 +126,8 @@ class BookRow:
     language: str
     annual_revenue: Decimal | None = None  # None: empty, or no such column
     revenue_column: bool = False  # the file has the annual_revenue column
+    am_name: str = ""  # "" when empty or no such column: the name stays as it is
+    rm_name: str = ""
 
 
 @dataclass
@@ -135,12 +145,18 @@ class ImportSummary:
     contacts_suppressed: int = 0
     staff_created: list[User] = field(default_factory=list)
     staff_promoted: list[User] = field(default_factory=list)
+    # Staff who had another name (or none) and were given the file's.
+    staff_renamed: list[User] = field(default_factory=list)
     # Accounts given an annual revenue; None when the file has no annual_revenue column.
     accounts_with_revenue: int | None = None
 
     @property
     def accounts(self) -> int:
         return self.accounts_created + self.accounts_updated + self.accounts_unchanged
+
+    @property
+    def staff_updated(self) -> int:
+        return len({user.pk for user in (*self.staff_promoted, *self.staff_renamed)})
 
     def lines(self) -> list[str]:
         revenue = [] if self.accounts_with_revenue is None else [
@@ -157,7 +173,8 @@ class ImportSummary:
                if self.contacts_suppressed else ""),
             f"regions: {self.regions_created:,} created, {self.regions_updated:,} given a new regional manager",
             f"staff: {len(self.staff_created):,} created without a password"
-            + (f", {len(self.staff_promoted):,} made regional managers" if self.staff_promoted else ""),
+            + (f", {len(self.staff_promoted):,} made regional managers" if self.staff_promoted else "")
+            + (f", {len(self.staff_renamed):,} given the file's name" if self.staff_renamed else ""),
             *revenue,
         ]
 
@@ -320,6 +337,13 @@ def _row_or_problems(line: int, value: dict[str, str], is_email: _EmailCheck) ->
     if language is None:
         supported = ", ".join(code for code, _ in settings.LANGUAGES)
         bad.append(Problem(line, "language", f"unknown language '{value['language']}' (use {supported})"))
+    names = {column: header_text_clean(value.get(column, "")) for column in STAFF_NAME_COLUMNS}
+    for column, name in names.items():
+        if len(name) > STAFF_NAME_MAX:
+            bad.append(Problem(line, column, f"longer than {STAFF_NAME_MAX} characters"))
+    if names["regional_manager_name"] and not rm_email:
+        bad.append(Problem(line, "regional_manager_name",
+                           "a regional manager's name needs their regional_manager_email on the same row"))
     revenue_column = "annual_revenue" in value
     revenue = _revenue(value["annual_revenue"]) if revenue_column else None
     if isinstance(revenue, str):
@@ -330,13 +354,13 @@ def _row_or_problems(line: int, value: dict[str, str], is_email: _EmailCheck) ->
         line=line, account_id=value["account_id"], account_name=value["account_name"], region=value["region"],
         rm_email=rm_email, am_email=am_email, contact_email=contact_email, contact_name=value["contact_name"],
         contact_phone=value["contact_phone"], level=level, language=language, annual_revenue=revenue,
-        revenue_column=revenue_column,
+        revenue_column=revenue_column, am_name=names["account_manager_name"], rm_name=names["regional_manager_name"],
     )
 
 
 class _Agreement:
     """What the rows must agree on: one owner, region and name per account, one
-    regional manager per region, each contact once per account."""
+    regional manager per region, one name per member of staff, each contact once per account."""
 
     ACCOUNT_FACTS = [("am_email", "account_manager_email", "owner"), ("region", "region", "region"),
                      ("account_name", "account_name", "name")]
@@ -346,6 +370,7 @@ class _Agreement:
         self.region_manager: dict[str, tuple[str, int]] = {}
         self.contact_first: dict[tuple[str, str], int] = {}
         self.revenue_first: dict[str, BookRow] = {}  # the first row giving an account's revenue
+        self.staff_name_first: dict[str, tuple[str, int]] = {}  # email: (name, line)
 
     def problems(self, row: BookRow) -> list[Problem]:
         found = []
@@ -367,6 +392,14 @@ class _Agreement:
                 found.append(Problem(row.line, "regional_manager_email",
                                      f"region {row.region} is given two regional managers: "
                                      f"'{row.rm_email}' here, '{manager}' on line {line}"))
+        for email, name, column in ((row.am_email, row.am_name, "account_manager_name"),
+                                    (row.rm_email, row.rm_name, "regional_manager_name")):
+            if not name:
+                continue
+            first, line = self.staff_name_first.setdefault(email, (name, row.line))
+            if first != name:
+                found.append(Problem(row.line, column, f"{email} is given two names: '{name}' here, "
+                                                       f"'{first}' on line {line}"))
         if row.contact_email:
             line = self.contact_first.setdefault((row.account_id, row.contact_email.lower()), row.line)
             if line != row.line:
@@ -419,19 +452,17 @@ def book_file_parse(data: bytes, *, progress: Progress | None = None) -> list[Bo
 
 # --- Writing the book ---------------------------------------------------------------------
 
-def staff_name_from_email(email: str) -> str:
-    """'anna.m.holm@x' -> 'Anna M Holm': a readable name until the person sets their own."""
-    local = email.split("@")[0]
-    words = [w for w in local.replace("_", ".").replace("-", ".").split(".") if w]
-    return " ".join(w.capitalize() for w in words)[:200]
-
-
 def _write_staff(rows: list[BookRow], summary: ImportSummary) -> dict[str, int]:
     wanted: dict[str, str] = {}
+    names: dict[str, str] = {}  # the file's names (the rows agree on them)
     for row in rows:
         wanted.setdefault(row.am_email, Role.ACCOUNT_MANAGER)
         if row.rm_email:
             wanted[row.rm_email] = Role.REGIONAL_MANAGER
+        if row.am_name:
+            names[row.am_email] = row.am_name
+        if row.rm_name:
+            names[row.rm_email] = row.rm_name
     existing: dict[str, User] = {}
     for chunk in chunks(list(wanted), LOOKUP_CHUNK):
         for user in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=chunk):
@@ -446,8 +477,15 @@ def _write_staff(rows: list[BookRow], summary: ImportSummary) -> dict[str, int]:
         user.role = Role.REGIONAL_MANAGER
     if promoted:
         User.objects.bulk_update(promoted, ["role"])
+    # A name is given only when the file has one: a guess from the email address
+    # ("Am2") would reach customers as if it were the person's name.
+    renamed = [user for email, user in existing.items() if names.get(email, user.full_name) != user.full_name]
+    for user in renamed:
+        user.full_name = names[user.email.lower()]
+    if renamed:
+        User.objects.bulk_update(renamed, ["full_name"])
     new = [
-        User(email=email, role=role, full_name=staff_name_from_email(email), password=make_password(None))
+        User(email=email, role=role, full_name=names.get(email, ""), password=make_password(None))
         for email, role in wanted.items() if email not in existing
     ]
     created = User.objects.bulk_create(new, batch_size=WRITE_BATCH)
@@ -455,6 +493,7 @@ def _write_staff(rows: list[BookRow], summary: ImportSummary) -> dict[str, int]:
         created = list(User.objects.filter(email__in=[u.email for u in new]))
     summary.staff_created = sorted(created, key=lambda u: (u.role, u.email))
     summary.staff_promoted = promoted
+    summary.staff_renamed = renamed
     ids = {email: user.pk for email, user in existing.items()}
     ids.update({user.email: user.pk for user in created})
     return ids

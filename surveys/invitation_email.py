@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from .emails import email_render
-from .models import Contact, Invitation, Program, header_text_unsafe
+from .models import Contact, Invitation, Program, header_text_clean, header_text_unsafe
 from .tokens import invitation_token
 
 EMAIL_LANGUAGES = ("en", "da")
@@ -48,19 +48,22 @@ _PLACEHOLDER = re.compile(r"@@(\w+)@@")
 _skeletons: dict = {}
 
 
-def _email_skeleton(name: str, language: str, has_phone: bool, program: Program) -> tuple[str, str, str]:
+def _email_skeleton(
+    name: str, language: str, program: Program, *, has_phone: bool, has_owner_name: bool, has_contact_name: bool
+) -> tuple[str, str, str]:
     """The email's subject, text and HTML rendered once per language (and program version)
     with @@placeholders@@ for what differs per message; filled by `_fill`. Rendering three
     templates per message would cost more than sending it."""
-    key = (name, language, has_phone, program.pk, program.updated_at, settings.SITE_URL)
+    key = (name, language, has_phone, has_owner_name, has_contact_name, program.pk, program.updated_at,
+           settings.SITE_URL)
     skeleton = _skeletons.get(key)
     if skeleton is not None:
         return skeleton
     context = {
-        "contact_first_name": "@@first_name@@",
+        "contact_first_name": "@@first_name@@" if has_contact_name else "",
         "account": {"name": "@@account@@"},
         "owner": {"phone": "@@owner_phone@@" if has_phone else "", "email": "@@owner_email@@"},
-        "owner_name": "@@owner_name@@",
+        "owner_name": "@@owner_name@@" if has_owner_name else "",
         "company": "@@company@@",
         "question": "@@question@@",
         "scores": [(score, f"@@answer_url@@?score={score}") for score in range(11)],
@@ -83,6 +86,14 @@ def _fill(skeleton: str, values: dict, escape: bool) -> str:
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], skeleton)
 
 
+def sender_display_name(owner_name: str, program: Program) -> str:
+    """Who the email is from, as the customer's inbox shows it: the account manager who
+    signs it, and the company ("Anders Nielsen, Acme"); the program's sender name for an
+    owner without a name. Control characters are taken out: names come from a file."""
+    name = header_text_clean(owner_name)
+    return f"{name}, {header_text_clean(program.company_name)}" if name else header_text_clean(program.sender_name)
+
+
 def invitation_email(invitation: Invitation, *, program: Program, reminder: bool = False, connection=None):
     """The invitation (or its reminder) as an EmailMultiAlternatives, in the contact's language:
     templates/emails/{invitation,reminder}.{subject.txt,txt,html}.
@@ -93,10 +104,13 @@ def invitation_email(invitation: Invitation, *, program: Program, reminder: bool
     token = invitation_token(invitation)
     unsubscribe_url = settings.SITE_URL + reverse("surveys:unsubscribe", args=[token])
     language = email_language(contact)
+    # Customers are never shown a name made up from an address: without one, the email
+    # greets them without a name and is signed by the company.
+    contact_name, owner_name = header_text_clean(contact.name), header_text_clean(owner.full_name)
     values = {
-        "first_name": contact.first_name,
+        "first_name": contact_name.split()[0] if contact_name else "",
         "account": invitation.account.name,
-        "owner_name": owner.full_name or owner.email,
+        "owner_name": owner_name,
         "owner_phone": owner.phone,
         "owner_email": owner.email,
         "company": program.company_name,
@@ -105,7 +119,10 @@ def invitation_email(invitation: Invitation, *, program: Program, reminder: bool
         "unsubscribe_url": unsubscribe_url,
     }
     name = "reminder" if reminder else "invitation"
-    subject, text, html_body = _email_skeleton(name, language, bool(owner.phone), program)
+    subject, text, html_body = _email_skeleton(
+        name, language, program, has_phone=bool(owner.phone), has_owner_name=bool(owner_name),
+        has_contact_name=bool(contact_name),
+    )
     subject, text, html_body = _fill(subject, values, False), _fill(text, values, False), _fill(html_body, values, True)
     headers = {
         "List-Unsubscribe": f"<{unsubscribe_url}>",
@@ -122,9 +139,9 @@ def invitation_email(invitation: Invitation, *, program: Program, reminder: bool
     message = mail.EmailMultiAlternatives(
         subject=subject,
         body=text,
-        from_email=formataddr((program.sender_name, program.sender_email)),
-        to=[formataddr((contact.name, contact.email))],
-        reply_to=[formataddr((owner.full_name, owner.email))],
+        from_email=formataddr((sender_display_name(owner.full_name, program), program.sender_email)),
+        to=[formataddr((contact_name, contact.email))],
+        reply_to=[formataddr((owner_name, owner.email))],
         headers=headers,
         connection=connection,
     )

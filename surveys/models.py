@@ -30,6 +30,12 @@ def header_text_unsafe(value: str) -> bool:
     return bool(_NOT_IN_A_HEADER.search(value or ""))
 
 
+def header_text_clean(value: str) -> str:
+    """`value` on one line: control characters and line breaks become spaces, runs of
+    spaces one. For names from a file that end up in a header (an AM's name in From)."""
+    return " ".join(_NOT_IN_A_HEADER.sub(" ", value or "").split())
+
+
 def validate_header_text(value: str) -> None:
     """For a setting that goes into an email header (the program's sender and company name)."""
     if header_text_unsafe(value):

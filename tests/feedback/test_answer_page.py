@@ -12,7 +12,7 @@ from feedback.summaries import summary_rebuild
 from outbox.models import Message
 from surveys.models import Invitation, Program
 from surveys.tokens import invitation_token
-from tests.factories import ContactFactory, InvitationFactory, ResponseFactory
+from tests.factories import AccountFactory, ContactFactory, InvitationFactory, ResponseFactory, UserFactory
 from tests.feedback.answer_support import (  # noqa: F401
     answer_path,
     fast_password_hashing,
@@ -352,6 +352,24 @@ def test_danish_expired_page(client, account):
 def test_unknown_language_falls_back_to_english(client, account):
     invitation = InvitationFactory(contact=ContactFactory(account=account, language="de"))
     assert '<html lang="en">' in client.get(answer_path(invitation)).content.decode()
+
+
+# --- Names: never one made up from an address ---------------------------------------------
+
+def test_an_am_without_a_name_is_named_by_the_company_on_the_thank_you_page(client, region):
+    owner = UserFactory(role="am", full_name="", email="am2@acme.test")
+    account = AccountFactory(owner=owner, region=region)
+    invitation = InvitationFactory(contact=ContactFactory(account=account, name="Carla Customer"))
+    html = post_answer(client, invitation, score="9").content.decode()
+    assert "Acme will call you to hear more." in html and "Am2" not in html and "am2" not in html
+    danish = InvitationFactory(contact=ContactFactory(account=account, language="da"))
+    assert "Acme ringer til dig for at høre mere." in post_answer(client, danish, score="9").content.decode()
+
+
+def test_a_contact_without_a_name_is_greeted_without_one(client, account):
+    invitation = InvitationFactory(contact=ContactFactory(account=account, name="", email="carla@customer.test"))
+    html = client.get(answer_path(invitation, score=9)).content.decode()
+    assert "Hello, two quick questions" in html and "carla@customer.test" not in html
 
 
 # --- Bots: kept, marked, thanked, never counted ------------------------------------------

@@ -94,7 +94,9 @@ def test_staff_named_in_the_file_are_created_without_a_usable_password(db):
     for user in User.objects.all():
         assert not user.has_usable_password()
         assert not user.is_staff and not user.is_superuser
-    assert User.objects.get(email="anders.am@pulse.test").full_name == "Anders Am"
+    # No name is made up from the address (it reached customers as "Am2 from Acme"): a
+    # file without the name columns leaves new staff without one.
+    assert User.objects.get(email="anders.am@pulse.test").full_name == ""
 
 
 def test_existing_staff_are_reused_matched_by_email_in_any_case(db, director):
@@ -391,7 +393,82 @@ def test_an_account_given_two_revenues_is_a_problem(existing_book):
 def test_an_unknown_column_is_still_refused_and_the_message_names_the_optional_one(db):
     data = book_csv(good_rows()).replace(b",language", b",language,revenue", 1)
     [problem] = rejected(data)
-    assert "unknown revenue" in problem.reason and "(and optionally annual_revenue)" in problem.reason
+    assert "unknown revenue" in problem.reason
+    assert "(and optionally annual_revenue, account_manager_name, regional_manager_name)" in problem.reason
+
+
+# --- Staff names (optional columns) -------------------------------------------------------
+
+def named_rows(am="Anders Nielsen", rm="Rikke Madsen"):
+    """good_rows() with the name columns: ACC-1's AM and RM named on its first row only."""
+    rows = good_rows()
+    for r in rows:
+        r["account_manager_name"] = r["regional_manager_name"] = ""
+    rows[0].update(account_manager_name=am, regional_manager_name=rm)
+    return rows
+
+
+def names() -> dict:
+    return dict(User.objects.values_list("email", "full_name"))
+
+
+def test_the_name_columns_name_the_staff(db):
+    summary = book_import(data=book_csv(named_rows()))
+    assert names() == {"anders.am@pulse.test": "Anders Nielsen", "rikke.rm@pulse.test": "Rikke Madsen",
+                       "greta.am@pulse.test": "", "dieter.rm@pulse.test": ""}
+    assert summary.staff_renamed == []  # new staff are created with their names
+
+
+def test_a_name_in_the_file_replaces_the_name_an_empty_one_keeps_it(db):
+    User.objects.create_user("anders.am@pulse.test", role="am", full_name="Am2")
+    User.objects.create_user("greta.am@pulse.test", role="am", full_name="Greta Grün")
+    summary = book_import(data=book_csv(named_rows()))
+    assert names()["anders.am@pulse.test"] == "Anders Nielsen"
+    assert names()["greta.am@pulse.test"] == "Greta Grün"  # her rows leave the column empty
+    assert [user.email for user in summary.staff_renamed] == ["anders.am@pulse.test"]
+    assert "staff: 2 created without a password, 1 given the file's name" in summary.lines()
+    assert book_import(data=book_csv(named_rows())).staff_renamed == []  # the same file again
+
+
+def test_a_file_without_the_name_columns_keeps_the_staffs_names(db):
+    book_import(data=book_csv(named_rows()))
+    summary = book_import(data=book_csv(good_rows()))
+    assert names()["anders.am@pulse.test"] == "Anders Nielsen" and summary.staff_renamed == []
+
+
+def test_a_person_named_as_account_manager_and_as_regional_manager_gets_one_name(db):
+    rows = named_rows(rm="")
+    rows[2].update(regional_manager_email="anders.am@pulse.test", regional_manager_name="Anders Nielsen")
+    book_import(data=book_csv(rows))
+    assert names()["anders.am@pulse.test"] == "Anders Nielsen"
+
+
+def test_line_breaks_and_control_characters_in_a_name_become_spaces(db):
+    book_import(data=book_csv(named_rows(am="Anders\r\nBcc: evil@example.com\x07 Nielsen  ")))
+    assert names()["anders.am@pulse.test"] == "Anders Bcc: evil@example.com Nielsen"
+
+
+def test_two_names_for_one_person_are_a_problem(existing_book):
+    rows = named_rows()
+    rows[1]["account_manager_name"] = "Anders Andersen"
+    rows[2].update(regional_manager_email="anders.am@pulse.test", regional_manager_name="A. Nielsen")
+    problems = rejected(book_csv(rows))
+    assert [(p.line, p.column) for p in problems] == [(3, "account_manager_name"), (4, "regional_manager_name")]
+    assert problems[0].reason == ("anders.am@pulse.test is given two names: 'Anders Andersen' here, "
+                                  "'Anders Nielsen' on line 2")
+    assert book_snapshot() == existing_book
+
+
+def test_a_regional_managers_name_needs_their_address_and_a_name_its_length(existing_book):
+    rows = named_rows()
+    rows[1]["regional_manager_name"] = "Rikke Madsen"  # this row gives no regional_manager_email
+    rows[2]["account_manager_name"] = "G" * 201
+    problems = rejected(book_csv(rows))
+    assert [(p.line, p.column, p.reason) for p in problems] == [
+        (3, "regional_manager_name", "a regional manager's name needs their regional_manager_email on the same row"),
+        (4, "account_manager_name", "longer than 200 characters"),
+    ]
+    assert book_snapshot() == existing_book
 
 
 def test_command_says_how_many_accounts_were_given_a_revenue(db, tmp_path):

@@ -51,6 +51,21 @@ def test_administrator_uploads_a_good_file_and_sees_the_summary(client, admin_us
     assert Contact.objects.count() == 3
 
 
+def test_the_page_documents_the_name_columns_and_shows_who_was_named(client, admin_user):
+    client.force_login(admin_user)
+    html = client.get(URL).content.decode()
+    assert "annual_revenue,account_manager_name,regional_manager_name" in html
+    assert "Optional: account_manager_name and regional_manager_name" in html
+
+    rows = good_rows()
+    for r in rows:
+        r["account_manager_name"] = "Anders Nielsen" if r["account_manager_email"] == "anders.am@pulse.test" else ""
+    html = upload(client, book_csv(rows)).content.decode()
+    anders = re.search(r"anders\.am@pulse\.test</label></td>\s*<td>([^<]*)</td>", html).group(1)
+    greta = re.search(r"greta\.am@pulse\.test</label></td>\s*<td>([^<]*)</td>", html).group(1)
+    assert (anders, greta) == ("Anders Nielsen", "—")  # no name made up from an address
+
+
 def test_administrator_uploads_a_bad_file_and_sees_every_problem(client, admin_user):
     client.force_login(admin_user)
     rows = good_rows()

@@ -72,7 +72,8 @@ def test_invitation_email_has_both_parts_headers_and_working_links(smtp_server, 
 
     program = Program.current()
     assert message["From"].addresses[0].addr_spec == program.sender_email
-    assert message["From"].addresses[0].display_name == program.sender_name
+    # From the AM who signs it, at the company (not "Customer Care"), on the program's address.
+    assert message["From"].addresses[0].display_name == f"{am.full_name}, {program.company_name}"
     assert message["Reply-To"].addresses[0].addr_spec == am.email
     assert message["Subject"] == f"A quick question from {am.full_name} at {program.company_name}"
     assert message["Message-ID"] == invitation.message_id
