@@ -131,7 +131,7 @@ def answer(request, token):
     program = answering.answer_program()
     state = answering.answer_link_state(link)
     if state != LinkState.OPEN:
-        return _closed(request, state, link, program, lang)
+        return _closed(request, state, link, program, lang, token)
 
     if request.method == "POST":
         return _answer_post(request, token, link, program, lang)
@@ -164,7 +164,7 @@ def _answer_post(request, token, link, program, lang):
     except answering.AnswerRefused as refused:  # expired or opted out since the page was served
         if refused.state is None:
             return _not_found(request)
-        return _closed(request, refused.state, link, program, lang)
+        return _closed(request, refused.state, link, program, lang, token)
     return _render(request, "thanks", {
         **_page_context(token, link, program, lang),
         "score": result.response.score,
@@ -203,7 +203,7 @@ def _form_page(request, token, link, program, lang, *, selected, reason, form=No
     }, status=status, lang=lang, form=True)
 
 
-def _closed(request, state, link, program, lang):
+def _closed(request, state, link, program, lang, token):
     template, status = {
         LinkState.EXPIRED: ("expired", 410),
         LinkState.OPTED_OUT: ("opted_out", 403),
@@ -215,6 +215,8 @@ def _closed(request, state, link, program, lang):
         "sender_email": program.sender_email,
         "mailto": f"mailto:{program.sender_email}?subject={quote(subject)}",
         "expires_at": answering.answer_expires_at(link),
+        # The unsubscribe page, which offers to subscribe again (an opt-out by mistake).
+        "unsubscribe_url": reverse("surveys:unsubscribe", args=[token]),
     }, status=status, lang=lang)
 
 

@@ -74,6 +74,10 @@ class ProgramForm(forms.ModelForm):
             "reminder_days": _("One reminder to those who have not answered; 0 sends none (0 to 27)."),
             "link_valid_days": _("Customers can answer or change their answer until then (1 to 365)."),
             "send_rate": _("0 sends as fast as the workers can (0 to 10000)."),
+            "sender_name": _(
+                "Invitations come from their account manager and the company (“Anders Nielsen, Acme”); "
+                "this name only for an account manager whose name Pulse does not know."
+            ),
             "question_en": _("Write {company} where the company name goes."),
             "question_da": _("Write {company} where the company name goes."),
             "currency": _(

@@ -1,4 +1,4 @@
-"""Opting a contact out from an invitation's link (one click, RFC 8058)."""
+"""Opting a contact out from an invitation's link (one click, RFC 8058), and undoing it."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,4 +19,16 @@ def contact_unsubscribe(*, invitation: Invitation, now=None) -> Contact:
             contact=contact, wave__status=Wave.Status.PLANNED,
             status__in=[Invitation.Status.PLANNED, Invitation.Status.HELD],
         ).delete()
+    return contact
+
+
+@transaction.atomic
+def contact_resubscribe(*, invitation: Invitation) -> Contact:
+    """Undo the opt-out from the same link (a click by mistake). The contact is asked
+    again from the next wave planned (invitations taken out of an unsent wave stay out),
+    and the link takes answers again while it is valid. Repeat calls change nothing."""
+    contact = Contact.objects.select_for_update().get(pk=invitation.contact_id)
+    if contact.opted_out_at is not None:
+        contact.opted_out_at = None
+        contact.save(update_fields=["opted_out_at", "updated_at"])
     return contact

@@ -109,6 +109,55 @@ def test_fits_a_360px_phone(page, invitation):
     assert_no_horizontal_scroll(page)
 
 
+@pytest.mark.parametrize("width", [360, 1366])
+def test_walk_from_the_email_at_phone_and_desktop_widths(page, invitation, width):
+    """The score chosen in the email, the page saying it is not saved yet, Send, thanks:
+    nothing scrolls sideways, axe finds nothing, the note stands right above the button."""
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(answer_path(invitation, score=9))
+    assert page.get_by_role("radio", name="9", exact=True).is_checked()
+    note = page.get_by_text("Your answer is saved only when you press “Send answer”.")
+    button = page.get_by_role("button", name="Send answer")
+    expect(note).to_be_visible()
+    note_box, button_box = note.bounding_box(), button.bounding_box()
+    assert 0 <= button_box["y"] - (note_box["y"] + note_box["height"]) <= 24  # just above it
+    assert button_box["height"] >= 44 and button_box["width"] >= 44
+    assert_no_horizontal_scroll(page)
+    assert_no_axe_violations(page)
+    assert Response.objects.count() == 0
+
+    button.click()
+    expect(page.get_by_role("heading", name="Thank you for your answer")).to_be_visible()
+    expect(page.get_by_text("Anna from Acme will call you to hear more.")).to_be_visible()
+    assert_no_horizontal_scroll(page)
+    assert_no_axe_violations(page)
+    assert (Response.objects.get().score, Response.objects.get().suspect) == (9, False)
+
+
+@pytest.mark.parametrize("width", [360, 1366])
+def test_unsubscribe_by_mistake_and_subscribe_again(page, invitation, width):
+    from surveys.models import Contact
+    from surveys.tokens import invitation_token
+
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"/u/{invitation_token(invitation)}/")
+    assert page.title() == "Unsubscribe · Acme"
+    expect(page.get_by_role("banner")).to_have_text("Acme")
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Unsubscribe").click()
+    expect(page.get_by_role("heading", name="You are unsubscribed")).to_be_visible()
+    assert Contact.objects.get(pk=invitation.contact_id).opted_out_at is not None
+    assert_no_horizontal_scroll(page)
+    assert_no_axe_violations(page)
+
+    page.get_by_role("button", name="Subscribe again").click()
+    expect(page.get_by_role("heading", name="You are subscribed again")).to_be_visible()
+    assert Contact.objects.get(pk=invitation.contact_id).opted_out_at is None
+    assert_no_axe_violations(page)
+    page.get_by_role("link", name="Open the survey").click()
+    expect(page.get_by_role("button", name="Send answer")).to_be_visible()
+
+
 def test_keyboard_only_answer(page, invitation):
     page.goto(answer_path(invitation))
     page.keyboard.press("Tab")

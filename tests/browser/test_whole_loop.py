@@ -189,7 +189,7 @@ def test_invitation_unsubscribe_link_opens_the_confirm_page(page, sent_invitatio
 
     page.goto(link)
     expect(page.get_by_role("heading", name="Unsubscribe from surveys?")).to_be_visible()
-    expect(page.get_by_text("We will send no more surveys to mette@customer.test.")).to_be_visible()
+    expect(page.get_by_text("Acme will send no more surveys to mette@customer.test.")).to_be_visible()
     assert Contact.objects.get(email="mette@customer.test").opted_out_at is None  # GET changes nothing
     page.reload()
     expect(page.get_by_role("button", name="Unsubscribe")).to_be_visible()

@@ -1,7 +1,7 @@
 """The customer's answer page behind the emailed link: states, answering, bad input, abuse."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -347,6 +347,20 @@ def test_danish_expired_page(client, account):
     assert response.status_code == 410
     assert "Linket er udløbet" in response.content.decode()
     assert "subject=Feedback%20til%20Acme" in response.content.decode()
+
+
+def test_dates_are_in_the_contacts_language_and_format(client, account):
+    year = timezone.localdate().year + 1
+    closes = timezone.make_aware(datetime(year, 3, 3, 12))
+    for language, sentence in [("da", f"Du kan ændre dit svar indtil 3. marts {year}."),
+                               ("en", f"You can change your answer until March 3, {year}.")]:
+        invitation = InvitationFactory(contact=ContactFactory(account=account, language=language), expires_at=closes)
+        form = client.get(answer_path(invitation, score=9)).content.decode()
+        thanks = post_answer(client, invitation, score="9").content.decode()
+        assert sentence in form and sentence in thanks, language
+    closed = InvitationFactory(contact=ContactFactory(account=account, language="da"),
+                               expires_at=timezone.make_aware(datetime(year - 2, 3, 3, 12)))
+    assert f"Undersøgelsen lukkede den 3. marts {year - 2}," in client.get(answer_path(closed)).content.decode()
 
 
 def test_unknown_language_falls_back_to_english(client, account):
