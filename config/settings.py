@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    # Before surveys: its admin module registers the log model, and surveys.admin replaces that.
+    "auditlog",
     "outbox",
     "surveys",
     "feedback",
@@ -57,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who made a model change that django-auditlog records, and from where (signed-in staff).
+    "surveys.audit.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -217,6 +221,13 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# The audit log (surveys.audit): staff actions and, through django-auditlog, changes to the
+# models each app registers in its AppConfig.ready, in one table. A foreign key's change
+# is kept as the names it had (an owner "Anna Berg" -> "Bo Holm"), readable without a
+# query and after the row is gone.
+AUDITLOG_LOGENTRY_MODEL = "surveys.AuditEntry"
+AUDITLOG_USE_FK_STRING_REPRESENTATION = True
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

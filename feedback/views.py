@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from surveys.audit import audit_export_lines
 from surveys.models import Account
 from surveys.selectors import accounts_visible_to, regions_visible_to
 
@@ -169,7 +170,8 @@ def answers_export(request):
             row[2] = row[2].isoformat()
             yield writer.writerow(row)
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    lines = audit_export_lines(rows(), request=request, event="answers_exported", filters=flt.params())
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="pulse-answers-{stamp}.csv"'
     return response

@@ -19,3 +19,15 @@ class FollowupsConfig(AppConfig):
         from .call_states import answer_counted_changed_refresh
 
         answer_counted_changed.connect(answer_counted_changed_refresh, dispatch_uid="followups.call_states")
+
+        # The audit log (surveys.audit) records the call settings' edits, not the row's
+        # creation with its defaults by whoever reads it first.
+        from auditlog.registry import auditlog
+        from auditlog.signals import pre_log
+
+        from surveys.audit import audit_skip_created
+
+        from .models import FollowupSettings
+
+        auditlog.register(FollowupSettings, exclude_fields=["updated_at"])
+        pre_log.connect(audit_skip_created, sender=FollowupSettings, dispatch_uid="followups.audit.settings")

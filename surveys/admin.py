@@ -1,8 +1,11 @@
+from auditlog.admin import LogEntryAdmin
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
+from django.utils.html import format_html_join
 
-from .models import Account, Contact, Invitation, Program, Region, User, Wave
+from .audit import audit_entry_lines, audit_event_labels
+from .models import Account, AuditEntry, Contact, Invitation, Program, Region, User, Wave
 from .staff import staff_send_set_password_links
 from .tallies import accounts_forget, accounts_locked, accounts_moved
 from .tallies_rebuild import accounts_recount
@@ -147,3 +150,33 @@ class InvitationAdmin(admin.ModelAdmin):
     list_select_related = ["wave", "contact", "account"]
     exclude = ["token_nonce"]
     readonly_fields = ["token_hash"]
+
+
+# auditlog's admin registers the log model (ours: AUDITLOG_LOGENTRY_MODEL); this one also
+# shows the actions, which have no model row, and searches the fields our users have.
+admin.site.unregister(AuditEntry)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(LogEntryAdmin):
+    """Read-only for everyone, superusers included (auditlog's: no add, change or delete
+    permission); the app's page is /audit/."""
+
+    list_display = ["created", "what", "user_url", "target", "remote_addr"]
+    list_filter = ["event"]
+    list_select_related = ["actor", "content_type"]
+    search_fields = ["object_repr", "actor_email", "event"]
+    readonly_fields = ["created", "what", "user_url", "target", "remote_addr", "lines"]
+    fieldsets = [(None, {"fields": readonly_fields})]
+
+    @admin.display(description="Action")
+    def what(self, entry):
+        return audit_event_labels().get(entry.event, entry.event)
+
+    @admin.display(description="On")
+    def target(self, entry):
+        return entry.object_repr
+
+    @admin.display(description="Details")
+    def lines(self, entry):
+        return format_html_join("", "<div>{}</div>", ((line,) for line in audit_entry_lines(entry)))

@@ -45,6 +45,7 @@ from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from .audit import audit_record
 from .batching import chunks
 from .models import Account, Contact, Level, Region, Role, User, header_text_clean
 from .suppression import emails_suppressed
@@ -654,21 +655,36 @@ def _update_contacts(batch: list[tuple], now) -> None:
 
 
 @transaction.atomic
-def book_rows_write(rows: list[BookRow], *, progress: Progress | None = None) -> ImportSummary:
-    """Write checked rows (from book_file_parse) in one transaction."""
+def book_rows_write(rows: list[BookRow], *, progress: Progress | None = None, by: User | None = None) -> ImportSummary:
+    """Write checked rows (from book_file_parse) in one transaction, recorded in the audit
+    log as `by`'s (None: the command's)."""
     summary = ImportSummary(rows=len(rows))
     staff = _write_staff(rows, summary)
     regions = _write_regions(rows, staff, summary)
     accounts, created = _write_accounts(rows, staff, regions, summary, progress)
     gained_contacts = _write_contacts(rows, accounts, summary, progress)
     account_contacts_recount(created | gained_contacts)
+    _import_audit(summary, by=by)
     return summary
 
 
-def book_import(*, data: bytes, progress: Progress | None = None) -> ImportSummary:
+def _import_audit(summary: ImportSummary, *, by: User | None) -> None:
+    audit_record("customer_book_imported", by=by, details={
+        "rows": summary.rows,
+        "accounts_created": summary.accounts_created, "accounts_updated": summary.accounts_updated,
+        "contacts_created": summary.contacts_created, "contacts_updated": summary.contacts_updated,
+        "regions_created": summary.regions_created, "regions_updated": summary.regions_updated,
+        "staff_created": len(summary.staff_created), "staff_promoted": [user.email for user in summary.staff_promoted],
+    })
+    # Written in bulk, so auditlog sees no save: each promotion as the admin's role change would be.
+    for user in summary.staff_promoted:
+        audit_record("role_changed", by=by, target=user, changes={"role": [Role.ACCOUNT_MANAGER, user.role]})
+
+
+def book_import(*, data: bytes, progress: Progress | None = None, by: User | None = None) -> ImportSummary:
     """Import a customer file: every row checked first; any problem imports nothing."""
     rows = book_file_parse(data, progress=progress)
-    return book_rows_write(rows, progress=progress)
+    return book_rows_write(rows, progress=progress, by=by)
 
 
 def book_csv(rows: Iterable[dict]) -> bytes:

@@ -3,8 +3,10 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from .models import Program
+from .audit import audit_event_choices
+from .models import Program, User
 
 
 class SignInForm(AuthenticationForm):
@@ -94,3 +96,37 @@ class ProgramForm(forms.ModelForm):
 
 class HoldForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300, strip=True)
+
+
+class _DayInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")  # what a date input sends and shows
+
+
+class _StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return f"{user.full_name} ({user.email})" if user.full_name else user.email
+
+
+class AuditFilterForm(forms.Form):
+    """The audit page's filters (GET). A value not understood is shown as an error and
+    filters nothing."""
+
+    event = forms.ChoiceField(label=pgettext_lazy("audit log", "Action"), required=False)
+    user = _StaffChoiceField(label=_("Staff member"), required=False, empty_label=_("Everyone"),
+                             queryset=User.objects.order_by("email"))
+    since = forms.DateField(label=_("From"), required=False, widget=_DayInput)
+    until = forms.DateField(label=_("To"), required=False, widget=_DayInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["event"].choices = [("", _("All actions")), *audit_event_choices()]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", _("The last day comes before the first."))
+            del data["since"]  # neither day applies
+        return data

@@ -1,7 +1,9 @@
-"""Who we ask and how: staff, regions, accounts, contacts; the program; waves and invitations."""
+"""Who we ask and how: staff, regions, accounts, contacts; the program; waves and invitations;
+the audit log of what staff did."""
 
 import re
 
+from auditlog.models import AbstractLogEntry, LogEntryManager
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -490,3 +492,60 @@ class AccountSummary(models.Model):
 
     def __str__(self):
         return f"summary of {self.account_id}"
+
+
+# --- The audit log ----------------------------------------------------------------------
+
+
+def model_change_event(instance: models.Model, action: int | None, changes: dict | None) -> str:
+    """The event name of a change django-auditlog records: "<model>_changed", except the two
+    edits that are actions of their own wherever they are made (the owner change page, the
+    admin): an account given a new owner, a staff user given a new role."""
+    if action == AbstractLogEntry.Action.UPDATE and changes:
+        if instance._meta.label_lower == "surveys.account" and "owner" in changes:
+            return "owner_changed"
+        if instance._meta.label_lower == "surveys.user" and "role" in changes:
+            return "role_changed"
+    return f"{instance._meta.model_name}_changed"
+
+
+class AuditEntryManager(LogEntryManager):
+    """auditlog's manager, naming the `event` of each model change it records."""
+
+    def log_create(self, instance, force_log: bool = False, **kwargs):
+        kwargs.setdefault("event", model_change_event(instance, kwargs.get("action"), kwargs.get("changes")))
+        return super().log_create(instance, force_log, **kwargs)
+
+    def log_m2m_changes(self, changed_queryset, instance, operation, field_name, **kwargs):
+        kwargs.setdefault("event", model_change_event(instance, None, None))
+        return super().log_m2m_changes(changed_queryset, instance, operation, field_name, **kwargs)
+
+
+class AuditEntry(AbstractLogEntry):
+    """One line of the append-only audit log (AUDITLOG_LOGENTRY_MODEL): a staff action that
+    surveys.audit.audit_record writes (a sign-in, an export, a hold...), or a change to a
+    tracked model that django-auditlog writes (the program, a role, an account's owner...).
+    `event` names either, so that one table and one page hold everything. Nothing in the
+    app changes or deletes a row."""
+
+    event = models.CharField(max_length=40)
+    # An action that concerns no row (an export, a sign-in with an unknown email) has none;
+    # a model that goes away leaves its entries.
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("content type"),
+    )
+    # auditlog's create, update or delete; none for an action.
+    action = models.PositiveSmallIntegerField(
+        choices=AbstractLogEntry.Action.choices, null=True, blank=True, verbose_name=_("action"),
+    )
+
+    objects = AuditEntryManager()
+
+    class Meta(AbstractLogEntry.Meta):
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        indexes = [models.Index(fields=["event", "timestamp"], name="audit_event_time")]
+
+    def __str__(self):
+        return f"{self.timestamp:%Y-%m-%d %H:%M} {self.event} {self.object_repr}".strip()

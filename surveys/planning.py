@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from .audit import audit_record
 from .batching import INSERT_BATCH, chunks
 from .models import Account, Contact, Invitation, Program, User, Wave
 from .months import month_begins, month_from_index, month_index, month_next_to_plan
@@ -233,7 +234,14 @@ def invitation_hold(*, invitation: Invitation, user: User, reason: str) -> Invit
     invitation.hold_reason = reason
     invitation.held_by = user
     invitation.save(update_fields=["status", "hold_reason", "held_by"])
+    _hold_audit("invitation_held", invitation, by=user, reason=reason)
     return invitation
+
+
+def _hold_audit(event: str, invitation: Invitation, *, by: User, reason: str = "") -> None:
+    """A hold or put-back in the audit log: on the account, naming the contact by its id."""
+    details = {"wave": str(invitation.wave), "contact": invitation.contact_id, "invitation": invitation.pk}
+    audit_record(event, by=by, target=invitation.account, details={**details, **({"reason": reason} if reason else {})})
 
 
 @transaction.atomic
@@ -248,6 +256,7 @@ def invitation_release(*, invitation: Invitation, user: User) -> Invitation:
     invitation.hold_reason = ""
     invitation.held_by = None
     invitation.save(update_fields=["status", "hold_reason", "held_by"])
+    _hold_audit("invitation_released", invitation, by=user)
     return invitation
 
 

@@ -6,6 +6,7 @@ app_name = "surveys"
 urlpatterns = [
     path("book/import/", views.customer_import_upload, name="customer_import"),
     path("book/invite/", views.staff_invite, name="staff_invite"),
+    path("audit/", views.audit_log, name="audit_log"),
     # The survey program and the monthly waves.
     path("program/", views_waves.program_edit, name="program"),
     path("waves/", views_waves.wave_list, name="wave_list"),

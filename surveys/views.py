@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -16,14 +17,16 @@ from django.views.decorators.http import require_GET, require_POST
 from outbox.selectors import outbox_health
 
 from . import mailbox
+from .audit import audit_entries, audit_entry_lines, audit_event_labels
 from .book_import import HEADER, OPTIONAL_COLUMNS, BookFileInvalid, book_import
-from .forms import CustomerImportForm, SignInForm
+from .forms import AuditFilterForm, CustomerImportForm, SignInForm
 from .models import Program, User
 from .staff import password_reset_ask, staff_send_set_password_links
 from .throttle import client_address
 
 # The upload page lists this many problems; the command lists them all.
 PROBLEMS_SHOWN = 500
+AUDIT_PAGE_SIZE = 50
 
 
 class SignInView(auth_views.LoginView):
@@ -118,7 +121,7 @@ def customer_import_upload(request):
         form = CustomerImportForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                summary = book_import(data=form.cleaned_data["file"])
+                summary = book_import(data=form.cleaned_data["file"], by=request.user)
             except BookFileInvalid as error:
                 invalid = error
     else:
@@ -154,3 +157,18 @@ def staff_invite(request):
     if not users:
         messages.error(request, _("Nobody was selected."))
     return redirect("surveys:customer_import")
+
+
+@login_required
+def audit_log(request):
+    """Administrators read the audit log (surveys.audit), newest first, filtered by action,
+    staff member and days. A page number out of range shows the nearest page."""
+    _administrator_or_404(request)
+    form = AuditFilterForm(request.GET)
+    form.is_valid()  # the filters understood apply; the page shows the others as errors
+    entries = audit_entries(**{name: value for name, value in form.cleaned_data.items() if value})
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = audit_event_labels()
+    rows = [(entry, labels.get(entry.event, entry.event), audit_entry_lines(entry)) for entry in page]
+    return render(request, "surveys/audit_log.html", {"form": form, "page": page, "rows": rows},
+                  status=400 if form.errors else 200)
