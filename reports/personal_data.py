@@ -20,14 +20,16 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from feedback import personal_data as feedback_data
 from feedback.models import Response
 from followups import personal_data as followup_data
 from surveys import mailbox
 from surveys import personal_data as book_data
+from surveys.audit import audit_record
 from surveys.batching import chunks
-from surveys.models import Contact
+from surveys.models import Contact, User
 from surveys.suppression import email_suppress
 
 # Contacts erased per transaction by the nightly retention run.
@@ -57,14 +59,18 @@ def _erase(contact_ids: list[int], *, now: datetime) -> tuple[int, list[str]]:
     return answers, removed
 
 
-def person_erase(*, email: str, now: datetime | None = None) -> Erased:
+def person_erase(*, email: str, by: User | None = None, now: datetime | None = None) -> Erased:
     """Erase one person on request, and never import or survey them again (the suppression
-    list), even when no contact has that address yet."""
+    list), even when no contact has that address yet. On the audit log by the contacts'
+    ids (never their address), `by` the administrator (None: the command)."""
     now = now or timezone.now()
     with transaction.atomic():
         contact_ids = list(book_data.person_contacts(email).values_list("pk", flat=True))
         answers, removed = _erase(contact_ids, now=now)
         email_suppress(email)
+        audit_record("contact_erased", by=by, target=ngettext("%(n)d contact", "%(n)d contacts", len(contact_ids))
+                     % {"n": len(contact_ids)}, details={"contacts": contact_ids, "answers_kept": answers,
+                                                         "why": "on request"}, now=now)
     # The email copies once the rows are done with: a failure above leaves them too.
     return Erased(contacts=len(contact_ids), answers_kept=answers,
                   mail_copies=mailbox.mail_copies_delete([email, *removed]))
@@ -83,6 +89,10 @@ def retention_erase(*, now: datetime | None = None) -> int:
             # Still due (an account made active again since the list was read is not).
             batch = list(book_data.retention_due(now=now).filter(pk__in=batch).values_list("pk", flat=True))
             _answers, removed = _erase(batch, now=now)
+            if batch:
+                audit_record("contact_erased", by=None, target=ngettext(
+                    "%(n)d contact", "%(n)d contacts", len(batch)) % {"n": len(batch)},
+                    details={"contacts": batch, "why": "retention"}, now=now)
         mailbox.mail_copies_delete(removed)
         erased += len(batch)
     return erased

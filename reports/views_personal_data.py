@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import ngettext
 
+from surveys.audit import audit_record
 from surveys.models import Contact
 
 from . import personal_data
@@ -28,6 +29,7 @@ def contact_data(request, pk):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     response = JsonResponse(personal_data.person_record(contact), json_dumps_params={"indent": 2,
                                                                                    "ensure_ascii": False})
+    audit_record("contact_data_downloaded", by=request.user, target=contact.account, details={"contact": contact.pk})
     response["Content-Disposition"] = f'attachment; filename="pulse-contact-{contact.pk}.json"'
     response["Cache-Control"] = "no-store"  # kept by no cache, shared or the browser's
     return response
@@ -42,7 +44,7 @@ def contact_erase(request, pk):
     if contact.erased_at is not None:
         return redirect("account_detail", pk=contact.account_id)
     if request.method == "POST":
-        erased = personal_data.person_erase(email=contact.email)
+        erased = personal_data.person_erase(email=contact.email, by=request.user)
         # No name in the message: it is kept in the session until shown.
         messages.success(request, ngettext(
             "The contact's personal data was erased; their %(answers)d answer stays in the figures as an "

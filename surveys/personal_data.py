@@ -10,18 +10,20 @@ one transaction (see there why); the texts each part removed come back to the ca
 which deletes the copies of emails that mention them (surveys.mailbox).
 """
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from outbox.redaction import messages_redact
 
 from .batching import chunks
-from .models import Contact, Invitation, Program, Wave
+from .models import AuditEntry, Contact, Invitation, Program, Wave
 from .months import moment_months_before
 
 ERASED_NAME = "Erased contact"
@@ -85,13 +87,14 @@ def contacts_anonymise(contact_ids: list[int], *, now: datetime | None = None) -
         contact_id__in=ids, wave__status=Wave.Status.PLANNED,
         status__in=[Invitation.Status.PLANNED, Invitation.Status.HELD],
     ).delete()
-    # An AM's reason to hold them out is a note about them; a mail server's error may quote
-    # their address.
-    Invitation.objects.filter(contact_id__in=ids).exclude(hold_reason="", last_error="").update(
-        hold_reason="", last_error=""
-    )
+    # An AM's reason to hold them out is a note about them (copied into the audit log's
+    # entry of the hold); a mail server's error may quote their address.
+    held = Invitation.objects.filter(contact_id__in=ids).exclude(hold_reason="", last_error="")
+    removed += [reason for reason in held.values_list("hold_reason", flat=True) if reason]
+    held.update(hold_reason="", last_error="")
     _admin_log_redact(ids, removed)
     messages_redact(removed)
+    audit_log_redact(removed)
     return removed
 
 
@@ -103,6 +106,24 @@ def _admin_log_redact(contact_ids: list[int], texts: list[str]) -> None:
     for chunk in chunks(texts, _TEXTS_PER_QUERY):
         LogEntry.objects.filter(_any_contains("object_repr", chunk)).update(object_repr=ERASED_NAME)
         LogEntry.objects.filter(_any_contains("change_message", chunk)).update(change_message="")
+
+
+def audit_log_redact(texts: list[str]) -> int:
+    """The audit log's entries whose details, changes or object name quote any of `texts`
+    (a hold's reason, a name) keep their event, who and when, not the words. Returns how
+    many entries changed."""
+    rows = AuditEntry.objects.annotate(details_text=Cast("additional_data", TextField()),
+                                       changed_text=Cast("changes", TextField()))
+    changed = set()
+    # JSON as stored may escape what is not ASCII ("S\u00f8rensen"): both spellings.
+    spellings = [form for text in texts for form in dict.fromkeys([text, json.dumps(text)[1:-1]])]
+    for chunk in chunks(spellings, _TEXTS_PER_QUERY):
+        quoting = (_any_contains("details_text", chunk) | _any_contains("changed_text", chunk)
+                   | _any_contains("object_repr", chunk))
+        changed.update(rows.filter(quoting).values_list("pk", flat=True))
+    AuditEntry.objects.filter(pk__in=changed).update(
+        additional_data={"personal data": "erased"}, changes=None, object_repr=ERASED_NAME)
+    return len(changed)
 
 
 def _any_contains(field: str, texts: Iterable[str]) -> Q:

@@ -131,3 +131,21 @@ def test_every_string_of_the_erase_page_is_translated_to_danish():
     assert len(messages) >= 8
     with translation.override("da"):
         assert [m for m in messages if translation.gettext(m) == m] == []
+
+
+
+def test_erasing_and_downloading_are_on_the_audit_log_by_ids_only(client, history, admin_user):
+    from surveys.models import AuditEntry
+
+    client.force_login(admin_user)
+    contact = history.contacts[0]
+    assert _download(client, contact).status_code == 200
+    assert client.post(reverse("reports:contact_erase", args=[contact.pk])).status_code == 302
+    downloaded = AuditEntry.objects.get(event="contact_data_downloaded")
+    erased = AuditEntry.objects.get(event="contact_erased")
+    assert downloaded.actor == admin_user and downloaded.additional_data == {"contact": contact.pk}
+    assert erased.actor == admin_user
+    assert sorted(erased.additional_data["contacts"]) == sorted(c.pk for c in history.contacts)
+    for entry in (downloaded, erased):
+        kept = str(entry.__dict__).lower()
+        assert EMAIL.lower() not in kept and NAME.lower() not in kept and PHONE not in kept
