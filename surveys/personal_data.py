@@ -94,7 +94,7 @@ def contacts_anonymise(contact_ids: list[int], *, now: datetime | None = None) -
     held.update(hold_reason="", last_error="")
     _admin_log_redact(ids, removed)
     messages_redact(removed)
-    audit_log_redact(removed)
+    audit_log_redact(removed, contact_ids=ids)
     return removed
 
 
@@ -108,10 +108,16 @@ def _admin_log_redact(contact_ids: list[int], texts: list[str]) -> None:
         LogEntry.objects.filter(_any_contains("change_message", chunk)).update(change_message="")
 
 
-def audit_log_redact(texts: list[str]) -> int:
+def audit_log_redact(texts: list[str], *, contact_ids: list[int] = ()) -> int:
     """The audit log's entries whose details, changes or object name quote any of `texts`
-    (a hold's reason, a name) keep their event, who and when, not the words. Returns how
-    many entries changed."""
+    (a name, an address) keep their event, who and when, not the words; those about these
+    contacts (a hold's) lose the reason an AM wrote about them. Returns how many entries
+    changed."""
+    about = list(AuditEntry.objects.filter(additional_data__contact__in=list(contact_ids),
+                                           additional_data__has_key="reason"))
+    for entry in about:
+        entry.additional_data = {key: value for key, value in entry.additional_data.items() if key != "reason"}
+    AuditEntry.objects.bulk_update(about, ["additional_data"])
     rows = AuditEntry.objects.annotate(details_text=Cast("additional_data", TextField()),
                                        changed_text=Cast("changes", TextField()))
     changed = set()
@@ -123,7 +129,7 @@ def audit_log_redact(texts: list[str]) -> int:
         changed.update(rows.filter(quoting).values_list("pk", flat=True))
     AuditEntry.objects.filter(pk__in=changed).update(
         additional_data={"personal data": "erased"}, changes=None, object_repr=ERASED_NAME)
-    return len(changed)
+    return len(changed | {entry.pk for entry in about})
 
 
 def _any_contains(field: str, texts: Iterable[str]) -> Q:
