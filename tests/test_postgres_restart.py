@@ -41,6 +41,7 @@ from django.utils import timezone
 from bench._scratch import gunicorn_start, redis_server
 from feedback.answering import answer_form_stamp
 from tests.conftest import needs
+from tests.polling import wait_for
 from tests.postgres_cluster import PostgresCluster
 from tests.smtp import SmtpSink, free_port
 from tests.workers import ROOT
@@ -81,17 +82,6 @@ print(json.dumps({{"links": [[i.pk, token_for_nonce(i.token_nonce)] for i in sen
 """
 
 
-def wait_for(what: str, check, timeout: float, every: float = 0.1, describe=lambda: ""):
-    """Poll `check` until it returns something true; fail after `timeout` seconds, saying
-    how things stood (`describe()`)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout:.0f} s. {describe()}")
-        time.sleep(every)
 
 
 class AnswerClient(threading.Thread):

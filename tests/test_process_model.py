@@ -13,7 +13,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from django.utils import timezone
 from surveys.models import Program, Wave
 from surveys.planning import wave_plan
 from tests.factories import ContactFactory
+from tests.polling import wait_for
 from tests.smtp import free_port
 from tests.workers import ROOT, database_url_for_other_processes
 
@@ -31,16 +31,6 @@ pytestmark = pytest.mark.slow
 VENV_BIN = Path(sys.executable).parent
 
 
-def wait_for(what: str, check, timeout: float = 120.0, every: float = 0.5):
-    """Poll `check` until it returns something true; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout:.0f} s")
-        time.sleep(every)
 
 
 class MakeRun:
