@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 
 from django.db.models import QuerySet
 
 from surveys.models import User
 
-from .models import OPEN_DETRACTOR, Response
+from .models import OPEN_DETRACTOR, Response, ResponseTheme
 from .periods import period_bounds
-from .selectors import responses_visible_to
+from .selectors import responses_visible_to, themes_prefetch
 
 
 @dataclass
@@ -29,6 +32,7 @@ class AnswerFilter:
     level: str = ""
     reason: str = ""  # "with" / "without"
     suspect: str = ""  # "" all, "no" counted only, "yes" suspect only
+    theme: str = ""  # a theme's key: the answers that mention it
     extra: dict = field(default_factory=dict)
 
     def apply(self, qs: QuerySet[Response]) -> QuerySet[Response]:
@@ -57,11 +61,13 @@ class AnswerFilter:
             qs = qs.filter(suspect=False)
         elif self.suspect == "yes":
             qs = qs.filter(suspect=True)
+        if self.theme:
+            qs = qs.filter(themes__theme__key=self.theme)  # one row per answer and theme: no duplicates
         return qs
 
     def params(self) -> dict:
         out = {}
-        for name in ("category", "triage", "level", "reason", "suspect", "region", "owner", "account"):
+        for name in ("category", "triage", "level", "reason", "suspect", "theme", "region", "owner", "account"):
             value = getattr(self, name)
             if value:
                 out[name] = value
@@ -106,19 +112,26 @@ def answers_page(qs: QuerySet[Response], page: str | None) -> dict:
 def inbox_pinned(user: User, flt: AnswerFilter) -> QuerySet[Response]:
     """The user's detractors not yet handled: on top of the inbox, newest first."""
     qs = Response.objects.filter(account__owner=user).filter(OPEN_DETRACTOR)
-    return flt.apply(qs).select_related("contact", "account").order_by("-answered_at", "-pk")
+    return (
+        flt.apply(qs).select_related("contact", "account").prefetch_related(themes_prefetch())
+        .order_by("-answered_at", "-pk")
+    )
 
 
 def inbox_responses(user: User, flt: AnswerFilter) -> QuerySet[Response]:
     """The rest of the user's own accounts' answers, newest first."""
     qs = Response.objects.filter(account__owner=user).exclude(OPEN_DETRACTOR)
-    return flt.apply(qs).select_related("contact", "account").order_by("-answered_at", "-pk")
+    return (
+        flt.apply(qs).select_related("contact", "account").prefetch_related(themes_prefetch())
+        .order_by("-answered_at", "-pk")
+    )
 
 
 def answers_list(user: User, flt: AnswerFilter) -> QuerySet[Response]:
     return (
         flt.apply(responses_visible_to(user))
         .select_related("contact", "account__owner", "account__region")
+        .prefetch_related(themes_prefetch())
         .order_by("-answered_at", "-pk")
     )
 
@@ -128,18 +141,43 @@ def new_answers_count(user: User) -> int:
     return Response.objects.filter(account__owner=user, triage=Response.Triage.NEW).count()
 
 
-def export_rows(user: User, flt: AnswerFilter):
-    """Tuples for the CSV export, streamed from the database in chunks."""
+EXPORT_CHUNK = 2000
+
+
+def export_rows(user: User, flt: AnswerFilter) -> Iterator[tuple]:
+    """Tuples for the CSV export, streamed from the database in chunks, each row ending
+    with its themes' keys (joined by ";")."""
     qs = flt.apply(responses_visible_to(user)).order_by("-answered_at", "-pk")
-    return qs.values_list(
+    rows = qs.values_list(
         "pk", "answered_at", "changed_at", "score", "category", "reason", "language", "suspect", "suspect_reason",
         "triage", "contact__name", "contact__email", "contact__level", "account__external_id", "account__name",
         "account__region__name", "account__owner__email",
-    ).iterator(chunk_size=2000)
+    ).iterator(chunk_size=EXPORT_CHUNK)
+    return _rows_with_themes(rows)
+
+
+def _rows_with_themes(rows: Iterable[tuple]) -> Iterator[tuple]:
+    """One query for the themes of each chunk of rows, never one per row."""
+    rows = iter(rows)
+    while chunk := list(islice(rows, EXPORT_CHUNK)):
+        keys = theme_keys_of([row[0] for row in chunk])
+        for row in chunk:
+            yield (*row, ";".join(keys.get(row[0], ())))
+
+
+def theme_keys_of(response_ids: list[int]) -> dict[int, list[str]]:
+    """The keys of these answers' themes, in the taxonomy's order."""
+    keys: dict[int, list[str]] = defaultdict(list)
+    for response_id, key in (
+        ResponseTheme.objects.filter(response_id__in=response_ids)
+        .order_by("theme__position", "theme__key").values_list("response_id", "theme__key")
+    ):
+        keys[response_id].append(key)
+    return keys
 
 
 EXPORT_HEADER = [
     "response_id", "answered_at", "changed_at", "score", "category", "reason", "language", "suspect",
     "suspect_reason", "triage", "contact_name", "contact_email", "contact_level", "account_id", "account_name",
-    "region", "account_manager_email",
+    "region", "account_manager_email", "themes",
 ]

@@ -7,7 +7,7 @@ from surveys.models import Level, User
 from surveys.months import MonthError, month_parse
 
 from .answer_lists import AnswerFilter
-from .models import Category, Digest, Response
+from .models import Category, Digest, Response, Theme
 from .periods import PERIODS
 
 BLANK = [("", _("Any"))]
@@ -31,6 +31,19 @@ class LongSelect(forms.Select):
         return format_html("<select{}>{}</select>", flatatt(attrs), options)
 
 
+def _theme_choices():
+    """Every theme of the taxonomy (a link to a theme since switched off still filters),
+    named in the page's language; read once per form, when first needed."""
+    read = []
+
+    def choices():
+        if not read:
+            read.extend(BLANK + [(theme.key, theme.name_here) for theme in Theme.objects.order_by("position", "key")])
+        return read
+
+    return choices
+
+
 class AnswerFilterForm(forms.Form):
     """The filters of the inbox, the answers list and the export, from the query string.
     A bad value is reported and ignored, never a server error."""
@@ -52,10 +65,12 @@ class AnswerFilterForm(forms.Form):
         choices=[("", _("Include suspect")), ("no", _("Counted answers only")), ("yes", _("Suspect only"))],
         required=False,
     )
+    theme = forms.ChoiceField(label=_("Theme"), required=False)
 
     def __init__(self, data=None, *, accounts=None, default_period="all", **kwargs):
         self.default_period = default_period
         super().__init__(data, **kwargs)
+        self.fields["theme"].choices = _theme_choices()
         if accounts is not None:
             self.fields["account"] = forms.TypedChoiceField(
                 label=_("Account"), coerce=int, empty_value=None, required=False, widget=LongSelect,
@@ -86,6 +101,7 @@ class AnswerFilterForm(forms.Form):
             level=data.get("level") or "",
             reason=data.get("reason") or "",
             suspect=data.get("suspect") or "",
+            theme=data.get("theme") or "",
         )
 
 

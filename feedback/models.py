@@ -7,6 +7,7 @@ are importable from here as before."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Account, AccountSummary, Contact, Invitation, MonthSummary, OwnerMonthSummary  # noqa: F401 (see the docstring)
@@ -178,6 +179,11 @@ class Theme(models.Model):
 
     def description(self, language: str) -> str:
         return self.description_da if language == "da" else self.description_en
+
+    @property
+    def name_here(self) -> str:
+        """The name in the language of the page being made (Danish or else English)."""
+        return self.name("da" if (get_language() or "").startswith("da") else "en")
 
 
 class ThemeSource(models.TextChoices):

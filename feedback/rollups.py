@@ -207,8 +207,8 @@ def account_period_figures(account: Account, *, period: str, now=None) -> tuple[
 
 def filter_figures(user: User, flt: AnswerFilter, *, now=None) -> Figures | None:
     """The figures of an answers list, from the summary, when its filter is one the summary
-    can answer (whole months; no state, reason or suspect-only filter); else None."""
-    if flt.triage or flt.reason or flt.suspect == "yes":
+    can answer (whole months; no state, reason, theme or suspect-only filter); else None."""
+    if flt.triage or flt.reason or flt.theme or flt.suspect == "yes":
         return None
     if flt.month:
         start, end = flt.month, flt.month

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from surveys.models import Account, Contact, Level, Region, Role, User
 from surveys.selectors import accounts_in_scope, accounts_visible_to, regions_visible_to
 
-from .models import Note, OwnershipChange, Response
+from .models import Note, OwnershipChange, Response, ResponseTheme, Theme
 
 
 def responses_visible_to(user: User) -> QuerySet[Response]:
@@ -43,6 +43,19 @@ def region_for(user: User, pk: int) -> Region | None:
 def can_triage(user: User, response: Response) -> bool:
     """The owning AM triages; administrators may too (DESIGN §3)."""
     return response.account.owner_id == user.pk or user.is_administrator
+
+
+def themes_prefetch() -> Prefetch:
+    """An answer's themes (`response.themes.all`) with their names and who added them, in
+    the taxonomy's order: one query for a whole list of answers."""
+    return Prefetch(
+        "themes", queryset=ResponseTheme.objects.select_related("theme", "by").order_by("theme__position", "theme__key")
+    )
+
+
+def themes_offered() -> list[Theme]:
+    """The themes a person may add to an answer: the active ones, in the taxonomy's order."""
+    return list(Theme.objects.filter(active=True).order_by("position", "key"))
 
 
 def can_change_owner(user: User, account: Account) -> bool:
@@ -117,7 +130,7 @@ def account_recent_answers(account: Account, limit: int = 10) -> list[Response]:
     """The account's latest answers, newest first, for its page."""
     return list(
         Response.objects.filter(account=account).select_related("contact", "account__owner")
-        .order_by("-answered_at")[:limit]
+        .prefetch_related(themes_prefetch()).order_by("-answered_at")[:limit]
     )
 
 

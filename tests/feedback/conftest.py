@@ -29,3 +29,17 @@ def world(am, rm, director, admin_user, region, account):
         far_account=far_account, contact=contact, response=response, other_response=other_response,
         far_response=far_response,
     )
+
+
+@pytest.fixture
+def tagged(world):
+    """The world with the default themes, its north detractor ("Late <b>deliveries</b>")
+    tagged by the machine: delivery."""
+    from feedback.models import Theme
+    from feedback.response_themes import response_theme_keys, response_themes_tag
+    from feedback.theme_defaults import default_themes_create
+
+    default_themes_create(Theme)  # a test that flushed the database may have taken them away
+    response_themes_tag(response_id=world.response.pk)
+    assert response_theme_keys(world.response.pk) == ["delivery"]
+    return world
