@@ -1,4 +1,4 @@
-"""Writes on answers and accounts by staff: triage, internal notes, ownership, settings."""
+"""Writes on answers and accounts by staff: triage, themes, internal notes, ownership, settings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from outbox.services import outbox_publish
 from surveys.models import Account, Role, User
 from surveys.tallies import accounts_moved, invitation_answer_count
 
-from .models import Digest, Note, NotificationSettings, OwnershipChange, Response
+from .models import Digest, Note, NotificationSettings, OwnershipChange, Response, Theme
+from .response_themes import response_theme_correct
 from .selectors import can_change_owner, can_triage
 from .signals import answer_counted_changed
 
@@ -30,6 +31,19 @@ def response_triage(*, response: Response, state: str, by: User) -> Response:
         response.triaged_by = by
         response.save(update_fields=["triage", "triaged_at", "triaged_by"])
     return response
+
+
+def response_theme_set(*, response: Response, key: str, present: bool, by: User) -> Theme:
+    """A person adds (present) or removes the theme `key` of an answer; it wins over the
+    machine (feedback.response_themes). Whoever may triage the answer may correct its
+    themes; `key` must be an active theme. Returns the theme."""
+    if not can_triage(by, response):
+        raise PermissionDenied("Only the account's owner corrects its answers' themes.")
+    theme = Theme.objects.filter(key=key, active=True).first() if key else None
+    if theme is None:
+        raise ValidationError(f"Unknown theme {key!r}.")
+    response_theme_correct(response=response, theme=theme, present=present, by=by)
+    return theme
 
 
 def response_mark_seen(*, response: Response, by: User) -> bool:

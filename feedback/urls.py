@@ -10,6 +10,7 @@ urlpatterns = [
     path("answers/", views.answers, name="answers"),
     path("answers/export.csv", views.answers_export, name="answers_export"),
     path("answers/<int:pk>/triage/", views.response_triage, name="response_triage"),
+    path("answers/<int:pk>/themes/", views.response_themes, name="response_themes"),
     path("definitions/", views.definitions, name="definitions"),
     path("settings/notifications/", views.notification_settings, name="notification_settings"),
 ]

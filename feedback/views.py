@@ -7,11 +7,14 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -51,6 +54,14 @@ def _response_or_404(user, pk) -> Response:
     return response
 
 
+def _rows_correctable(user, rows: list[Response]) -> list[Response]:
+    """Each answer of a list says whether `user` may correct its themes (`can_correct`):
+    whoever may triage it (its account is already read)."""
+    for row in rows:
+        row.can_correct = selectors.can_triage(user, row)
+    return rows
+
+
 # --- The AM's inbox ------------------------------------------------------------------
 
 @login_required
@@ -65,9 +76,11 @@ def inbox(request):
     pinned = []
     if page["number"] == 1:
         pinned = list(answer_lists.inbox_pinned(request.user, flt)[: answer_lists.PINNED_MAX + 1])
+    _rows_correctable(request.user, page["rows"] + pinned)
     context = {
         "form": form, "filter": flt, "page": page, "here": request.get_full_path(),
         "pinned": pinned[: answer_lists.PINNED_MAX], "pinned_more": len(pinned) > answer_lists.PINNED_MAX,
+        "themes_offered": selectors.themes_offered(),
     }
     if request.htmx and request.htmx.target == "inbox-list":
         return render(request, "feedback/_inbox_list.html", context)
@@ -84,12 +97,42 @@ def response_triage(request, pk):
         return redirect(_next_url(request, reverse("response_detail", args=[pk])))
     services.response_triage(response=response, state=form.cleaned_data["state"], by=request.user)
     if request.htmx:
+        prefetch_related_objects(_rows_correctable(request.user, [response]), selectors.themes_prefetch())
         return render(
             request, "feedback/_answer_row.html",
-            {"r": response, "here": request.POST.get("next", ""), "in_inbox": True},
+            {"r": response, "here": _next_url(request, ""), "in_inbox": True,
+             "themes_offered": selectors.themes_offered()},
         )
     messages.success(request, f"Marked as {response.get_triage_display().lower()}.")
     return redirect(_next_url(request, reverse("feedback:inbox")))
+
+
+@login_required
+@require_POST
+def response_themes(request, pk):
+    """Add (`add=<key>`) or remove (`remove=<key>`) a theme of an answer: with htmx the
+    answer's themes come back in place, without JavaScript the page it was sent from."""
+    response = _response_or_404(request.user, pk)
+    key, present = (request.POST.get("add"), True) if "add" in request.POST else (request.POST.get("remove"), False)
+    error = ""
+    try:
+        theme = services.response_theme_set(response=response, key=key or "", present=present, by=request.user)
+    except ValidationError:
+        error = _("That theme is not in use: reload the page to see the themes there are.")
+    back = _next_url(request, reverse("response_detail", args=[pk]))
+    if request.htmx:
+        prefetch_related_objects([response], selectors.themes_prefetch())
+        context = {"r": response, "can_correct": True, "themes_offered": selectors.themes_offered(),
+                   "here": _next_url(request, ""), "themes_error": error}
+        # A refusal comes back as the themes with the reason in place (htmx swaps 200s only).
+        return render(request, "feedback/_themes.html", context)
+    if error:
+        messages.error(request, error)
+    elif present:
+        messages.success(request, _("Theme “%(name)s” added.") % {"name": theme.name_here})
+    else:
+        messages.success(request, _("Theme “%(name)s” removed.") % {"name": theme.name_here})
+    return redirect(back)
 
 
 # --- Answers list and export ---------------------------------------------------------
@@ -99,17 +142,19 @@ def answers(request):
     form = AnswerFilterForm(request.GET or None)
     flt = form.answer_filter()
     _filter_in_scope_or_404(request.user, flt)
-    qs = answer_lists.answers_list(request.user, flt)
+    page = answer_lists.answers_page(answer_lists.answers_list(request.user, flt), request.GET.get("page"))
+    _rows_correctable(request.user, page["rows"])
     now = timezone.now()
     context = {
         "form": form,
         "filter": flt,
-        "page": answer_lists.answers_page(qs, request.GET.get("page")),
+        "page": page,
         "figures": rollups.filter_figures(request.user, flt, now=now),
         "as_of": now,
         "context_names": _filter_names(request.user, flt),
         "export_query": urlencode(flt.params()),  # the filters shown, not the ignored ones
         "here": request.get_full_path(),
+        "themes_offered": selectors.themes_offered(),
     }
     if request.htmx and request.htmx.target == "answers-list":
         return render(request, "feedback/_answers_list.html", context)

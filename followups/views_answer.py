@@ -6,6 +6,7 @@ above feedback; feedback's inbox, alerts and digests link to it by its project-w
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +28,7 @@ def _response_or_404(user, pk) -> Response:
 
 
 def _context(request, response: Response, note_form: NoteForm) -> dict:
+    prefetch_related_objects([response], feedback_selectors.themes_prefetch())
     return {
         "r": response,
         "call": selectors.call_for_response(request.user, response),
@@ -35,6 +37,7 @@ def _context(request, response: Response, note_form: NoteForm) -> dict:
         "notes": feedback_selectors.notes_for(response),
         "note_form": note_form,
         "can_triage": feedback_selectors.can_triage(request.user, response),
+        "themes_offered": feedback_selectors.themes_offered(),
         "here": request.get_full_path(),
     }
 

@@ -56,6 +56,14 @@ def nps(figures, short=False) -> SafeString:
                        figures.n, detail)
 
 
+@register.filter
+def themes_to_add(response, themes_offered):
+    """The themes offered (the view passes the active ones) that the answer does not have yet;
+    reads the answer's prefetched themes."""
+    have = {row.theme_id for row in response.themes.all()}
+    return [theme for theme in themes_offered or () if theme.pk not in have]
+
+
 @register.simple_tag
 def answers_url(base=None, **overrides):
     """The answers list behind a figure: `base` (a dict of filters) plus overrides;

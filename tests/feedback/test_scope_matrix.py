@@ -31,6 +31,10 @@ def _region(world, record):
 SCOPED_URLS = [
     ("triage", "post", lambda w, r: reverse("feedback:response_triage", args=[_response(w, r).pk]), {}),
     ("triage fragment", "post", lambda w, r: reverse("feedback:response_triage", args=[_response(w, r).pk]), HX),
+    ("themes", "post", lambda w, r: reverse("feedback:response_themes", args=[_response(w, r).pk]), {}),
+    ("themes fragment", "post", lambda w, r: reverse("feedback:response_themes", args=[_response(w, r).pk]), HX),
+    ("answers of theme", "get", lambda w, r: reverse("feedback:answers") + f"?account={_account(w, r).pk}&theme=price",
+     {}),
     ("answers of account", "get", lambda w, r: reverse("feedback:answers") + f"?account={_account(w, r).pk}", {}),
     ("answers fragment", "get", lambda w, r: reverse("feedback:answers") + f"?account={_account(w, r).pk}",
      {**HX, "HTTP_HX_TARGET": "answers-list"}),
