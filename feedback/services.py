@@ -36,11 +36,12 @@ def response_triage(*, response: Response, state: str, by: User) -> Response:
 def response_theme_set(*, response: Response, key: str, present: bool, by: User) -> Theme:
     """A person adds (present) or removes the theme `key` of an answer; it wins over the
     machine (feedback.response_themes). Whoever may triage the answer may correct its
-    themes; `key` must be an active theme. Returns the theme."""
+    themes. Only an active theme is added; any is removed (a person's theme stays on an
+    answer when its theme is switched off). Returns the theme."""
     if not can_triage(by, response):
         raise PermissionDenied("Only the account's owner corrects its answers' themes.")
-    theme = Theme.objects.filter(key=key, active=True).first() if key else None
-    if theme is None:
+    theme = Theme.objects.filter(key=key).first() if key else None
+    if theme is None or (present and not theme.active):
         raise ValidationError(f"Unknown theme {key!r}.")
     response_theme_correct(response=response, theme=theme, present=present, by=by)
     return theme

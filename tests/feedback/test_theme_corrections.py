@@ -127,6 +127,17 @@ def test_a_theme_that_is_not_in_use_is_refused_never_a_500(client, tagged, data)
     assert response_theme_keys(tagged.response.pk) == ["delivery"]
 
 
+def test_a_theme_switched_off_can_still_be_removed(client, tagged):
+    response_theme_correct(response=tagged.response, theme=Theme.objects.get(key="billing"), present=True,
+                           by=tagged.am)
+    Theme.objects.filter(key="billing").update(active=False)
+    client.force_login(tagged.am)
+    body = client.get(reverse("response_detail", args=[tagged.response.pk])).content.decode()
+    assert "Remove theme Billing" in body and "Add theme Billing" not in body
+    assert client.post(_themes_url(tagged.response), {"remove": "billing"}).status_code == 302
+    assert response_theme_keys(tagged.response.pk) == ["delivery"]
+
+
 def test_corrections_must_be_posted(client, tagged):
     client.force_login(tagged.am)
     assert client.get(_themes_url(tagged.response)).status_code == 405
