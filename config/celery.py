@@ -42,6 +42,12 @@ app.conf.beat_schedule = {
         "schedule": 0.5,
         "options": {"expires": 10.0},
     },
+    # feedback's themes: the classifier learns from the week's corrections (skipped when
+    # there are none) on Sunday night.
+    "themes-classifier-train": {
+        "task": "feedback.tasks.theme_classifier_retrain",
+        "schedule": crontab(hour=4, minute=30, day_of_week=0),
+    },
     # followups: recovery surveys join the waves being planned; overdue calls go to the RM.
     "followups-recovery-surveys": {
         "task": "followups.tasks.recovery_invitations_plan",

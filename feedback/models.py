@@ -228,3 +228,34 @@ class ThemeCorrection(models.Model):
 
     def __str__(self):
         return f"{self.response_id}: {self.theme_id} {'+' if self.present else '-'}"
+
+
+class TrainedClassifier(models.Model):
+    """One training of the themes' classifier (feedback.theme_learning): the fitted model,
+    what cross-validation measured of it and how it is combined with the rules. Kept in the
+    database so that every worker on every host reads the same one: the newest row."""
+
+    trained_at = models.DateTimeField(default=timezone.now)
+    # The pickle (compressed) of feedback.theme_classifier.ThemeClassifier. Only Pulse writes it
+    # (the training job); a row written by another scikit-learn version is not loaded.
+    model = models.BinaryField()
+    library_version = models.CharField(max_length=20)
+    # What it learned from: rows of the shipped set, answers people corrected, and a
+    # fingerprint of both (the scheduled training skips when nothing changed).
+    examples_shipped = models.PositiveIntegerField(default=0)
+    examples_corrected = models.PositiveIntegerField(default=0)
+    data_fingerprint = models.CharField(max_length=64, blank=True)
+    # feedback.theme_classifier.Measured.as_dict(): per theme precision, recall, F1 of the
+    # classifier, the rules and the combination chosen, by 5-fold cross-validation.
+    metrics = models.JSONField(default=dict)
+    # "rules" (the classifier is not used) or "union" (rules, and the classifier's themes at
+    # or above the threshold).
+    combination = models.CharField(max_length=10, default="rules")
+    threshold = models.FloatField(default=1.0)
+    seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return f"classifier {self.pk} of {self.trained_at:%Y-%m-%d %H:%M}"

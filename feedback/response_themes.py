@@ -12,7 +12,7 @@ that keep figures per theme follow the changes through `response_themes_changed`
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,8 +37,9 @@ class _Stands:
     at: datetime | None = None
 
 
-def _themes_wanted(machine: Iterable[int], corrections: dict[int, ThemeCorrection]) -> dict[int, _Stands]:
-    wanted = {theme_id: _Stands(ThemeSource.RULES, None) for theme_id in machine}
+def _themes_wanted(machine: dict[int, str], corrections: dict[int, ThemeCorrection]) -> dict[int, _Stands]:
+    """machine: theme id -> who found it (rules or the classifier)."""
+    wanted = {theme_id: _Stands(source, None) for theme_id, source in machine.items()}
     for theme_id, correction in corrections.items():
         if correction.present:
             wanted[theme_id] = _Stands(ThemeSource.PERSON, correction.by_id, correction.at)
@@ -59,8 +60,9 @@ def _themes_write(reasons: list[tuple[int, str, str]], current: CurrentTaxonomy,
     for correction in ThemeCorrection.objects.filter(response_id__in=response_ids):
         corrections[correction.response_id][correction.theme_id] = correction
     new, gone, changed_source, changed = [], [], [], []
-    for response_id, reason, language in reasons:
-        machine = [current.theme_ids[key] for key in current.theme_keys(reason, language)]
+    found = current.themes_found([(reason, language) for _, reason, language in reasons])
+    for (response_id, _, _), themes in zip(reasons, found, strict=True):
+        machine = {current.theme_ids[key]: source for key, source in themes.items()}
         wanted = _themes_wanted(machine, corrections[response_id])
         have = existing[response_id]
         added = [theme_id for theme_id in wanted if theme_id not in have]

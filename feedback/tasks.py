@@ -24,3 +24,13 @@ def digest_send(user_id: int, frequency: str) -> None:
 @shared_task
 def summaries_rebuild() -> None:
     summaries.summary_rebuild()
+
+
+# The themes' learning loads scikit-learn (about 2 s and 100 MB): imported when the weekly
+# task runs, not by every process that imports the tasks.
+
+@shared_task
+def theme_classifier_retrain() -> None:
+    from .theme_learning import theme_classifier_retrain
+
+    theme_classifier_retrain()

@@ -1,29 +1,56 @@
 """The taxonomy of themes as the tagger uses it: the active Theme rows, compiled once per
-process and compiled again when an administrator changes a theme.
+process and compiled again when an administrator changes a theme, with the newest trained
+classifier when cross-validation found that it adds to the rules (feedback.classifier_store).
 
-Each call of `taxonomy_current()` costs one small query (how many themes, when one last
-changed): a worker tagging answers one by one picks up an edit at its next answer, and
-a bulk run compiles once.
+Each call of `taxonomy_current()` costs two small queries (how many themes, when one last
+changed; the newest classifier's id): a worker tagging answers one by one picks up an edit
+or a new training at its next answer, and a bulk run compiles and loads once.
 """
 
-from dataclasses import dataclass
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Max
 
+from .classifier_store import classifier_current
 from .models import Theme
-from .tagging import Taxonomy, ThemeRules, reason_themes, taxonomy_compile
+from .tagging import Taxonomy, ThemeRules, reason_themes, taxonomy_compile, words_of
+from .theme_combination import RULES, RULES_ALONE, Combination
 from .theme_defaults import DEFAULT_THEMES
+
+if TYPE_CHECKING:
+    from .theme_classifier import ThemeClassifier
 
 
 @dataclass(frozen=True)
 class CurrentTaxonomy:
-    """The compiled active themes and their rows' ids by key."""
+    """The compiled active themes, their rows' ids by key, and the classifier used beside
+    the rules (None: the rules alone)."""
 
     taxonomy: Taxonomy
     theme_ids: dict[str, int]
+    classifier: ThemeClassifier | None = None
+    combination: Combination = RULES_ALONE
+
+    def themes_found(self, reasons: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+        """For each (text, language), its themes: key -> who found it ("rules" or
+        "classifier"), in the taxonomy's order. The classifier reads the whole list in one
+        pass; a theme switched off since it was trained is not given."""
+        found = [{key: RULES for key in reason_themes(text, language, self.taxonomy)} for text, language in reasons]
+        if self.classifier is None or not self.combination.uses_classifier:
+            return found
+        worded = [i for i, (text, _) in enumerate(reasons) if words_of(text or "")]
+        for i, probabilities in zip(worded, self.classifier.probabilities([reasons[i] for i in worded]), strict=True):
+            active = {key: p for key, p in probabilities.items() if key in self.theme_ids}
+            themes = self.combination.themes(found[i], active)
+            found[i] = {key: themes[key] for key in self.taxonomy.keys if key in themes}
+        return found
 
     def theme_keys(self, text: str, language: str) -> list[str]:
-        return reason_themes(text, language, self.taxonomy)
+        return list(self.themes_found([(text, language)])[0])
 
 
 _current: tuple[tuple, CurrentTaxonomy] | None = None
@@ -37,7 +64,8 @@ def theme_rules(theme) -> ThemeRules:
 
 
 def taxonomy_current() -> CurrentTaxonomy:
-    """The active themes of the database, compiled (kept until a theme changes)."""
+    """The active themes of the database, compiled (kept until a theme changes), with the
+    classifier when it is used."""
     global _current
     fingerprint = tuple(Theme.objects.aggregate(count=Count("id"), changed=Max("updated_at")).values())
     if _current is None or _current[0] != fingerprint:
@@ -47,7 +75,10 @@ def taxonomy_current() -> CurrentTaxonomy:
             theme_ids={theme.key: theme.pk for theme in themes},
         )
         _current = (fingerprint, current)
-    return _current[1]
+    stored = classifier_current()
+    if stored is None or stored.classifier is None:
+        return _current[1]
+    return replace(_current[1], classifier=stored.classifier, combination=stored.combination)
 
 
 def taxonomy_default() -> Taxonomy:
