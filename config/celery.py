@@ -43,10 +43,15 @@ app.conf.beat_schedule = {
         "options": {"expires": 10.0},
     },
     # feedback's themes: the classifier learns from the week's corrections (skipped when
-    # there are none) on Sunday night.
+    # there are none) on Sunday night; on the 1st the reasons no theme covers are grouped
+    # into candidate themes for an administrator.
     "themes-classifier-train": {
         "task": "feedback.tasks.theme_classifier_retrain",
         "schedule": crontab(hour=4, minute=30, day_of_week=0),
+    },
+    "themes-find-new": {
+        "task": "feedback.tasks.new_themes_find",
+        "schedule": crontab(hour=5, minute=0, day_of_month=1),
     },
     # followups: recovery surveys join the waves being planned; overdue calls go to the RM.
     "followups-recovery-surveys": {

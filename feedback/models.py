@@ -259,3 +259,39 @@ class TrainedClassifier(models.Model):
 
     def __str__(self):
         return f"classifier {self.pk} of {self.trained_at:%Y-%m-%d %H:%M}"
+
+
+class ThemeCandidate(models.Model):
+    """A group of reasons that no theme covers, found by the monthly discovery
+    (feedback.theme_discovery): its most telling words and five example answers, for an
+    administrator to turn into a theme or dismiss."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ADOPTED = "adopted", _("Made a theme")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    found_at = models.DateTimeField(default=timezone.now)
+    # The words as customers wrote them, most telling first; each with its language ("en"
+    # or "da"), for the theme's signals: [["leveringstid", "da"], ...].
+    words = models.JSONField(default=list)
+    # Ids of the example answers: their reasons are read when shown, so an erased or
+    # expired reason is gone here too (the answers' personal data rules apply).
+    response_ids = models.JSONField(default=list)
+    size = models.PositiveIntegerField(help_text=_("Reasons in the group."))
+    reasons_grouped = models.PositiveIntegerField(help_text=_("Reasons without a theme that the run grouped."))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-found_at", "-size", "pk"]
+
+    def __str__(self):
+        return ", ".join(word for word, _language in self.words[:3])
+
+    @property
+    def words_shown(self) -> list[str]:
+        return [word for word, _language in self.words]

@@ -26,11 +26,18 @@ def summaries_rebuild() -> None:
     summaries.summary_rebuild()
 
 
-# The themes' learning loads scikit-learn (about 2 s and 100 MB): imported when the weekly
-# task runs, not by every process that imports the tasks.
+# The themes' learning and discovery load scikit-learn (about 2 s and 100 MB): imported when
+# the weekly or monthly task runs, not by every process that imports the tasks.
 
 @shared_task
 def theme_classifier_retrain() -> None:
     from .theme_learning import theme_classifier_retrain
 
     theme_classifier_retrain()
+
+
+@shared_task
+def new_themes_find() -> None:
+    from .theme_discovery import new_themes_find
+
+    new_themes_find()
