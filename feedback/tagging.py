@@ -222,7 +222,8 @@ class Taxonomy:
     cache: dict[tuple[str, tuple[str, ...]], frozenset[int]] = field(default_factory=dict)
 
 
-def _signal_lines(text: str) -> Iterable[str]:
+def signal_lines(text: str) -> Iterable[str]:
+    """A theme's signals, one a line (blank lines and # comments skipped)."""
     for line in (text or "").splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
@@ -275,7 +276,7 @@ def taxonomy_compile(themes: Iterable[ThemeRules]) -> Taxonomy:
     taxonomy = Taxonomy(keys=tuple(theme.key for theme in themes))
     for index, theme in enumerate(themes):
         for language, lines in (("en", theme.signals_en), ("da", theme.signals_da)):
-            for line in _signal_lines(lines):
+            for line in signal_lines(lines):
                 exception = line.startswith("-")
                 line = line.lstrip("-")
                 adjacent = len(line) > 2 and line.startswith('"') and line.endswith('"')
