@@ -53,6 +53,7 @@ EVENTS = {
     "account_changed": gettext_lazy("Account changed"),
     "region_changed": gettext_lazy("Region changed"),
     "user_changed": gettext_lazy("Staff user changed"),
+    "theme_changed": gettext_lazy("Theme changed"),
 }
 
 # The words of the details the actions record.

@@ -1,5 +1,6 @@
-"""An administrator's day leaves its trail: each action walked in the browser, then read
-back on the audit log, at 1366 px and on a 360 px phone."""
+"""An administrator's day leaves its trail: each action walked in the browser (sign-ins,
+holds, the program, an export, an import, a data download, an erasure, an owner change, a
+taxonomy edit), then read back on the audit log, at 1366 px and on a 360 px phone."""
 
 import re
 
@@ -7,11 +8,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from feedback.models import Theme
 from surveys import months
 from surveys.book_import import book_csv
-from surveys.models import AuditEntry, Wave
+from surveys.models import AuditEntry, Role, Wave
 from tests.browser.test_customer_import import choose_file
-from tests.factories import ContactFactory, ResponseFactory
+from tests.factories import ContactFactory, ResponseFactory, UserFactory
 from tests.surveys.book import invitations_create
 from tests.surveys.test_book_import import good_rows
 
@@ -27,12 +29,15 @@ EVENTS_SHOWN = {
     "customer_book_imported": "Customer book imported",
     "contact_data_downloaded": "Contact's data downloaded",
     "contact_erased": "Contact erased",
+    "owner_changed": "Account owner changed",
+    "theme_changed": "Theme changed",
 }
 
 
 @pytest.mark.parametrize("width", [1366, 360])
 def test_each_action_of_the_day_is_on_the_audit_log(page, sign_in, admin_user, am, account, width):
     page.set_viewport_size({"width": width, "height": 900})
+    colleague = UserFactory(role=Role.ACCOUNT_MANAGER, full_name="Bo Berg", email="bo.am@pulse.test")
     wave = Wave.objects.create(month=months.month_add(timezone.localdate().replace(day=1), 1))
     erik = ContactFactory(account=account, name="Erik Berg")
     invitations_create(wave=wave, contacts=[erik])
@@ -75,6 +80,20 @@ def test_each_action_of_the_day_is_on_the_audit_log(page, sign_in, admin_user, a
     page.get_by_role("button", name="Erase for good").click()
     page.wait_for_load_state()
 
+    page.goto(f"/accounts/{account.pk}/")
+    page.get_by_role("link", name="Change owner").click()
+    page.get_by_label("New owner").select_option(label=str(colleague))
+    page.get_by_role("button", name="Change owner").click()
+    page.wait_for_load_state()
+
+    # (A test that serves pages empties the tables after itself: the shipped themes too.)
+    theme, _new = Theme.objects.get_or_create(key="delivery", defaults={"name_en": "Delivery", "name_da": "Levering"})
+    page.goto(f"/admin/feedback/theme/{theme.pk}/change/")
+    page.get_by_label("Name (Danish)").fill("Levering og lager")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_load_state()
+
+    page.goto("/answers/")  # back in Pulse (the admin has a list of the log of its own)
     page.get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
     log = page.get_by_role("table")

@@ -199,3 +199,15 @@ def test_nobody_gets_add_change_or_delete_permissions(admin_user, rf):
     assert not model_admin.has_change_permission(request)
     assert not model_admin.has_delete_permission(request)
 
+
+
+def test_a_change_to_the_taxonomy_is_on_the_log(db):
+    from feedback.models import Theme
+    from feedback.theme_defaults import default_themes_create
+
+    default_themes_create(Theme)  # (tests that serve pages empty the shipped rows)
+    theme = Theme.objects.get(key="delivery")
+    theme.name_da = "Levering og lager"
+    theme.save()
+    entry = AuditEntry.objects.filter(event="theme_changed").latest("timestamp")
+    assert entry.changes["name_da"][1] == "Levering og lager"
