@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from fractions import Fraction
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Case, Count, Exists, F, Min, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from feedback.models import Category, Response
@@ -100,12 +100,53 @@ def reassign_candidates(call: Call) -> QuerySet[User]:
 
 # --- Lists ---------------------------------------------------------------------
 
-def call_list_for(user: User, *, state: str = Call.State.OPEN) -> QuerySet[Call]:
-    """The user's own calls. Open: today's and overdue first (oldest due first), then by due date."""
+# The AM's open calls fall in three groups, shown in this order under their own heading.
+URGENCY_GROUPS = ("overdue", "today", "later")
+
+
+def urgency_order(today: date) -> tuple:
+    """Most urgent first: overdue, due today, later; within each, detractors before the
+    rest (an unhappy customer waits least), then the earliest due. So two fresh detractors
+    are never buried under a year-old backlog of promoters."""
+    return (
+        Case(When(due_on__lt=today, then=Value(0)), When(due_on=today, then=Value(1)), default=Value(2)).asc(),
+        Case(When(category=Category.DETRACTOR, then=Value(0)), default=Value(1)).asc(),
+        "due_on", "answered_at", "pk",
+    )
+
+
+def call_list_for(user: User, *, state: str = Call.State.OPEN, today: date | None = None) -> QuerySet[Call]:
+    """The user's own calls. Open: by urgency (`urgency_order`); closed: latest first."""
     calls = calls_assigned_to(user).filter(state=state).select_related(*LIST_RELATED)
     if state == Call.State.OPEN:
-        return calls.order_by("due_on", "answered_at", "pk")
+        return calls.order_by(*urgency_order(today or timezone.localdate()))
     return calls.order_by("-closed_at", "-pk")
+
+
+def urgency_counts(user: User, today: date) -> dict[str, int]:
+    """How many of the user's open calls each group holds (all pages), in one read."""
+    return calls_assigned_to(user).filter(state=Call.State.OPEN).aggregate(
+        overdue=Count("pk", filter=Q(due_on__lt=today)),
+        today=Count("pk", filter=Q(due_on=today)),
+        later=Count("pk", filter=Q(due_on__gt=today)),
+    )
+
+
+def urgency_of(call: Call, today: date) -> str:
+    if call.due_on < today:
+        return "overdue"
+    return "today" if call.due_on == today else "later"
+
+
+def calls_by_urgency(calls: list[Call], today: date, counts: dict[str, int] | None = None) -> list[tuple]:
+    """[(group, its calls, its count on all pages)] for the groups on this page, in
+    URGENCY_GROUPS order, each call with `days_late` set. `calls` come in `urgency_order`,
+    so each group keeps it."""
+    groups: dict[str, list[Call]] = {name: [] for name in URGENCY_GROUPS}
+    for call in with_days_late(calls, today):
+        groups[urgency_of(call, today)].append(call)
+    counts = counts or {}
+    return [(name, rows, counts.get(name, len(rows))) for name, rows in groups.items() if rows]
 
 
 def calls_closed_recently_for(user: User, *, days: int = 14) -> QuerySet[Call]:

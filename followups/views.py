@@ -54,11 +54,14 @@ def _workable_call_or_404(request, call_id: int) -> Call:
 @login_required
 def call_list(request):
     closed = request.GET.get("show") == "closed"
+    today = timezone.localdate()
     calls = (selectors.calls_closed_recently_for(request.user) if closed
-             else selectors.call_list_for(request.user))
+             else selectors.call_list_for(request.user, today=today))
     page, rows = _paginate(calls, request.GET.get("page"))
     return render(request, "followups/call_list.html", {
-        "page": page, "calls": rows, "closed": closed, "today": timezone.localdate(),
+        "page": page, "calls": rows, "closed": closed, "today": today,
+        "groups": [("closed", rows, len(rows))] if closed else selectors.calls_by_urgency(
+            rows, today, selectors.urgency_counts(request.user, today) if rows else None),
     })
 
 

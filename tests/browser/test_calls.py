@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from followups.models import Call, CloseLoopEmail, RootCause
 from tests.followups.conftest import answer_with_call
@@ -137,3 +138,41 @@ def test_admin_changes_the_follow_up_settings(page, sign_in, admin_user):
     assert page.get_by_text("Follow-up settings saved").is_visible()
     row = FollowupSettings.current()
     assert (row.detractor_due_days, row.max_unanswered_attempts) == (1, 4)
+
+
+@pytest.mark.parametrize("width", [1366, 360])
+def test_am_walks_the_call_list_by_urgency(page, sign_in, am, account, width):
+    """Nine promoters overdue since last year and two fresh detractors: the detractors come
+    first, each row says how late it is, under Overdue, Today and Later, on a phone too."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.followups.conftest import bulk_calls
+
+    today = timezone.localdate()
+    bulk_calls(account, 9, score=9, due_on=today - timedelta(days=300))
+    detractors = bulk_calls(account, 2, score=1, due_on=today - timedelta(days=1))
+    bulk_calls(account, 1, score=7, due_on=today)
+    bulk_calls(account, 1, score=10, due_on=today + timedelta(days=6))
+
+    page.set_viewport_size({"width": width, "height": 800})
+    sign_in(am)
+    page.goto("/calls/")
+    headings = page.locator("h2.call-group")
+    assert [headings.nth(i).inner_text().split(" (")[0] for i in range(headings.count())] == [
+        "Overdue", "Today", "Later"]
+    expect(headings.nth(0)).to_contain_text("(11)")
+    overdue = page.get_by_role("table", name=re.compile("^Overdue"))
+    rows = overdue.locator("tr.call-row")
+    expect(rows).to_have_count(11)
+    assert [rows.nth(i).get_attribute("data-call") for i in range(2)] == [str(c.pk) for c in detractors]
+    expect(rows.nth(0)).to_contain_text("1 day overdue")
+    expect(rows.nth(0)).to_be_in_viewport()
+    expect(rows.nth(2)).to_contain_text("300 days overdue")
+    expect(page.get_by_role("table", name=re.compile("^Today")).locator("tr.call-row")).to_contain_text("Due today")
+    expect(page.get_by_role("table", name=re.compile("^Later")).locator("tr.call-row")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    serious = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+
+    rows.nth(0).get_by_role("link", name=re.compile("^Open the call to")).click()
+    page.wait_for_url(re.compile(rf".*/calls/{detractors[0].pk}/$"))

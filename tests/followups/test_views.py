@@ -294,3 +294,66 @@ def test_a_former_owner_cannot_email_the_customer_nor_list_the_calls(client, han
     response = client.post(f"/calls/{closed.pk}/email/", {"subject": "About your delivery", "body": "Sorted."})
     assert response.status_code == 302 and CloseLoopEmail.objects.get().sent_by == handed_over["new_owner"]
     assert f"/calls/{handed_over['open'].pk}/" in client.get("/calls/").content.decode()
+
+
+# --- The AM's list by urgency ----------------------------------------------------------------
+
+def test_two_fresh_detractors_come_above_nine_old_overdue_promoters(client, am, account):
+    today = timezone.localdate()
+    old_promoters = bulk_calls(account, 9, score=9, due_on=today - timedelta(days=200))
+    fresh_detractors = bulk_calls(account, 2, score=2, due_on=today - timedelta(days=1))
+    client.force_login(am)
+    response = client.get("/calls/")
+    ids = [c.pk for c in response.context["calls"]]
+    assert ids == [c.pk for c in fresh_detractors] + [c.pk for c in old_promoters]
+    html = response.content.decode()
+    assert html.count("1 day overdue") == 2 and html.count("200 days overdue") == 9
+
+
+def test_call_list_groups_overdue_today_later_with_detractors_first_in_each(client, am, account):
+    from followups.selectors import call_list_for, calls_by_urgency
+
+    today = timezone.localdate()
+    later_promoter = bulk_calls(account, 1, score=10, due_on=today + timedelta(days=3))[0]
+    later_detractor = bulk_calls(account, 1, score=1, due_on=today + timedelta(days=9))[0]
+    today_passive = bulk_calls(account, 1, score=7, due_on=today)[0]
+    today_detractor = bulk_calls(account, 1, score=0, due_on=today)[0]
+    overdue_old_passive = bulk_calls(account, 1, score=8, due_on=today - timedelta(days=30))[0]
+    overdue_new_passive = bulk_calls(account, 1, score=8, due_on=today - timedelta(days=2))[0]
+    overdue_detractor = bulk_calls(account, 1, score=5, due_on=today - timedelta(days=1))[0]
+
+    groups = calls_by_urgency(list(call_list_for(am, today=today)), today)
+    assert [(name, [c.pk for c in calls], n) for name, calls, n in groups] == [
+        ("overdue", [overdue_detractor.pk, overdue_old_passive.pk, overdue_new_passive.pk], 3),
+        ("today", [today_detractor.pk, today_passive.pk], 2),
+        ("later", [later_detractor.pk, later_promoter.pk], 2),
+    ]
+    assert [c.days_late for c in groups[0][1]] == [1, 30, 2]
+
+    client.force_login(am)
+    html = client.get("/calls/").content.decode()
+    headings = [html.index(f'id="calls-{name}"') for name in ("overdue", "today", "later")]
+    assert headings == sorted(headings)
+    assert ">Overdue <" in html and ">Today <" in html and ">Later <" in html
+    assert "30 days overdue" in html and "Due today" in html
+
+
+def test_group_counts_cover_every_page(client, am, account):
+    today = timezone.localdate()
+    bulk_calls(account, 60, score=9, due_on=today - timedelta(days=3))
+    bulk_calls(account, 2, score=9, due_on=today)
+    client.force_login(am)
+    first = client.get("/calls/")
+    assert [(name, len(calls), n) for name, calls, n in first.context["groups"]] == [("overdue", 50, 60)]
+    second = client.get("/calls/?page=2")
+    assert [(name, len(calls), n) for name, calls, n in second.context["groups"]] == [
+        ("overdue", 10, 60), ("today", 2, 2)]
+
+
+def test_call_list_groups_in_danish(client, am, account):
+    today = timezone.localdate()
+    bulk_calls(account, 1, score=2, due_on=today - timedelta(days=4))
+    bulk_calls(account, 1, score=9, due_on=today + timedelta(days=4))
+    client.force_login(am)
+    html = client.get("/calls/", HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert "Overskredet" in html and "Senere" in html and "4 dage over fristen" in html
