@@ -109,11 +109,16 @@ def answers_page(qs: QuerySet[Response], page: str | None) -> dict:
     return {"rows": rows[:PAGE_SIZE], "number": number, "has_next": len(rows) > PAGE_SIZE, "has_previous": number > 1}
 
 
+# The inbox row says where the answer's follow-up call stands: its call comes in the same
+# read (the reverse one-to-one that the follow-up app declares; nothing imported from it).
+INBOX_RELATED = ("contact", "account", "call")
+
+
 def inbox_pinned(user: User, flt: AnswerFilter) -> QuerySet[Response]:
     """The user's detractors not yet handled: on top of the inbox, newest first."""
     qs = Response.objects.filter(account__owner=user).filter(OPEN_DETRACTOR)
     return (
-        flt.apply(qs).select_related("contact", "account").prefetch_related(themes_prefetch())
+        flt.apply(qs).select_related(*INBOX_RELATED).prefetch_related(themes_prefetch())
         .order_by("-answered_at", "-pk")
     )
 
@@ -122,7 +127,7 @@ def inbox_responses(user: User, flt: AnswerFilter) -> QuerySet[Response]:
     """The rest of the user's own accounts' answers, newest first."""
     qs = Response.objects.filter(account__owner=user).exclude(OPEN_DETRACTOR)
     return (
-        flt.apply(qs).select_related("contact", "account").prefetch_related(themes_prefetch())
+        flt.apply(qs).select_related(*INBOX_RELATED).prefetch_related(themes_prefetch())
         .order_by("-answered_at", "-pk")
     )
 

@@ -33,6 +33,16 @@ def response_triage(*, response: Response, state: str, by: User) -> Response:
     return response
 
 
+def response_mark_handled(*, response_id: int, by: User, at=None) -> bool:
+    """The customer was reached about the answer (a follow-up call): it is handled, off the
+    inbox's to-do. The caller has checked that `by` works the call, which a cover or a
+    colleague does for the owner, so no triage check here. True if it changed."""
+    changed = Response.objects.filter(pk=response_id).exclude(triage=Response.Triage.HANDLED).update(
+        triage=Response.Triage.HANDLED, triaged_at=at or timezone.now(), triaged_by=by
+    )
+    return bool(changed)
+
+
 def response_theme_set(*, response: Response, key: str, present: bool, by: User) -> Theme:
     """A person adds (present) or removes the theme `key` of an answer; it wins over the
     machine (feedback.response_themes). Whoever may triage the answer may correct its

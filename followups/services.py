@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from feedback.models import Category, Response
+from feedback.services import response_mark_handled
 from outbox.services import outbox_publish
 from surveys.emails import email_message
 from surveys.models import Account, Program, Role, User
@@ -207,6 +208,9 @@ def attempt_log(
             call.state, call.closed_at = Call.State.UNREACHABLE, at
             fields += ["state", "closed_at"]
     call.save(update_fields=fields)
+    if call.state == Call.State.REACHED:
+        # Talking to the customer handles the answer: the inbox need not be told twice.
+        response_mark_handled(response_id=call.response_id, by=by, at=at)
     _call_changed(call, who=who, before=before)
     return attempt
 

@@ -225,3 +225,49 @@ def test_recovered_counts_contacts_who_answered_again_higher(account, am, servic
     reached_detractor(1)  # not answered yet
     answer(account, score=2)  # a detractor without a recovery request
     assert recovery_figures(Account.objects.all()) == {"requested": 3, "answered_again": 2, "recovered": 1}
+
+
+# --- A reached call handles its answer (the inbox is not told twice) -------------------------
+
+def test_a_reached_call_marks_its_answer_handled(account, am, service):
+    call = answer_with_call(account, score=2)
+    attempt_log(call_id=call.pk, by=am, outcome="voicemail")
+    call.response.refresh_from_db()
+    assert call.response.triage == "new"  # not reached: still to do
+    at = timezone.now()
+    attempt_log(call_id=call.pk, by=am, outcome="reached", root_cause_id=service.pk, agreed="A new contact", at=at)
+    call.response.refresh_from_db()
+    assert (call.response.triage, call.response.triaged_by, call.response.triaged_at) == ("handled", am, at)
+
+
+def test_declined_and_unreachable_calls_leave_the_answer_to_triage(account, am):
+    FollowupSettings.objects.filter(pk=FollowupSettings.current().pk).update(max_unanswered_attempts=1)
+    declined = answer_with_call(account, score=3)
+    unreachable = answer_with_call(account, score=3)
+    attempt_log(call_id=declined.pk, by=am, outcome="declined")
+    attempt_log(call_id=unreachable.pk, by=am, outcome="no_answer")
+    assert {Call.objects.get(pk=c.pk).response.triage for c in (declined, unreachable)} == {"new"}
+
+
+def test_a_cover_reaching_the_customer_handles_the_answer_too(account, am, region, service):
+    from followups.services import absence_set
+    from tests.factories import AccountFactory
+
+    cover = UserFactory(role="am")
+    AccountFactory(owner=cover, region=region)
+    absence_set(user=am, cover_id=cover.pk, starts_on=timezone.localdate(), ends_on=timezone.localdate())
+    call = answer_with_call(account, score=1)
+    assert call.assignee == cover
+    attempt_log(call_id=call.pk, by=cover, outcome="reached", root_cause_id=service.pk, agreed="Credit note")
+    call.response.refresh_from_db()
+    assert (call.response.triage, call.response.triaged_by) == ("handled", cover)
+
+
+def test_an_answer_already_handled_keeps_who_handled_it(account, am, admin_user, service):
+    from feedback.services import response_triage
+
+    call = answer_with_call(account, score=2)
+    response_triage(response=call.response, state="handled", by=admin_user)
+    attempt_log(call_id=call.pk, by=am, outcome="reached", root_cause_id=service.pk, agreed="Fine")
+    call.response.refresh_from_db()
+    assert call.response.triaged_by == admin_user
