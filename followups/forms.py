@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from feedback.models import Category
+
 from .models import Attempt, FollowupSettings, RootCause
 from .services import RECOVERY_MAX_DAYS, RECOVERY_MIN_DAYS
 
@@ -50,3 +52,28 @@ class FollowupSettingsForm(forms.ModelForm):
     class Meta:
         model = FollowupSettings
         fields = ["detractor_due_days", "passive_due_days", "promoter_due_days", "max_unanswered_attempts"]
+
+
+class OverdueFilterForm(forms.Form):
+    """The overdue page's filters (GET). A value that is not one of the choices is left
+    out, and the page says so: never an error page for a hand-edited link."""
+
+    LEFT_OUT = {"invalid_choice": _("Not one of the choices: left out.")}
+
+    am = forms.TypedChoiceField(label=_("Assigned to"), required=False, coerce=int, empty_value=None,
+                                error_messages=LEFT_OUT)
+    category = forms.ChoiceField(label=_("Category"), required=False, error_messages=LEFT_OUT,
+                                 choices=[("", _("All categories")), *Category.choices])
+    sort = forms.ChoiceField(label=_("Order"), required=False, error_messages=LEFT_OUT, choices=[
+        ("most_late", _("Most overdue first")), ("least_late", _("Least overdue first"))])
+
+    def __init__(self, *args, assignees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["am"].choices = [("", _("Everyone")), *((user.pk, str(user)) for user in assignees)]
+
+    def values(self) -> dict:
+        """The valid filters (empty ones as None), whatever is wrong with the others."""
+        self.is_valid()
+        data = self.cleaned_data
+        return {"assignee_id": data.get("am"), "category": data.get("category") or None,
+                "sort": data.get("sort") or "most_late"}

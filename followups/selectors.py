@@ -214,6 +214,25 @@ def calls_overdue_for_user(user: User, *, region: Region | None = None, today: d
     return calls_overdue(overdue_scope(user, region=region), today=today)
 
 
+# The overdue page's orders: by days overdue, most (the default) or least first.
+OVERDUE_ORDERS = {"most_late": ("due_on", "pk"), "least_late": ("-due_on", "-pk")}
+
+
+def overdue_assignees(calls: QuerySet[Call]) -> QuerySet[User]:
+    """Who the overdue `calls` are assigned to: the overdue page's choice of AM."""
+    return User.objects.filter(pk__in=calls.order_by().values("assignee_id")).order_by("full_name", "email")
+
+
+def overdue_filtered(calls: QuerySet[Call], *, assignee_id: int | None = None, category: str | None = None,
+                     sort: str = "most_late") -> QuerySet[Call]:
+    """The overdue `calls` of one assignee and/or category, by days overdue (`OVERDUE_ORDERS`)."""
+    if assignee_id is not None:
+        calls = calls.filter(assignee_id=assignee_id)
+    if category is not None:
+        calls = calls.filter(category=category)
+    return calls.order_by(*OVERDUE_ORDERS[sort])
+
+
 def overdue_summary(accounts_qs: QuerySet[Account], *, today: date | None = None) -> dict:
     """How many calls of these accounts are overdue now, how many of them more than
     LONG_OVERDUE_DAYS, and how late the oldest are (all of them, and the detractors'), in

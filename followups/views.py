@@ -13,7 +13,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from surveys.selectors import regions_visible_to
 
 from . import selectors, services
-from .forms import AbsenceForm, AttemptForm, CloseLoopEmailForm, FollowupSettingsForm, ReassignForm, RecoveryForm
+from .forms import (
+    AbsenceForm,
+    AttemptForm,
+    CloseLoopEmailForm,
+    FollowupSettingsForm,
+    OverdueFilterForm,
+    ReassignForm,
+    RecoveryForm,
+)
 from .models import Call, FollowupSettings
 
 PAGE_SIZE = 50
@@ -241,10 +249,13 @@ def overdue(request):
             raise Http404
     today = timezone.localdate()
     calls = selectors.calls_overdue_for_user(user, region=region, today=today)
-    page, rows = _paginate(calls, request.GET.get("page"))
+    form = OverdueFilterForm(request.GET, assignees=selectors.overdue_assignees(calls))
+    chosen = form.values()
+    page, rows = _paginate(selectors.overdue_filtered(calls, **chosen), request.GET.get("page"))
     return render(request, "followups/overdue.html", {
         "page": page, "calls": selectors.with_days_late(rows, today), "today": today, "region": region,
         "overdue": selectors.overdue_summary(selectors.overdue_scope(user, region=region), today=today),
+        "form": form, "sort": chosen["sort"], "filtered": chosen["assignee_id"] or chosen["category"],
     })
 
 

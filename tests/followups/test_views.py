@@ -357,3 +357,82 @@ def test_call_list_groups_in_danish(client, am, account):
     client.force_login(am)
     html = client.get("/calls/", HTTP_ACCEPT_LANGUAGE="da").content.decode()
     assert "Overskredet" in html and "Senere" in html and "4 dage over fristen" in html
+
+
+# --- The RM's overdue page: filters and order -------------------------------------------------
+
+@pytest.fixture
+def overdue_book(rm, am, account, colleague):
+    """Overdue calls of two AMs in the RM's region: Anna's detractor 20 days late and her
+    promoter 3 days late, Bo's passive 8 days late."""
+    from followups.tallies import call_summaries_rebuild
+
+    today = timezone.localdate()
+    colleague_account = colleague.owned_accounts.get()
+    book = {
+        "anna_detractor": bulk_calls(account, 1, score=2, due_on=today - timedelta(days=20))[0],
+        "anna_promoter": bulk_calls(account, 1, score=10, due_on=today - timedelta(days=3))[0],
+        "bo_passive": bulk_calls(colleague_account, 1, score=7, due_on=today - timedelta(days=8))[0],
+    }
+    bulk_calls(account, 1, score=2, due_on=today)  # due today: not overdue
+    call_summaries_rebuild()
+    return book
+
+
+def _ids(response):
+    return [c.pk for c in response.context["calls"]]
+
+
+def test_overdue_page_sorts_most_overdue_first_by_default_and_least_on_request(client, rm, overdue_book):
+    b = overdue_book
+    client.force_login(rm)
+    most = [b["anna_detractor"].pk, b["bo_passive"].pk, b["anna_promoter"].pk]
+    assert _ids(client.get("/calls/overdue/")) == most
+    assert _ids(client.get("/calls/overdue/?sort=most_late")) == most
+    response = client.get("/calls/overdue/?sort=least_late")
+    assert _ids(response) == most[::-1]
+    assert "oldest first" not in response.content.decode()
+
+
+def test_overdue_page_filters_by_am_and_category(client, rm, am, colleague, overdue_book):
+    b = overdue_book
+    client.force_login(rm)
+    response = client.get("/calls/overdue/")
+    assert [label for _value, label in response.context["form"].fields["am"].choices] == [
+        "Everyone", "Anna Andersen", "Bo Berg"]
+    assert _ids(client.get(f"/calls/overdue/?am={am.pk}")) == [b["anna_detractor"].pk, b["anna_promoter"].pk]
+    assert _ids(client.get(f"/calls/overdue/?am={colleague.pk}")) == [b["bo_passive"].pk]
+    assert _ids(client.get("/calls/overdue/?category=detractor")) == [b["anna_detractor"].pk]
+    response = client.get(f"/calls/overdue/?am={am.pk}&category=promoter&sort=least_late")
+    assert _ids(response) == [b["anna_promoter"].pk]
+    html = response.content.decode()
+    assert "1 of them match." in html and "Clear the filters" in html
+    # The scope's count stays the scope's: the filters narrow the list, not the figure.
+    assert response.context["overdue"]["count"] == 3
+    assert _ids(client.get(f"/calls/overdue/?am={colleague.pk}&category=detractor")) == []
+
+
+def test_overdue_page_leaves_out_a_bad_filter_and_says_so(client, rm, director, overdue_book):
+    outsider = UserFactory(role="am", full_name="Ulla Udenfor")
+    client.force_login(rm)
+    for query in (f"am={outsider.pk}", "am=abc", "category=angry", "sort=random", "am=\u0663"):
+        response = client.get(f"/calls/overdue/?{query}")
+        assert response.status_code == 200, query
+        assert len(_ids(response)) == 3, query  # the bad filter is left out
+        assert "Not one of the choices: left out." in response.content.decode(), query
+
+
+def test_overdue_filters_stay_on_the_next_page(client, rm, am, account):
+    from followups.tallies import call_summaries_rebuild
+
+    bulk_calls(account, 55, score=2, due_on=timezone.localdate() - timedelta(days=4))
+    call_summaries_rebuild()
+    client.force_login(rm)
+    html = client.get(f"/calls/overdue/?am={am.pk}&category=detractor").content.decode()
+    assert f"?am={am.pk}&amp;category=detractor&amp;page=2" in html
+
+
+def test_overdue_page_in_danish(client, rm, overdue_book):
+    client.force_login(rm)
+    html = client.get("/calls/overdue/?sort=least_late", HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert "Mindst overskredne først" in html and "Alle kategorier" in html
