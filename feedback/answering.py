@@ -26,6 +26,7 @@ from surveys.tokens import token_hash
 
 from .models import Response
 from .signals import answer_counted_changed
+from .theme_tallies import answer_themes_recount
 
 REASON_MAX_CHARS = 5000
 SCORES = range(0, 11)
@@ -342,10 +343,14 @@ def _response_save(response: Response, *, event: str, answered_before: bool) -> 
                     response.score, response.category, response.reason, response.language,
                     adapt_datetime(response.changed_at), response.suspect, response.suspect_reason, response_id,
                 ])
+        counts_as = "" if response.suspect else response.category
         invitation_answer_count(
-            invitation_id=response.invitation_id, was=was, counts_as="" if response.suspect else response.category,
+            invitation_id=response.invitation_id, was=was, counts_as=counts_as,
             answered_at=response.answered_at, now=response.changed_at,
         )
+        if not inserted:  # a first answer has no themes yet: the worker tags it after the commit
+            answer_themes_recount(response_id=response_id, was=was, counts_as=counts_as,
+                                  answered_at=response.answered_at)
         if bool(was) != (not response.suspect):  # started or stopped counting
             answer_counted_changed.send(sender=Response, account_id=response.account_id)
         outbox_publish(event, response_id=response_id)

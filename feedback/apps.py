@@ -11,3 +11,15 @@ class FeedbackConfig(AppConfig):
         from .models import Theme
 
         auditlog.register(Theme, exclude_fields=["updated_at"])
+
+        # The theme summary follows an answer's themes, and its account to a new owner or
+        # region, in the transaction that changes them (feedback.theme_tallies). The
+        # themes' signal is feedback's own; surveys sends the other because it may not
+        # import feedback.
+        from surveys.signals import accounts_moved
+
+        from .signals import response_themes_changed
+        from .theme_tallies import accounts_moved_count, response_themes_count
+
+        response_themes_changed.connect(response_themes_count, dispatch_uid="feedback.theme_summaries")
+        accounts_moved.connect(accounts_moved_count, dispatch_uid="feedback.theme_summaries")

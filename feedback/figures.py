@@ -178,6 +178,34 @@ def nps_change(current: Figures, previous: Figures) -> Change:
     return Change(current=current, previous=previous, delta=delta, z=z, significant=significant)
 
 
+@dataclass(frozen=True)
+class Difference:
+    """One group's NPS against another's (the answers that mention a theme against those
+    that do not), with the 95% interval of the difference: delta ± 1.96·sqrt(se_a² + se_b²)."""
+
+    a: Figures
+    b: Figures
+    delta: float | None  # NPS points, a - b; None when either has no answers
+    low: float | None
+    high: float | None
+    z: float | None
+    significant: bool
+
+    @property
+    def comparable(self) -> bool:
+        """Both sides have enough answers for a difference to be claimed (or denied)."""
+        return self.a.confident and self.b.confident
+
+
+def nps_difference(a: Figures, b: Figures) -> Difference:
+    delta, z, significant = _two_sample(a, b)
+    if delta is None:
+        return Difference(a=a, b=b, delta=None, low=None, high=None, z=None, significant=False)
+    margin = Z95 * math.hypot(a.standard_error, b.standard_error)
+    return Difference(a=a, b=b, delta=delta, low=max(delta - margin, -200.0), high=min(delta + margin, 200.0), z=z,
+                      significant=significant)
+
+
 # Where a group (an AM, a region) stands against the rest of its scope.
 BELOW, WITHIN, ABOVE, THIN = "below", "within", "above", "thin"
 STANDINGS = (BELOW, WITHIN, ABOVE, THIN)  # the order tables show them in: where to act first

@@ -295,3 +295,26 @@ class ThemeCandidate(models.Model):
     @property
     def words_shown(self) -> list[str]:
         return [word for word, _language in self.words]
+
+class ThemeMonthSummary(models.Model):
+    """Counted (not suspect) answers whose reason mentions a theme, by category, per owner
+    and region of the accounts now and the month the answer was first given: what the
+    drivers read (feedback.drivers). The answers that do not mention it are the same
+    group's answers in surveys.OwnerMonthSummary less these. Kept exact in the
+    transaction of each event that changes it (feedback.theme_tallies)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey("surveys.Region", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="+")
+    promoters = models.IntegerField(default=0)
+    passives = models.IntegerField(default=0)
+    detractors = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "region", "month", "theme"], name="theme_month_summary_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.owner_id}/{self.region_id} {self.month:%Y-%m} {self.theme_id}"

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from surveys.models import User
+from surveys.tallies import accounts_locked
 
 from .models import Response, ResponseTheme, Theme, ThemeCorrection, ThemeSource
 from .signals import response_themes_changed
@@ -135,6 +136,10 @@ def reasons_tag_all(*, batch: int = BATCH, progress: Callable[[int, int], None] 
             )
             if not reasons:
                 break
+            # Each changed answer's account is locked for the theme summary (theme_tallies):
+            # the batch's all at once, in id order, as every writer of several accounts does.
+            accounts_locked(Response.objects.filter(pk__in=[pk for pk, _, _ in reasons])
+                            .values_list("account_id", flat=True))
             changed += _themes_write(reasons, current, timezone.now())
         last_pk = reasons[-1][0]
         done += len(reasons)

@@ -149,7 +149,7 @@ def rollup_by_level(summaries) -> list:
     return [(level, label, figures.get(level, Figures(delivered=0, answered=0))) for level, label in Level.choices]
 
 
-def _last_months(now, months: int) -> list:
+def last_months(now, months: int) -> list:
     """The last `months` calendar months, oldest first, this one included."""
     this_month = month_of(timezone.localdate(now or timezone.now()))
     return [month_add(this_month, -i) for i in range(months - 1, -1, -1)]
@@ -157,7 +157,7 @@ def _last_months(now, months: int) -> list:
 
 def summary_trend(summaries, *, now=None, months: int = 12) -> list:
     """[(month, Figures)] for the last `months` calendar months, oldest first."""
-    wanted = _last_months(now, months)
+    wanted = last_months(now, months)
     rows = {
         row["month"]: figures_of(row)
         for row in summaries.filter(month__gte=wanted[0]).values("month").annotate(**SUMS).order_by()
@@ -168,7 +168,7 @@ def summary_trend(summaries, *, now=None, months: int = 12) -> list:
 def region_trends(summaries, *, now=None, months: int = 12) -> list:
     """[(Region, [(month, Figures)])] like summary_trend, for each region with summary rows
     in those months (two queries, whatever the number of regions), by name."""
-    wanted = _last_months(now, months)
+    wanted = last_months(now, months)
     by_region: dict = defaultdict(dict)
     for row in summaries.filter(month__gte=wanted[0]).values("region", "month").annotate(**SUMS).order_by():
         by_region[row["region"]][row["month"]] = figures_of(row)

@@ -14,6 +14,7 @@ from .models import Digest, Note, NotificationSettings, OwnershipChange, Respons
 from .response_themes import response_theme_correct
 from .selectors import can_change_owner, can_triage
 from .signals import answer_counted_changed
+from .theme_tallies import answer_themes_recount
 
 NOTE_MAX = 5000
 
@@ -115,10 +116,12 @@ def response_suspect_set(*, response_id: int, suspect: bool, reason: str = "", n
     response.suspect = suspect
     response.suspect_reason = (reason or "marked by staff")[:100] if suspect else ""
     response.save(update_fields=["suspect", "suspect_reason"])
+    counts_as = "" if suspect else response.category
     invitation_answer_count(
-        invitation_id=response.invitation_id, was=was, counts_as="" if suspect else response.category,
+        invitation_id=response.invitation_id, was=was, counts_as=counts_as,
         answered_at=response.answered_at, now=now or timezone.now(),
     )
+    answer_themes_recount(response_id=response.pk, was=was, counts_as=counts_as, answered_at=response.answered_at)
     answer_counted_changed.send(sender=Response, account_id=response.account_id)
     outbox_publish("answer_saved", response_id=response.pk)
     return response

@@ -4,8 +4,9 @@ The summaries live in surveys (surveys.models; surveys.tallies keeps them exact 
 event's own transaction) and count from each invitation's answer fields, which the
 answer's own transaction writes (feedback.answering). `summary_rebuild` first sets right
 any invitation that does not mirror its answer (data written around the services: a
-loader, a fixture, SQL by hand), then rebuilds the summaries from the invitations. Beat
-runs it nightly; `manage.py rebuild_summaries --check` only reports.
+loader, a fixture, SQL by hand), then rebuilds the summaries from the invitations, and the theme summary from the
+answers' themes (feedback.theme_tallies). Beat runs it nightly; `manage.py
+rebuild_summaries --check` only reports.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from surveys.tallies import accounts_locked
 from surveys.tallies_rebuild import tallies_rebuild
 
 from .models import Response
+from .theme_tallies import theme_summaries_rebuild
 
 MIRROR_SCAN = 50_000
 
@@ -66,7 +68,9 @@ def _answers_mirror_fix(invitation_ids: list[int]) -> int:
 
 
 def summary_rebuild(*, now: datetime | None = None) -> int:
-    """The repair: invitations mirror their answers, then every summary is recomputed.
-    Returns the number of accounts."""
+    """The repair: invitations mirror their answers, then every summary is recomputed (the
+    themes' too). Returns the number of accounts."""
     answers_mirror()
-    return tallies_rebuild(now=now)
+    accounts = tallies_rebuild(now=now)
+    theme_summaries_rebuild()
+    return accounts

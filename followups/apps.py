@@ -31,3 +31,10 @@ class FollowupsConfig(AppConfig):
 
         auditlog.register(FollowupSettings, exclude_fields=["updated_at"])
         pre_log.connect(audit_skip_created, sender=FollowupSettings, dispatch_uid="followups.audit.settings")
+
+        # A reached call's answer tagged again: its rows by theme follow (feedback sends it).
+        from feedback.signals import response_themes_changed
+
+        from .tallies import themes_changed_count
+
+        response_themes_changed.connect(themes_changed_count, dispatch_uid="followups.call_summaries")

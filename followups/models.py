@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from feedback.models import Category, Response
+from feedback.models import Category, Response, Theme
 from surveys.models import Account, Contact, Region
 
 
@@ -369,6 +369,30 @@ class RootCauseSummary(models.Model):
 
     def __str__(self):
         return f"{self.owner_id}/{self.region_id} {self.month:%Y-%m} {self.category} {self.root_cause_id}"
+
+
+class RootCauseThemeSummary(models.Model):
+    """Reached calls with a root cause, by a theme of the answer's reason (a reason with
+    two themes counts under both), of the answers given in `month`: what the AM found
+    beside what the customer wrote (the discipline page's cross-table)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    category = models.CharField(max_length=10)
+    root_cause = models.ForeignKey(RootCause, on_delete=models.CASCADE, related_name="+")
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="+")
+    reached = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "region", "month", "category", "root_cause", "theme"],
+                                    name="root_cause_theme_summary_unique"),
+        ]
+
+    def __str__(self):
+        return (f"{self.owner_id}/{self.region_id} {self.month:%Y-%m} {self.category} {self.root_cause_id}"
+                f" {self.theme_id}")
 
 
 class AccountCallState(models.Model):

@@ -12,6 +12,8 @@ What a call adds, by its account's owner and region now (as the per-AM answers):
 - CallDelaySummary (category, first attempt or reached, bucket of followups.delays): a
   call (not cancelled) with that delay.
 - RootCauseSummary (month, category, root cause): a reached call with a root cause.
+- RootCauseThemeSummary (month, category, root cause, theme): the same, once for each
+  theme of its answer's reason as it stands (feedback.ResponseTheme).
 Cancelled calls count nowhere.
 
 Each event calls one function here, inside its own transaction, with the call's row and
@@ -22,10 +24,13 @@ lock, so an owner change moves everything added before it and nothing after):
   calls created in bulk (the demo) ........................................ calls_added_count
   an account's owner or region changed, an account deleted ......... accounts_moved_count
                                                     (receiver of surveys.signals.accounts_moved)
+  the themes of a reached call's answer changed ............................ themes_changed_count
+                                           (receiver of feedback.signals.response_themes_changed)
 Calls deleted with their contact or answer (administrators' edits) are not followed: the
 nightly `call_summaries_rebuild` repairs them; `call_summaries_differences` finds them.
 
-Writers write the tables in one order (month, open, delay, root cause), each in key order.
+Writers write the tables in one order (month, open, delay, root cause, root cause by
+theme), each in key order.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from django.db import connection, transaction
 from django.db.models import Count, DateField, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
+from feedback.models import Response, ResponseTheme
 from surveys.batching import chunks
 from surveys.models import Account
 from surveys.months import month_of_moment
@@ -45,7 +51,14 @@ from surveys.tallies import rows_add as tallies_rows_add
 
 from .call_states import call_states_refresh
 from .delays import bucket_expression, bucket_of
-from .models import Call, CallDelaySummary, CallMonthSummary, OpenCallSummary, RootCauseSummary
+from .models import (
+    Call,
+    CallDelaySummary,
+    CallMonthSummary,
+    OpenCallSummary,
+    RootCauseSummary,
+    RootCauseThemeSummary,
+)
 
 State = Call.State
 CLOSED_UNREACHED = (State.UNREACHABLE, State.DECLINED)
@@ -55,6 +68,7 @@ TABLES = (
     (OpenCallSummary, ("month", "category", "due_on"), ("open", "attempted", "on_time")),
     (CallDelaySummary, ("category", "kind", "bucket"), ("calls",)),
     (RootCauseSummary, ("month", "category", "root_cause_id"), ("reached",)),
+    (RootCauseThemeSummary, ("month", "category", "root_cause_id", "theme_id"), ("reached",)),
 )
 FIELDS = {model: fields for model, _keys, fields in TABLES}
 # What of a call its contributions read (call_snapshot).
@@ -71,8 +85,17 @@ def _deltas() -> dict:
 # --- One call's contributions ----------------------------------------------------------------
 
 def call_snapshot(call: Call | None) -> dict | None:
-    """What the summaries read of a call, as it is now (None: no call)."""
-    return None if call is None else {name: getattr(call, name) for name in SNAPSHOT}
+    """What the summaries read of a call, as it is now (None: no call); of a reached call
+    with a root cause also its answer's themes (one query, then only)."""
+    if call is None:
+        return None
+    snapshot = {name: getattr(call, name) for name in SNAPSHOT}
+    snapshot["theme_ids"] = ()
+    if call.state == State.REACHED and call.root_cause_id is not None:
+        snapshot["theme_ids"] = tuple(sorted(
+            ResponseTheme.objects.filter(response_id=call.response_id).values_list("theme_id", flat=True)
+        ))
+    return snapshot
 
 
 def _add_call(deltas: dict, call: dict | None, who: tuple, sign: int) -> None:
@@ -97,6 +120,8 @@ def _add_call(deltas: dict, call: dict | None, who: tuple, sign: int) -> None:
             deltas[CallDelaySummary][(*who, category, kind, bucket_of(seconds))]["calls"] += sign
     if state == State.REACHED and call["root_cause_id"] is not None:
         deltas[RootCauseSummary][(*who, month, category, call["root_cause_id"])]["reached"] += sign
+        for theme_id in call["theme_ids"]:
+            deltas[RootCauseThemeSummary][(*who, month, category, call["root_cause_id"], theme_id)]["reached"] += sign
 
 
 # --- Adding to the rows ------------------------------------------------------------------------
@@ -174,6 +199,31 @@ def accounts_moved_count(sender=None, *, moves: dict, **kwargs) -> None:
         model.objects.filter(owner_id__in=old_owners, **dict.fromkeys(fields, 0)).delete()
 
 
+def themes_changed_count(sender=None, *, response_id: int, added: set, removed: set, **kwargs) -> None:
+    """Receiver of feedback.signals.response_themes_changed, in the transaction that changed
+    the answer's themes (its row locked): when its call is reached with a root cause, the
+    call's rows by theme follow. Locks the account first (after the answer, as every
+    writer of a call does), then reads the call under that lock."""
+    if not (added or removed):
+        return
+    who = (
+        Response.objects.select_for_update(no_key=True, of=("account",)).filter(pk=response_id)
+        .values_list("account__owner_id", "account__region_id").first()
+    )
+    call = (
+        Call.objects.filter(response_id=response_id, state=State.REACHED, root_cause__isnull=False)
+        .values_list("answered_at", "category", "root_cause_id").first()
+    )
+    if who is None or call is None:
+        return
+    answered_at, category, root_cause_id = call
+    deltas = _deltas()
+    key = (*who, month_of_moment(answered_at), category, root_cause_id)
+    for theme_id, sign in [(t, +1) for t in added] + [(t, -1) for t in removed]:
+        deltas[RootCauseThemeSummary][(*key, theme_id)]["reached"] += sign
+    rows_add(deltas)
+
+
 # --- Counting from the calls: the rebuild and the check ----------------------------------------
 
 def _grouped_rows(calls: QuerySet[Call], who: tuple[str, ...]) -> dict:
@@ -205,6 +255,13 @@ def _grouped_rows(calls: QuerySet[Call], who: tuple[str, ...]) -> dict:
         .values_list(*who, "m", "category", "root_cause_id").annotate(n=Count("pk")).order_by()
     ):
         rows[RootCauseSummary][tuple(key)]["reached"] = n
+    for *key, n in (
+        counted.filter(state=State.REACHED, root_cause__isnull=False)
+        .values_list(*who, "m", "category", "root_cause_id", "response__themes__theme_id")
+        .annotate(n=Count("pk")).order_by()
+    ):
+        if key[-1] is not None:  # an answer without themes
+            rows[RootCauseThemeSummary][tuple(key)]["reached"] = n
     return rows
 
 

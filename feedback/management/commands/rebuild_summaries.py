@@ -4,6 +4,7 @@ nightly), or with --check only what it would set right."""
 from django.core.management.base import BaseCommand, CommandError
 
 from feedback.summaries import answers_not_mirrored, summary_rebuild
+from feedback.theme_tallies import theme_summaries_differences
 from surveys.models import Invitation
 from surveys.tallies_rebuild import tallies_differences
 
@@ -11,7 +12,8 @@ SHOWN = 20
 
 
 class Command(BaseCommand):
-    help = "Recompute the rollup summaries from the answers and invitations (a repair: events keep them exact)."
+    help = ("Recompute the rollup summaries (the themes' too) from the answers and invitations (a repair: events "
+            "keep them exact).")
 
     def add_arguments(self, parser):
         parser.add_argument("--check", action="store_true", help="Write nothing; list what disagrees, exit 1 if any.")
@@ -22,7 +24,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Summaries rebuilt for {accounts:,} accounts."))
             return
         not_mirrored = answers_not_mirrored(Invitation.objects.all()).count()
-        differences = tallies_differences()
+        differences = tallies_differences() + theme_summaries_differences()
         if not_mirrored:
             self.stdout.write(f"{not_mirrored:,} invitations do not mirror their answer")
         for line in differences[:SHOWN]:
