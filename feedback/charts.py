@@ -160,3 +160,28 @@ def interval_scale(figures: list, reference: Figures | None = None) -> IntervalS
     if high - low < 20:  # a short scale would make small differences look big
         low, high = max(-100, low - 10), min(100, high + 10)
     return IntervalScale(low, high, reference.nps if reference is not None and reference.n else None)
+
+
+@dataclass(frozen=True)
+class ShareBar:
+    month: object  # date of the 1st
+    share: object  # feedback.drivers.Share: mentions of the month's answers
+    x: float  # % of the width
+    height: float  # px
+    thin: bool  # fewer than MIN_N answers that month: drawn as an outline, not a claim
+
+
+SPARK_HEIGHT = 24
+
+
+def share_bars(trend: list, *, top: float) -> list:
+    """The geometry of a theme's share by month ([feedback.drivers.ThemeMonth], oldest first)
+    as small bars on a common scale from 0 to `top` (0..1), for a table of several."""
+    step = 100.0 / max(len(trend), 1)
+    bars = []
+    for i, point in enumerate(trend):
+        value = point.share.value or 0.0
+        height = round(min(value / top, 1.0) * SPARK_HEIGHT, 1) if top else 0.0
+        bars.append(ShareBar(month=point.month, share=point.share, x=round(step * i + step * 0.15, 2),
+                             height=max(height, 1.0) if point.mentions else 0.0, thin=not point.share.confident))
+    return bars

@@ -72,6 +72,16 @@ DEFINITIONS = {d.key: d for d in [
     Definition("interval", _("Interval"), _(
         "The NPS ± its margin of error: the range that holds the true NPS with 95% confidence. Groups whose "
         "intervals overlap are not ranked against each other: their answers cannot tell them apart.")),
+    Definition("theme_share", _("Share that mention a theme"), _(
+        "Of the answers counted in the period shown (or of the promoters, or the detractors), the share whose "
+        "reason mentions the theme, with its 95% interval (Wilson). A reason may mention several themes or none, "
+        "so the shares do not add up to 100%. Themes are tagged by Pulse and corrected by people; a correction "
+        "wins. Below 10 answers the share is marked “too few answers”.")),
+    Definition("theme_nps", _("NPS with and without a theme"), _(
+        "The NPS of the answers whose reason mentions the theme against the NPS of the other answers of the "
+        "same period, and the difference with its 95% interval: ± 1.96 × √(se₁² + se₂²). Marked significant "
+        "when the interval leaves out 0 and both sides have at least 10 answers. A theme that goes with a "
+        "lower NPS is where customers are unhappy; it does not prove that it causes the score.")),
     Definition("revenue_nps", _("Revenue-weighted NPS"), _(
         "The NPS with each account's answers weighted by the account's annual revenue, so that a large "
         "customer counts for more than a small one. Accounts without an annual revenue are left out.")),

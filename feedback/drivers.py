@@ -104,6 +104,12 @@ class Drivers:
     def mentioned(self) -> bool:
         return any(d.mention.n for d in self.rows)
 
+    @property
+    def trend_top(self) -> float:
+        """One scale for every theme's share by month: the highest share in a month with
+        enough answers to show it (at least 10%, so a few mentions do not fill the bar)."""
+        return max([p.share.value for d in self.rows for p in d.trend if p.share.confident] + [0.1])
+
 
 def drivers_build(themes: list[Theme], mentions: dict, *, total: Figures, month_totals: dict,
                   months: list[date]) -> Drivers:

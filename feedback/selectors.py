@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from surveys.models import Account, Contact, Level, Region, Role, User
@@ -38,6 +38,14 @@ def account_for(user: User, pk: int) -> Account | None:
 
 def region_for(user: User, pk: int) -> Region | None:
     return regions_visible_to(user).select_related("manager").filter(pk=pk).first()
+
+
+def owner_in_scope(user: User, pk: int, *, region: Region | None = None) -> User | None:
+    """An account owner some of whose accounts (in `region`, when given) `user` may read."""
+    accounts = accounts_visible_to(user).filter(owner_id=OuterRef("pk"))
+    if region is not None:
+        accounts = accounts.filter(region=region)
+    return User.objects.filter(pk=pk).filter(Exists(accounts)).first()
 
 
 def can_triage(user: User, response: Response) -> bool:

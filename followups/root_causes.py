@@ -21,7 +21,7 @@ from .selectors import _in_period, _scoped
 class RootCauseRow:
     root_cause: RootCause
     reached: int  # reached calls with this root cause
-    by_theme: list  # [count] in the order of the table's themes: of those, whose reason mentions the theme
+    cells: list  # [(Theme, count)] in the order of the table's themes: of those, whose reason mentions it
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def root_causes_by_theme(accounts_qs: QuerySet[Account], *, since=None, until=No
     themes = list(Theme.objects.filter(active=True))
     causes = RootCause.objects.in_bulk(list(totals))
     rows = [
-        RootCauseRow(root_cause=causes[pk], reached=n, by_theme=[counts[pk].get(t.pk, 0) for t in themes])
+        RootCauseRow(root_cause=causes[pk], reached=n, cells=[(t, counts[pk].get(t.pk, 0)) for t in themes])
         for pk, n in totals.items() if pk in causes
     ]
     rows.sort(key=lambda row: (-row.reached, row.root_cause.position, row.root_cause.name))

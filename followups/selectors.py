@@ -15,7 +15,7 @@ from fractions import Fraction
 from django.db.models import Case, Count, Exists, F, Min, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
-from feedback.models import Category, Response
+from feedback.models import Category, Response, Theme
 from surveys.models import Account, OwnerMonthSummary, Region, Role, User
 from surveys.months import month_begins, month_of_moment
 from surveys.selectors import accounts_in_scope, accounts_visible_to, pairs_in_scope
@@ -168,6 +168,12 @@ def call_for_response(user: User, response: Response) -> Call | None:
         .annotate(attempt_count=Count("attempts"))
         .first()
     )
+
+
+def call_themes(call: Call) -> list[Theme]:
+    """The themes of the call's answer as they stand (tagged, and corrected by people), in
+    the taxonomy's order."""
+    return list(Theme.objects.filter(response_themes__response_id=call.response_id).order_by("position", "key"))
 
 
 # --- Overdue: one definition -------------------------------------------------------

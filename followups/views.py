@@ -79,6 +79,8 @@ def _detail_context(request, call: Call, **forms) -> dict:
     context = {
         "call": call,
         "response": call.response,
+        # What the customer's reason talks about, beside what the call found (the root cause).
+        "themes": selectors.call_themes(call),
         "attempts": call.attempts.select_related("by"),
         "emails": call.emails.select_related("sent_by", "outbox_message"),
         "recovery": getattr(call, "recovery_request", None),

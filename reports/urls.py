@@ -9,6 +9,7 @@ urlpatterns = [
     path("organisation/", views.org_home, name="org_home"),
     path("accounts/<int:pk>/owner/", views.account_owner, name="account_owner"),
     path("calls/discipline/", views.discipline, name="discipline"),
+    path("drivers/", views.drivers, name="drivers"),
     # A contact's personal data (administrators): download it all, erase it.
     path("contacts/<int:pk>/data.json", views_personal_data.contact_data, name="contact_data"),
     path("contacts/<int:pk>/erase/", views_personal_data.contact_erase, name="contact_erase"),

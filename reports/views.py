@@ -10,7 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 
+from feedback import drivers as feedback_drivers
 from feedback import revenue as feedback_revenue
 from feedback import rollups
 from feedback import selectors as feedback_selectors
@@ -18,10 +20,12 @@ from feedback import services as feedback_services
 from feedback.forms import OwnerForm, RollupPeriodForm
 from feedback.periods import rollup_previous, rollup_since
 from followups import selectors as followup_selectors
+from followups.root_causes import root_causes_by_theme
 from surveys.models import Program, Region, User
 from surveys.selectors import accounts_visible_to, regions_visible_to
 
 from . import at_risk
+from .forms import DriversFilterForm
 
 # Detractors nobody has called yet, listed on a rollup page (most overdue first).
 UNCALLED_SHOWN = 8
@@ -58,14 +62,17 @@ def _rollup_context(user: User, *, period: str, region: Region | None = None, re
     accounts = accounts_visible_to(user)
     if region is not None:
         accounts = accounts.filter(region=region)
-    since = rollup_since(period)
-    rollup = rollups.rollup(user, region=region, period=period, regions=regions)
+    now = timezone.now()
+    since = rollup_since(period, now)
+    rollup = rollups.rollup(user, region=region, period=period, regions=regions, now=now)
     followup_by_am = followup_selectors.discipline_by_am(accounts, since=since)
     uncalled = followup_selectors.uncalled_detractor_calls(accounts, since=since)
     return {
         "period": period,
         "periods": RollupPeriodForm.base_fields["period"].choices,
         "rollup": rollup,
+        "drivers": feedback_drivers.rollup_drivers(user, region=region, period=period, now=now,
+                                                   total=rollup.figures, trend=rollup.trend),
         # (rollups.Compared of an account manager, their follow-up figures or None), by standing
         "am_rows": [(row, followup_by_am.get(row.key)) for row in rollup.owners],
         "discipline": followup_selectors.discipline_figures(accounts, since=since),
@@ -133,6 +140,41 @@ def org_home(request):
 
 
 @login_required
+def drivers(request):
+    """Why customers stay and why they leave, for the user's scope narrowed to one region
+    and one account manager (the drill from a rollup's per-AM table); an AM sees their own
+    customers'. A region or owner outside the scope answers 404."""
+    user = request.user
+    region = owner = None
+    form = DriversFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        raise Http404
+    data = form.cleaned_data if form.is_bound else {}
+    period = data.get("period") or "12m"
+    if data.get("region"):
+        region = feedback_selectors.region_for(user, data["region"])
+        if region is None:
+            raise Http404
+    if data.get("owner"):
+        owner = feedback_selectors.owner_in_scope(user, data["owner"], region=region)
+        if owner is None:
+            raise Http404
+    now = timezone.now()
+    base = {**({"region": region.pk} if region else {}), **({"owner": owner.pk} if owner else {}),
+            **_period_param(period)}
+    return render(request, "reports/drivers.html", {
+        "region": region,
+        "owner": owner,
+        "period": period,
+        "periods": RollupPeriodForm.base_fields["period"].choices,
+        "period_query": urlencode({k: v for k, v in base.items() if k != "period"}),
+        "as_of": now,
+        "drivers": feedback_drivers.rollup_drivers(user, region=region, owner=owner, period=period, now=now),
+        "base": base,
+    })
+
+
+@login_required
 def discipline(request):
     """Follow-up discipline of the user's scope: overall, by category, per region, per AM."""
     user = request.user
@@ -147,6 +189,7 @@ def discipline(request):
         region_rows = sorted(((names[pk], row) for pk, row in by_region.items()), key=lambda r: r[0].name)
     return render(request, "reports/discipline.html", {
         "discipline": followup_selectors.discipline_figures(accounts, delays=True),
+        "causes_by_theme": root_causes_by_theme(accounts),
         "am_rows": am_rows,
         "region_rows": region_rows,
     })
@@ -177,6 +220,7 @@ def account_detail(request, pk):
         "compared_with": rollup_previous(period, now),
         "currency": Program.current().currency,
         "trend": rollups.account_trend(account, months=24, now=now),
+        "drivers": feedback_drivers.account_drivers(account, period=period, now=now),
         "levels": feedback_selectors.account_contacts_by_level(account),
         "recent": feedback_selectors.account_recent_answers(account),
         "ownership": feedback_selectors.ownership_history(account),

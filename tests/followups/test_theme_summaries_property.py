@@ -159,8 +159,7 @@ def check_everything(staff, now):
         for (_o, _r, m, _c, cause, theme), n in rows.causes_by_theme().items():
             if start is None or m >= start:
                 want[(cause, theme)] += n
-        shown = {(row.root_cause.pk, t.pk): n for row in table.rows for t, n in zip(table.themes, row.by_theme,
-                                                                                   strict=True) if n}
+        shown = {(row.root_cause.pk, t.pk): n for row in table.rows for t, n in row.cells if n}
         assert shown == {k: n for k, n in want.items() if n}
     assert theme_summaries_differences() == []
     assert call_summaries_differences() == []
