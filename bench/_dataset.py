@@ -104,6 +104,7 @@ def dataset_ensure(size: str, *, rebuild: bool = False) -> dict:
     if row is None or row[0] != SIZES[size]:
         return _load(size)
     _revenues()  # a data set loaded before accounts had a revenue
+    rebuild = _themes() or rebuild  # one loaded before the themes: their summaries are rebuilt below
     loaded = dict(zip(("answers_target", "answers", "accounts", "load_seconds", "rebuild_seconds", "migrations",
                        "loaded_at"), row, strict=True))
     if rebuild or loaded["migrations"] != _migrations():
@@ -188,6 +189,7 @@ def _load(size: str) -> dict:
     for index, (wave_id, month) in enumerate(waves):
         answers += _wave(wave_id, index)
         print(f"  wave {month:%Y-%m}: {answers:,} answers so far, {time.perf_counter() - started:.0f} s", flush=True)
+    _themes()
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
     load_seconds = time.perf_counter() - started
@@ -200,6 +202,35 @@ def _load(size: str) -> dict:
                     " %(load_seconds)s, %(rebuild_seconds)s, %(migrations)s, now())", loaded)
     print(f"summaries rebuilt in {rebuild_seconds:.0f} s", flush=True)
     return {**loaded, "reused": False}
+
+
+def _themes() -> bool:
+    """The themes of the reasons, as the tagger would have left them: one or two of the
+    eight default themes on each answer with a reason, detractors leaning to other themes
+    than promoters; and a root cause on every reached call (so the drivers and the root
+    causes by theme are measured too). Set-based; only when no answer has a theme yet (a
+    data set loaded before the themes). Returns whether it wrote any."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM feedback_responsetheme)")
+        if cur.fetchone()[0]:
+            return False
+        cur.execute(
+            """INSERT INTO feedback_responsetheme (response_id, theme_id, source, at)
+               SELECT r.id, t.id, 'rules', r.answered_at
+               FROM feedback_response r
+               CROSS JOIN LATERAL (SELECT CASE r.category WHEN 'detractor' THEN 3 WHEN 'passive' THEN 1
+                                          ELSE 0 END AS lean) c
+               JOIN feedback_theme t ON t.built_in AND (t.position = (r.id * 7 + c.lean) % 8
+                                                        OR (r.id % 3 = 0 AND t.position = (r.id * 13) % 8))
+               WHERE r.reason <> ''""")
+        cur.execute(
+            """UPDATE followups_call SET root_cause_id = (ARRAY(SELECT id FROM followups_rootcause ORDER BY id))[
+                   1 + id % greatest((SELECT count(*) FROM followups_rootcause), 1)]
+               WHERE state = 'reached' AND root_cause_id IS NULL""")
+        cur.execute("ANALYZE feedback_responsetheme")
+    return True
 
 
 def _revenues() -> None:

@@ -27,7 +27,7 @@ from surveys.selectors import accounts_visible_to, pairs_in_scope
 from .figures import MIN_N, SUMS, Difference, Figures, figures_minus, figures_of, nps_difference, share_interval
 from .models import MonthSummary, ResponseTheme, Theme, ThemeMonthSummary
 from .periods import rollup_start
-from .rollups import last_months, summaries_visible_to
+from .rollups import last_months
 
 # The themes each of the two lists shows, at most.
 LIST_LENGTH = 5
@@ -164,19 +164,27 @@ def _summed(rows: QuerySet, start: date | None, months: list[date]) -> dict:
     return mentions
 
 
-def theme_summaries_visible_to(user: User, *, region: Region | None = None,
-                               owner: User | None = None) -> QuerySet[ThemeMonthSummary]:
-    """The theme summary's rows of the user's scope, maybe of one region and one owner.
-    Its rows are keyed by (owner, region) as the rollup summary's are, and a scope holds
-    all of an owner's accounts in a region or none: the rollup summary's pairs decide."""
-    qs = ThemeMonthSummary.objects.all()
+def _visible(model, user: User, *, region: Region | None, owner: User | None, accounts=None) -> QuerySet:
+    """Rows of a summary keyed by owner and region (the rollup summary, the theme summary)
+    of the user's scope, maybe of one region and one owner. A scope holds all of an
+    owner's accounts in a region or none (surveys.selectors.pairs_in_scope), and the two
+    summaries have the same pairs: the rollup summary's decide, asked once per `accounts`
+    (the user's scope, when the caller reads both)."""
+    qs = model.objects.all()
     if not (user.is_authenticated and user.is_active and user.sees_everything):
-        qs = qs.filter(pairs_in_scope(OwnerMonthSummary._meta.db_table, accounts_visible_to(user)))
+        accounts = accounts if accounts is not None else accounts_visible_to(user)
+        qs = qs.filter(pairs_in_scope(OwnerMonthSummary._meta.db_table, accounts))
     if region is not None:
         qs = qs.filter(region=region)
     if owner is not None:
         qs = qs.filter(owner=owner)
     return qs
+
+
+def theme_summaries_visible_to(user: User, *, region: Region | None = None,
+                               owner: User | None = None) -> QuerySet[ThemeMonthSummary]:
+    """The theme summary's rows of the user's scope, maybe of one region and one owner."""
+    return _visible(ThemeMonthSummary, user, region=region, owner=owner)
 
 
 def rollup_drivers(user: User, *, region: Region | None = None, owner: User | None = None, period: str = "12m",
@@ -186,12 +194,11 @@ def rollup_drivers(user: User, *, region: Region | None = None, owner: User | No
     of the same scope (feedback.rollups.rollup), when it has them; else read here."""
     start = rollup_start(period, now)
     months = last_months(now, TREND_MONTHS)
+    accounts = accounts_visible_to(user)
     if total is None or trend is None:
-        summaries = summaries_visible_to(user, region=region)
-        if owner is not None:
-            summaries = summaries.filter(owner=owner)
+        summaries = _visible(OwnerMonthSummary, user, region=region, owner=owner, accounts=accounts)
         total, trend = _totals(summaries, start, months)
-    mentions = _summed(theme_summaries_visible_to(user, region=region, owner=owner), start, months)
+    mentions = _summed(_visible(ThemeMonthSummary, user, region=region, owner=owner, accounts=accounts), start, months)
     return drivers_build(_themes(), mentions, total=total, month_totals=dict(trend), months=months)
 
 

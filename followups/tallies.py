@@ -84,17 +84,23 @@ def _deltas() -> dict:
 
 # --- One call's contributions ----------------------------------------------------------------
 
-def call_snapshot(call: Call | None) -> dict | None:
+def _counts_by_theme(call) -> bool:
+    """Whether a call counts in the root causes' rows (and so by its answer's themes)."""
+    return call.state == State.REACHED and call.root_cause_id is not None
+
+
+def call_snapshot(call: Call | None, *, theme_ids: dict | None = None) -> dict | None:
     """What the summaries read of a call, as it is now (None: no call); of a reached call
-    with a root cause also its answer's themes (one query, then only)."""
+    with a root cause also its answer's themes: from `theme_ids` ({answer: [theme]}, read
+    for many calls at once) or one query."""
     if call is None:
         return None
     snapshot = {name: getattr(call, name) for name in SNAPSHOT}
     snapshot["theme_ids"] = ()
-    if call.state == State.REACHED and call.root_cause_id is not None:
-        snapshot["theme_ids"] = tuple(sorted(
-            ResponseTheme.objects.filter(response_id=call.response_id).values_list("theme_id", flat=True)
-        ))
+    if _counts_by_theme(call):
+        themes = theme_ids.get(call.response_id, ()) if theme_ids is not None else (
+            ResponseTheme.objects.filter(response_id=call.response_id).values_list("theme_id", flat=True))
+        snapshot["theme_ids"] = tuple(sorted(themes))
     return snapshot
 
 
@@ -170,9 +176,15 @@ def calls_added_count(calls: Iterable[Call]) -> None:
     accounts' call states afresh."""
     calls = list(calls)
     owners = accounts_locked(call.account_id for call in calls)
+    theme_ids = defaultdict(list)
+    for chunk in chunks(sorted(call.response_id for call in calls if _counts_by_theme(call)), 2000):
+        for response_id, theme_id in ResponseTheme.objects.filter(response_id__in=chunk).values_list(
+            "response_id", "theme_id"
+        ):
+            theme_ids[response_id].append(theme_id)
     deltas = _deltas()
     for call in calls:
-        _add_call(deltas, call_snapshot(call), owners[call.account_id], +1)
+        _add_call(deltas, call_snapshot(call, theme_ids=theme_ids), owners[call.account_id], +1)
     rows_add(deltas)
     call_states_refresh(owners)
 

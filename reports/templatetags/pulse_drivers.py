@@ -3,11 +3,13 @@ with its interval, a difference of NPS with its interval, and its share month by
 as small bars. Written here rather than as included templates, as pulse_feedback's
 figures are: a template per piece is slow."""
 
+from functools import lru_cache
+
 from django import template
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from feedback.charts import SPARK_HEIGHT, share_bars
 from feedback.templatetags.pulse_feedback import answers_url
@@ -51,6 +53,15 @@ def difference(diff) -> SafeString:
                        number_shown(diff.high, sign=True), verdict)
 
 
+@lru_cache(maxsize=256)
+def _month_label(month, language: str) -> str:
+    return date_format(month, "M Y")
+
+
+# Stands for the month in a bar's link, built once per theme (a table has a hundred bars).
+_MONTH_SLOT = "0000-00"
+
+
 @register.simple_tag
 def share_by_month(driver, base, top) -> SafeString:
     """A theme's share of the answers month by month as small bars on the table's common
@@ -58,24 +69,25 @@ def share_by_month(driver, base, top) -> SafeString:
     its figures. Months with fewer than 10 answers are outlines."""
     bars = share_bars(driver.trend, top=top)
     width = round(100.0 / max(len(bars), 1) * 0.7, 2)
+    language = get_language() or "en"
+    said = gettext("%(month)s: %(count)s of %(n)s answers")
+    href = answers_url(base, theme=driver.theme.key, month=_MONTH_SLOT, suspect="no")
     parts = []
     for bar in bars:
-        month = date_format(bar.month, "M Y")
-        label = gettext("%(month)s: %(count)s of %(n)s answers (%(share)s)") % {
-            "month": month, "count": bar.share.count, "n": bar.share.n, "share": percent_shown(bar.share.value)}
+        label = escape(said % {"month": _month_label(bar.month, language), "count": bar.share.count,
+                               "n": bar.share.n})
         if not bar.height:
-            parts.append(format_html('<rect x="{}%" y="{}" width="{}%" height="1" class="spark-none"><title>{}</title>'
-                                     "</rect>", bar.x, SPARK_HEIGHT - 1, width, label))
+            parts.append(f'<rect x="{bar.x}%" y="{SPARK_HEIGHT - 1}" width="{width}%" height="1" class="spark-none">'
+                         f"<title>{label}</title></rect>")
             continue
-        href = answers_url(base, theme=driver.theme.key, month=bar.month.strftime("%Y-%m"), suspect="no")
-        parts.append(format_html(
-            '<a href="{}" aria-label="{}"><rect x="{}%" y="{}" width="{}%" height="{}" class="spark-bar{}">'
-            "<title>{}</title></rect></a>",
-            href, label, bar.x, round(SPARK_HEIGHT - bar.height, 1), width, bar.height, " thin" if bar.thin else "",
-            label,
-        ))
-    return format_html(
-        '<svg class="spark" width="100%" height="{}" role="group" aria-label="{}">{}</svg>',
-        SPARK_HEIGHT, gettext("%(theme)s: share of the answers by month") % {"theme": theme_name(driver.theme)},
-        format_html_join("", "{}", ((p,) for p in parts)),
+        link = escape(href.replace(_MONTH_SLOT, bar.month.strftime("%Y-%m")))
+        y = round(SPARK_HEIGHT - bar.height, 1)
+        parts.append(f'<a href="{link}" aria-label="{label}"><rect x="{bar.x}%" y="{y}" width="{width}%"'
+                     f' height="{bar.height}" class="spark-bar{" thin" if bar.thin else ""}"><title>{label}</title>'
+                     "</rect></a>")
+    # Every value above is a number or escaped here.
+    return mark_safe(  # noqa: S308
+        f'<svg class="spark" width="100%" height="{SPARK_HEIGHT}" role="group" aria-label="'
+        f'{escape(gettext("%(theme)s: share of the answers by month") % {"theme": theme_name(driver.theme)})}">'
+        f'{"".join(parts)}</svg>'
     )

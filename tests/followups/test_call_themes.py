@@ -69,3 +69,29 @@ def test_the_discipline_page_crosses_root_causes_with_themes(client, am, rm, acc
     # The other region's call (root cause "Product") is not the RM's.
     assert re.findall(r'<th scope="row">([^<]*)</th>', section) == ["Price"]
     assert re.search(r'data-label="Delivery">1</td>', section)
+
+
+def test_calls_made_in_bulk_are_counted_by_theme(am, account):
+    """The demo's calls (followups.tallies.calls_added_count): their answers' themes read in
+    one go, counted as the events count them."""
+    from django.utils import timezone
+
+    from followups.models import Call
+    from followups.tallies import call_summaries_differences, calls_added_count
+    from tests.followups.conftest import answer
+
+    responses = [answer(account, score=2, reason="Late delivery and wrong invoices") for _ in range(3)]
+    for response in responses:
+        response_themes_tag(response_id=response.pk)
+    cause = RootCause.objects.get(name="Delivery")
+    now = timezone.now()
+    calls = Call.objects.bulk_create(
+        Call(response=r, account=account, contact_id=r.contact_id, category=r.category, answered_at=r.answered_at,
+             assignee=am, assigned_for=am, due_on=timezone.localdate(), state="reached", root_cause=cause,
+             first_attempt_at=now, reached_at=now, closed_at=now)
+        for r in responses
+    )
+    calls_added_count(calls)
+    [row] = root_causes_by_theme(accounts_visible_to(am)).rows
+    assert dict((t.key, n) for t, n in row.cells)["delivery"] == 3
+    assert call_summaries_differences() == []
