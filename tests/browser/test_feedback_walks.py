@@ -72,7 +72,7 @@ def test_rm_reads_the_region_and_drills_from_a_weak_am_to_the_answers(page, sign
     expect(first).to_contain_text("Walter Weak")
     expect(first).to_have_class(re.compile("weak"))
     expect(page.locator(".headline")).to_contain_text("n=22")
-    first.get_by_role("link", name="Walter Weak").click()
+    first.get_by_role("link", name="Walter Weak", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("Answers"))).to_contain_text("Walter Weak")
     expect(page.locator("li.answer")).to_have_count(12)
     expect(page.locator(".figures-line")).to_contain_text("Detractors 10")
