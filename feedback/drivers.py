@@ -181,12 +181,6 @@ def _visible(model, user: User, *, region: Region | None, owner: User | None, ac
     return qs
 
 
-def theme_summaries_visible_to(user: User, *, region: Region | None = None,
-                               owner: User | None = None) -> QuerySet[ThemeMonthSummary]:
-    """The theme summary's rows of the user's scope, maybe of one region and one owner."""
-    return _visible(ThemeMonthSummary, user, region=region, owner=owner)
-
-
 def rollup_drivers(user: User, *, region: Region | None = None, owner: User | None = None, period: str = "12m",
                    now=None, total: Figures | None = None, trend: list | None = None) -> Drivers:
     """The drivers of a rollup page: the user's scope, maybe of one region and one owner.

@@ -66,18 +66,16 @@ def response_themes_count(sender=None, *, response_id: int, added: set, removed:
     if not (added or removed):
         return
     answer = (
-        Response.objects.select_for_update(no_key=True, of=("account",)).filter(pk=response_id)
-        .values_list("category", "suspect", "answered_at", "account__owner_id", "account__region_id").first()
+        Response.objects.select_for_update(no_key=True, of=("account",)).select_related("account")
+        .only("category", "suspect", "answered_at", "account__owner", "account__region").filter(pk=response_id)
+        .first()
     )
-    if answer is None:
-        return
-    category, suspect, answered_at, owner_id, region_id = answer
-    if suspect:
+    if answer is None or answer.suspect:
         return
     deltas = _deltas()
-    month = month_of_moment(answered_at)
-    _add(deltas, (owner_id, region_id), month, added, category, +1)
-    _add(deltas, (owner_id, region_id), month, removed, category, -1)
+    who, month = (answer.account.owner_id, answer.account.region_id), month_of_moment(answer.answered_at)
+    _add(deltas, who, month, added, answer.category, +1)
+    _add(deltas, who, month, removed, answer.category, -1)
     rows_add(TABLE, KEYS, deltas, ANSWER_FIELDS)
 
 

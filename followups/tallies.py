@@ -218,19 +218,19 @@ def themes_changed_count(sender=None, *, response_id: int, added: set, removed: 
     writer of a call does), then reads the call under that lock."""
     if not (added or removed):
         return
-    who = (
-        Response.objects.select_for_update(no_key=True, of=("account",)).filter(pk=response_id)
-        .values_list("account__owner_id", "account__region_id").first()
+    answer = (
+        Response.objects.select_for_update(no_key=True, of=("account",)).select_related("account")
+        .only("account__owner", "account__region").filter(pk=response_id).first()
     )
     call = (
         Call.objects.filter(response_id=response_id, state=State.REACHED, root_cause__isnull=False)
         .values_list("answered_at", "category", "root_cause_id").first()
     )
-    if who is None or call is None:
+    if answer is None or call is None:
         return
     answered_at, category, root_cause_id = call
     deltas = _deltas()
-    key = (*who, month_of_moment(answered_at), category, root_cause_id)
+    key = (answer.account.owner_id, answer.account.region_id, month_of_moment(answered_at), category, root_cause_id)
     for theme_id, sign in [(t, +1) for t in added] + [(t, -1) for t in removed]:
         deltas[RootCauseThemeSummary][(*key, theme_id)]["reached"] += sign
     rows_add(deltas)
