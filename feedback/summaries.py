@@ -4,9 +4,9 @@ The summaries live in surveys (surveys.models; surveys.tallies keeps them exact 
 event's own transaction) and count from each invitation's answer fields, which the
 answer's own transaction writes (feedback.answering). `summary_rebuild` first sets right
 any invitation that does not mirror its answer (data written around the services: a
-loader, a fixture, SQL by hand), then rebuilds the summaries from the invitations, and the theme summary from the
-answers' themes (feedback.theme_tallies). Beat runs it nightly; `manage.py
-rebuild_summaries --check` only reports.
+loader, a fixture, SQL by hand), then rebuilds the summaries from the invitations, and
+the theme summary from the answers' themes (feedback.theme_tallies). Beat runs it
+nightly; `manage.py rebuild_summaries --check` only reports.
 """
 
 from __future__ import annotations

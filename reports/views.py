@@ -147,8 +147,8 @@ def drivers(request):
     user = request.user
     region = owner = None
     form = DriversFilterForm(request.GET or None)
-    if request.GET and not form.is_valid():
-        raise Http404
+    if form.is_bound and not form.is_valid() and {"region", "owner"} & set(form.errors):
+        raise Http404  # as the page of a region or an account manager one may not see would
     data = form.cleaned_data if form.is_bound else {}
     period = data.get("period") or "12m"
     if data.get("region"):

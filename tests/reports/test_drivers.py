@@ -133,6 +133,7 @@ def test_the_drill_answers_404_outside_the_scope(client, tagged):
     assert client.get(url, {"owner": tagged.am.pk}).status_code == 404
     assert client.get(url, {"region": tagged.region.pk}).status_code == 404
     assert client.get(url, {"owner": "x"}).status_code == 404
+    assert client.get(url, {"period": "x"}).context["period"] == "12m"  # as on the rollup pages
     mine = client.get(url, {"region": tagged.far_region.pk, "owner": tagged.far_am.pk})
     assert mine.status_code == 200 and _theme(mine.context["drivers"], "delivery").mention.detractors == 2
     client.force_login(tagged.am)  # an AM sees their own customers' drivers
