@@ -1,4 +1,5 @@
 import pytest
+from django.db import transaction
 
 from followups.services import call_queue_for_response
 from tests.factories import AccountFactory, ContactFactory, InvitationFactory, ResponseFactory, UserFactory
@@ -54,7 +55,8 @@ def bulk_calls(account, n, *, assignee=None, due_on=None, score=3):
              assignee=assignee or account.owner, assigned_for=account.owner, due_on=due_on or timezone.localdate())
         for r in responses
     )
-    calls_added_count(calls)  # as the demo does: the call summaries count them
+    with transaction.atomic():  # as the demo does: the call summaries count them, accounts locked
+        calls_added_count(calls)
     return calls
 
 
