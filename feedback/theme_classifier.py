@@ -35,6 +35,7 @@ from sklearn.model_selection import KFold
 
 from .tagging import text_languages, word_fold, word_lemma, words_of
 from .theme_combination import RULES, RULES_ALONE, UNION, Combination
+from .theme_quality import PrecisionRecall
 
 # A theme gets a model of its own only with this many examples on each side.
 LABELS_MIN = 5
@@ -179,7 +180,7 @@ def classifier_fit(examples: Sequence[Example], keys: Iterable[str]) -> ThemeCla
 # --- Measuring ------------------------------------------------------------------------
 
 @dataclass
-class Counts:
+class Counts(PrecisionRecall):
     true_positives: int = 0
     false_positives: int = 0
     false_negatives: int = 0
@@ -191,21 +192,6 @@ class Counts:
             self.false_positives += 1
         elif labelled:
             self.false_negatives += 1
-
-    @property
-    def precision(self) -> float:
-        found = self.true_positives + self.false_positives
-        return self.true_positives / found if found else 1.0
-
-    @property
-    def recall(self) -> float:
-        labelled = self.true_positives + self.false_negatives
-        return self.true_positives / labelled if labelled else 1.0
-
-    @property
-    def f1(self) -> float:
-        wrong = self.false_positives + self.false_negatives
-        return 2 * self.true_positives / (2 * self.true_positives + wrong) if self.true_positives + wrong else 1.0
 
 
 def _micro_f1(counts: dict[str, Counts]) -> float:

@@ -17,9 +17,10 @@ class LabelledReason:
     themes: frozenset[str]
 
 
-@dataclass(frozen=True)
-class ThemeScore:
-    key: str
+class PrecisionRecall:
+    """Precision, recall and F1 of counts with true_positives, false_positives and
+    false_negatives (1.0 where nothing was said or labelled)."""
+
     true_positives: int
     false_positives: int
     false_negatives: int
@@ -37,6 +38,14 @@ class ThemeScore:
     @property
     def f1(self) -> float:
         return _f1(self.true_positives, self.false_positives, self.false_negatives)
+
+
+@dataclass(frozen=True)
+class ThemeScore(PrecisionRecall):
+    key: str
+    true_positives: int
+    false_positives: int
+    false_negatives: int
 
     @property
     def support(self) -> int:
