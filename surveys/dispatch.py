@@ -15,11 +15,11 @@ again.
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
 
 from .batching import INSERT_BATCH, chunks
@@ -175,4 +175,38 @@ def waves_finish(*, now=None) -> int:
     )
     return Wave.objects.filter(status=Wave.Status.SENDING).filter(~Exists(busy)).update(
         status=Wave.Status.SENT, sent_at=now or timezone.now()
+    )
+
+
+@dataclass
+class WaveSendSummary:
+    """Where a wave stands right after `wave_send`: what send_wave prints."""
+
+    planned: int
+    held: int
+    sent: int
+    failed: int
+    queued: int  # planned or sending, not sent yet: the dispatcher's and the workers' work
+    due: int  # of those, the ones the dispatcher's next run hands out (the rest are with workers)
+    lease_ends_at: datetime | None  # the earliest a row with a worker but not sent is handed out again
+    rate: int
+
+
+def wave_send_summary(wave: Wave, *, now=None) -> WaveSendSummary:
+    now = now or timezone.now()
+    rows = Invitation.objects.filter(wave=wave)
+    counts = dict(rows.values_list("status").annotate(n=Count("id")).order_by())
+    S = Invitation.Status
+    # The dispatcher's query (invitations_due_ids): planned and not leased to a worker.
+    due = rows.filter(status=S.PLANNED).filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
+    leased = rows.filter(status=S.PLANNED, send_after__gt=now)
+    return WaveSendSummary(
+        planned=sum(counts.values()),
+        held=counts.get(S.HELD, 0),
+        sent=counts.get(S.SENT, 0),
+        failed=counts.get(S.FAILED, 0) + counts.get(S.BOUNCED, 0),
+        queued=counts.get(S.PLANNED, 0) + counts.get(S.SENDING, 0),
+        due=due.count(),
+        lease_ends_at=leased.aggregate(first=Min("send_after"))["first"],
+        rate=Program.current().send_rate,
     )

@@ -1,6 +1,7 @@
 """Sending waves to a real SMTP server (aiosmtpd): the message, its links, the guard,
 temporary and permanent failures, the crash rule, reminders."""
 
+import io
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
@@ -268,12 +269,44 @@ def test_send_wave_command_refuses_bad_input_and_changes_nothing(db, planned, th
 
 
 def test_send_wave_command_sends_and_refuses_a_second_time(smtp_server, planned, this_month, capsys):
-    call_command("send_wave")
+    out = io.StringIO()
+    call_command("send_wave", stdout=out)
     smtp_server.wait_for(3)
+    assert out.getvalue().splitlines()[0] == f"Wave {this_month:%Y-%m}: sent."
+    assert out.getvalue().splitlines()[-1] == "Nothing is left to send."
     assert smtp_server.count() == 3
     with pytest.raises(CommandError, match="already been sent"):
         call_command("send_wave")
     assert smtp_server.count() == 3
+
+
+def test_send_wave_command_says_what_it_did_and_when_the_rest_goes(smtp_server, planned, this_month):
+    """One held out, one already handed to a worker by an earlier run (leased), one sent now."""
+    Invitation.objects.filter(contact__email="erik@customer.test").update(status=Invitation.Status.HELD)
+    lease_end = timezone.now() + timedelta(minutes=7)
+    Invitation.objects.filter(contact__email="lis@customer.test").update(send_after=lease_end)
+    out = io.StringIO()
+    call_command("send_wave", stdout=out)
+    smtp_server.wait_for(1)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == f"Wave {this_month:%Y-%m}: sending."
+    assert [line.split() for line in lines[1:5]] == [
+        ["planned:", "3"], ["held", "out:", "1"], ["sent", "now:", "1"], ["queued", "for", "the", "dispatcher:", "1"],
+    ]
+    assert lines[5] == (
+        f"1 are with the workers; any not sent by {timezone.localtime(lease_end):%Y-%m-%d %H:%M} are handed out again."
+    )
+    assert len(lines) == 6
+
+
+def test_wave_send_summary_tells_due_rows_from_rows_with_a_worker(smtp_server, planned, this_month):
+    """Before sending, the two planned rows are the dispatcher's; the one a worker claimed is not."""
+    Invitation.objects.filter(contact__email="erik@customer.test").update(status=Invitation.Status.SENDING)
+    summary = dispatch.wave_send_summary(planned)
+    assert (summary.planned, summary.held, summary.sent, summary.queued, summary.due) == (3, 0, 0, 3, 2)
+    out = io.StringIO()
+    call_command("send_wave", stdout=out)  # sends the two due ones in-process; the one "sending" stays
+    assert out.getvalue().splitlines()[-1] == "1 are with the workers."
 
 
 def test_send_wave_now_sends_a_wave_still_in_its_hold_window(smtp_server, db, account, this_month):
