@@ -2,14 +2,18 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# `make run PORT=8123` serves there; honcho hands it to the web process (the Procfile's ${PORT}).
+PORT ?= 8000
 
 .PHONY: run test setup lint
 
 # Web, a Celery worker and beat (the Procfile), together; Ctrl-C stops all three.
+# The links in emails follow PORT, unless SITE_URL says otherwise.
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/honcho start --port 8000
+	PATH="$(abspath $(VENV))/bin:$$PATH" SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" \
+		$(VENV)/bin/honcho start --port $(PORT)
 
 test: setup
 	scripts/ensure_chromium
