@@ -13,6 +13,9 @@ def email_render(name: str, context: dict) -> tuple[str, str, str]:
 def email_message(name: str, context: dict, *, to: list[str], **kwargs) -> EmailMultiAlternatives:
     """The email `name` rendered with `context`, both parts attached, ready to send."""
     subject, text, html = email_render(name, context)
+    # Staff emails only (invitations are made in invitation_email): the embedded outbox
+    # filters by it.
+    kwargs["headers"] = {"X-Pulse-Kind": name, **kwargs.get("headers", {})}
     message = EmailMultiAlternatives(subject=subject, body=text, to=to, **kwargs)
     message.attach_alternative(html, "text/html")
     return message

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .audit import audit_event_choices
-from .models import Program, User
+from .mailbox import MAIL_KINDS
+from .models import Program, User, Wave
 
 
 class SignInForm(AuthenticationForm):
@@ -130,3 +131,24 @@ class AuditFilterForm(forms.Form):
             self.add_error("until", _("The last day comes before the first."))
             del data["since"]  # neither day applies
         return data
+
+
+class MailOutboxFilterForm(forms.Form):
+    """The embedded outbox's filters (GET). A value not understood is shown as an error
+    and filters nothing."""
+
+    recipient = forms.CharField(label=_("To contains"), required=False, max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), required=False,
+                             choices=[("", _("All kinds")), *((kind, kind) for kind in MAIL_KINDS)])
+    wave = forms.IntegerField(label=_("Wave (id)"), required=False, min_value=1,
+                              error_messages={"invalid": _("A wave is given by its id, a whole number.")})
+
+    def clean_wave(self):
+        wave_id = self.cleaned_data["wave"]
+        if wave_id is None:
+            return None
+        wave = Wave.objects.filter(pk=wave_id).first()
+        if wave is None:
+            raise forms.ValidationError(_("No wave has the id %(id)s."), params={"id": wave_id})
+        return wave
+

@@ -5,6 +5,7 @@ files and shows each message rendered, links clickable.
 """
 
 import email
+import email.parser
 import email.policy
 import html
 import re
@@ -17,6 +18,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
+
+from .batching import INSERT_BATCH, chunks
+from .models import Invitation
 
 
 class MailDirBackend(BaseEmailBackend):
@@ -32,6 +36,17 @@ class MailDirBackend(BaseEmailBackend):
         return len(email_messages)
 
 
+# What an email is, for the outbox's filter: invitations and reminders by their Message-ID
+# (which also names the invitation, hence the wave); staff emails by KIND_HEADER, which
+# emails.email_message sets to the template's name; anything else is "other".
+KIND_HEADER = "X-Pulse-Kind"
+MAIL_KINDS = (
+    "invitation", "reminder", "detractor_alert", "digest", "overdue_calls", "staff_invite", "password_reset",
+    "other",
+)
+_INVITATION_MESSAGE_ID = re.compile(r"<invitation-(\d+)-[0-9a-f]+(-reminder)?@pulse>")
+
+
 @dataclass
 class StoredMail:
     name: str
@@ -42,12 +57,24 @@ class StoredMail:
     text: str
     html: str
     headers: list[tuple[str, str]]
+    kind: str = "other"
+    invitation_id: int | None = None
+
+
+def _kind(message) -> tuple[str, int | None]:
+    """The email's kind, and the invitation it was sent for (invitations and reminders)."""
+    match = _INVITATION_MESSAGE_ID.fullmatch(str(message.get("Message-ID", "")).strip())
+    if match:
+        return ("reminder" if match[2] else "invitation"), int(match[1])
+    kind = str(message.get(KIND_HEADER, "")).strip()
+    return (kind if kind in MAIL_KINDS else "other"), None
 
 
 def _parse(path: Path) -> StoredMail:
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     text_part = message.get_body(preferencelist=("plain",))
     html_part = message.get_body(preferencelist=("html",))
+    kind, invitation_id = _kind(message)
     return StoredMail(
         name=path.name,
         subject=str(message.get("Subject", "")),
@@ -57,15 +84,41 @@ def _parse(path: Path) -> StoredMail:
         text=text_part.get_content() if text_part else "",
         html=html_part.get_content() if html_part else "",
         headers=[(k, str(v)) for k, v in message.items()],
+        kind=kind,
+        invitation_id=invitation_id,
     )
 
 
-def stored_mails(limit: int = 200) -> list[StoredMail]:
+def _headers(path: Path):
+    return email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(path.read_bytes())
+
+
+def stored_mails(limit: int = 200, *, recipient: str = "", kind: str = "", wave=None) -> list[StoredMail]:
+    """The newest `limit` stored emails; with filters, the newest `limit` of those whose To
+    contains `recipient` (in any case), of `kind`, sent for an invitation of `wave`."""
     mail_dir = Path(settings.MAIL_DIR)
     if not mail_dir.exists():
         return []
-    paths = sorted(mail_dir.glob("*.eml"), reverse=True)[:limit]
-    return [_parse(p) for p in paths]
+    paths = sorted(mail_dir.glob("*.eml"), reverse=True)
+    if not (recipient or kind or wave):
+        return [_parse(p) for p in paths[:limit]]
+    needle = recipient.casefold()
+    candidates = []  # (path, invitation id), read from the headers alone
+    for path in paths:
+        headers = _headers(path)
+        mail_kind, invitation_id = _kind(headers)
+        if needle and needle not in str(headers.get("To", "")).casefold():
+            continue
+        if (kind and mail_kind != kind) or (wave and invitation_id is None):
+            continue
+        candidates.append((path, invitation_id))
+    if wave:
+        ids = [invitation_id for _, invitation_id in candidates]
+        in_wave = set()
+        for chunk in chunks(ids, INSERT_BATCH):
+            in_wave.update(Invitation.objects.filter(wave=wave, pk__in=chunk).values_list("pk", flat=True))
+        candidates = [(path, invitation_id) for path, invitation_id in candidates if invitation_id in in_wave]
+    return [_parse(path) for path, _ in candidates[:limit]]
 
 
 def stored_mail(name: str) -> StoredMail | None:

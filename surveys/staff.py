@@ -50,7 +50,7 @@ class StaffPasswordResetForm(PasswordResetForm):
         # Django's logs a failure and goes on; the worker's raises it, for the outbox to retry.
         subject = " ".join(render_to_string(subject_template_name, context).split())
         body = render_to_string(email_template_name, context)
-        EmailMultiAlternatives(subject, body, from_email, [to_email]).send()
+        EmailMultiAlternatives(subject, body, from_email, [to_email], headers={"X-Pulse-Kind": "password_reset"}).send()
 
 
 class _InviteForm(StaffPasswordResetForm):

@@ -19,7 +19,7 @@ from outbox.selectors import outbox_health
 from . import mailbox
 from .audit import audit_entries, audit_entry_lines, audit_event_labels
 from .book_import import HEADER, OPTIONAL_COLUMNS, BookFileInvalid, book_import
-from .forms import AuditFilterForm, CustomerImportForm, SignInForm
+from .forms import AuditFilterForm, CustomerImportForm, MailOutboxFilterForm, SignInForm
 from .models import Program, User
 from .staff import password_reset_ask, staff_send_set_password_links
 from .throttle import client_address
@@ -95,7 +95,11 @@ def mail_outbox(request):
     """The embedded outbox: emails written by MailDirBackend (DEBUG only)."""
     if not settings.DEBUG:
         raise Http404
-    return render(request, "surveys/mail_outbox.html", {"mails": mailbox.stored_mails()})
+    form = MailOutboxFilterForm(request.GET)
+    form.is_valid()  # the filters understood apply; the page shows the others as errors
+    mails = mailbox.stored_mails(**{name: value for name, value in form.cleaned_data.items() if value})
+    return render(request, "surveys/mail_outbox.html", {"mails": mails, "form": form},
+                  status=400 if form.errors else 200)
 
 
 def mail_outbox_message(request, name):
