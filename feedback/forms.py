@@ -114,7 +114,11 @@ class NoteForm(forms.Form):
 
 
 class OwnerForm(forms.Form):
-    new_owner = forms.ModelChoiceField(label=_("New owner"), queryset=User.objects.none())
+    new_owner = forms.ModelChoiceField(
+        label=_("New owner"), queryset=User.objects.none(),
+        # The choices are the account's region's staff (feedback.selectors.owner_candidates).
+        error_messages={"invalid_choice": _("Choose an account manager of this account's region.")},
+    )
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)

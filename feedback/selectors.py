@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from surveys.models import Account, Contact, Level, Region, Role, User
@@ -74,9 +74,17 @@ def can_change_owner(user: User, account: Account) -> bool:
 
 
 def owner_candidates(account: Account) -> QuerySet[User]:
-    """Who may own an account: active account managers and regional managers."""
-    return User.objects.filter(is_active=True, role__in=[Role.ACCOUNT_MANAGER, Role.REGIONAL_MANAGER]).exclude(
-        pk=account.owner_id
+    """Who may take the account: the active account managers of its region (owning an active
+    account there) and its regional manager. Never another region's staff: whoever owns an
+    account reads it, so a hand-over across regions would widen their scope."""
+    region_id = account.region_id
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(role=Role.ACCOUNT_MANAGER, owned_accounts__region_id=region_id, owned_accounts__active=True)
+                | Q(role=Role.REGIONAL_MANAGER, managed_regions__id=region_id))
+        .exclude(pk=account.owner_id)
+        .distinct()
+        .order_by("full_name", "email")
     )
 
 

@@ -8,7 +8,7 @@ from tests.feedback.conftest import world  # noqa: F401
 
 
 def test_an_owner_change_on_the_page_is_recorded(client, world):  # noqa: F811
-    new_am = factories.UserFactory(role="am", full_name="Nora Ny")
+    new_am = factories.AccountFactory(owner__full_name="Nora Ny", region=world.region).owner
     client.force_login(world.rm)
     response = client.post(reverse("reports:account_owner", args=[world.account.pk]), {"new_owner": new_am.pk})
     assert response.status_code == 302

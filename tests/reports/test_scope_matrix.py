@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from tests import factories
 from tests.feedback.conftest import world  # noqa: F401 (two regions, three AMs, answers in each)
-from tests.feedback.test_scope_matrix import ROLES, _account, _region, check_scoped_url, role_user
+from tests.feedback.test_scope_matrix import ROLES, _account, _region, check_scoped_url, role_user, visible
 
 SCOPED_URLS = [
     ("account page", "get", lambda w, r: reverse("account_detail", args=[_account(w, r).pk]), {}),
@@ -46,7 +46,7 @@ def test_homes_answer_by_role(client, world, role):  # noqa: F811
 
 
 def test_a_handed_over_account_leaves_its_former_owner(client, world, django_capture_on_commit_callbacks):  # noqa: F811
-    new_am = factories.UserFactory(role="am", full_name="Nina New")
+    new_am = factories.AccountFactory(owner__full_name="Nina New", region=world.region).owner
     client.force_login(world.rm)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("reports:account_owner", args=[world.account.pk]), {"new_owner": new_am.pk})
@@ -56,6 +56,29 @@ def test_a_handed_over_account_leaves_its_former_owner(client, world, django_cap
     client.force_login(new_am)
     assert client.get(reverse("account_detail", args=[world.account.pk])).status_code == 200
     assert client.get(reverse("response_detail", args=[world.response.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("record", ["north", "south"])
+@pytest.mark.parametrize("role", ROLES)
+def test_an_account_is_never_handed_to_another_region(client, world, role, record):  # noqa: F811
+    """Whoever owns an account reads it: a hand-over across regions would widen the new
+    owner's scope, so it is refused (outside the changer's scope: 404, as ever)."""
+    from feedback.models import OwnershipChange
+
+    account = _account(world, record)
+    outsider = world.far_am if record == "north" else world.other_am
+    client.force_login(role_user(world, role))
+    response = client.post(reverse("reports:account_owner", args=[account.pk]), {"new_owner": outsider.pk})
+    may_change = role == "admin" or (role, record) in {("rm_own_region", "north"), ("rm_other_region", "south")}
+    if may_change:
+        assert response.status_code == 400
+        assert "Choose an account manager of this account&#x27;s region." in response.content.decode()
+    else:
+        assert response.status_code == (403 if visible(role, record) else 404)
+    account.refresh_from_db()
+    assert account.owner != outsider and not OwnershipChange.objects.exists()
+    client.force_login(outsider)
+    assert client.get(reverse("account_detail", args=[account.pk])).status_code == 404
 
 
 def test_signed_out_is_sent_to_sign_in(client, world):  # noqa: F811

@@ -10,7 +10,7 @@ from tests.followups.conftest import answer_with_call, bulk_calls, figures_rebui
 
 
 def test_owner_change_ui(client, world):  # noqa: F811
-    new_am = factories.UserFactory(role="am", full_name="Nils Ny")
+    new_am = factories.AccountFactory(owner__full_name="Nils Ny", region=world.region).owner
     client.force_login(world.rm)
     url = reverse("reports:account_owner", args=[world.account.pk])
     assert url == f"/accounts/{world.account.pk}/owner/"
@@ -23,6 +23,17 @@ def test_owner_change_ui(client, world):  # noqa: F811
     assert "Nils Ny" in page and "Ownership changes" in page
     client.force_login(world.director)
     assert client.get(url).status_code == 403
+
+
+def test_owner_change_offers_the_region_s_staff_only(client, world):  # noqa: F811
+    former = factories.AccountFactory(owner__full_name="Ole Old", region=world.region, active=False).owner
+    gone = factories.AccountFactory(owner__full_name="Gitte Gone", owner__is_active=False, region=world.region).owner
+    for user in (world.rm, world.admin):
+        client.force_login(user)
+        field = client.get(reverse("reports:account_owner", args=[world.account.pk])).context["form"]["new_owner"]
+        offered = {choice.instance for choice, _label in field.field.choices if choice}
+        assert offered == {world.other_am, world.rm}, user
+        assert not {world.far_am, world.far_rm, former, gone, world.director} & offered
 
 
 def test_rollup_pages_link_every_figure_to_its_answers(client, world):  # noqa: F811
