@@ -5,7 +5,7 @@ transaction) so a page does not scan the answers. Suspect answers never count.""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.db.models import (
@@ -69,6 +69,7 @@ class Compared:
     figures: Figures
     change: Change | None
     standing: Standing
+    regions: tuple = ()  # an AM's regions, by name (on the organisation's page)
 
 
 def rollup(user: User, *, region: Region | None = None, period: str = "12m", now=None, regions=False) -> Rollup:
@@ -88,7 +89,19 @@ def rollup(user: User, *, region: Region | None = None, period: str = "12m", now
     _add_comparisons(result, summaries, period=period, now=now)
     if regions:
         result.trend_by_region = region_trends(summaries, now=now)
+        names = owner_region_names(in_period)
+        result.owners = [replace(row, regions=names.get(row.key, ())) for row in result.owners]
     return result
+
+
+def owner_region_names(summaries) -> dict:
+    """{owner pk: (region name, ...)} of the summary rows, in one query: an AM whose accounts
+    lie in two regions shows both."""
+    names = defaultdict(list)
+    rows = summaries.values_list("owner", "region__name").distinct().order_by("owner", "region__name")
+    for owner, region in rows:
+        names[owner].append(region)
+    return {owner: tuple(regions) for owner, regions in names.items()}
 
 
 def _add_comparisons(result: Rollup, summaries, *, period: str, now) -> None:

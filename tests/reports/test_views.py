@@ -1,9 +1,12 @@
 """The reports pages' content: the owner change, the rollups' links, the discipline page."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from feedback.models import OwnershipChange
+from feedback.summaries import summary_rebuild
 from tests import factories
 from tests.feedback.conftest import world  # noqa: F401 (two regions, three AMs, answers in each)
 from tests.followups.conftest import answer_with_call, bulk_calls, figures_rebuild
@@ -45,6 +48,32 @@ def test_rollup_pages_link_every_figure_to_its_answers(client, world):  # noqa: 
     assert "category=detractor" in body and "<svg" in body and "Trend as a table" in body
     region = client.get(reverse("reports:region_detail", args=[world.region.pk])).content.decode()
     assert world.far_account.name not in region
+
+
+def _per_am_rows(html: str) -> dict:
+    """{AM's name: their row's cells as text} of the per-AM table."""
+    table = html.split('class="per-am"', 1)[1].split("</table>", 1)[0]
+    rows = {}
+    for row in re.findall(r'<tr class="[^"]*">\s*<th scope="row">(.*?)</tr>', table, re.S):
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.split(r"</t[hd]>", row)]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_the_organisation_s_per_am_table_names_each_am_s_regions(client, world):  # noqa: F811
+    # Fie also owns an account in the north: both her regions, by name.
+    both = factories.AccountFactory(owner=world.far_am, region=world.region)
+    factories.ResponseFactory(invitation__contact__account=both, score=9)
+    summary_rebuild()
+    client.force_login(world.director)
+    html = client.get(reverse("reports:org_home")).content.decode()
+    assert '<th scope="col">Region</th>' in html.split('class="per-am"', 1)[1].split("</thead>", 1)[0]
+    rows = _per_am_rows(html)
+    assert rows[str(world.am)][0] == rows[str(world.other_am)][0] == "North"
+    assert rows[str(world.far_am)][0] == "North, South"
+    client.force_login(world.rm)
+    region = client.get(reverse("reports:region_home")).content.decode()
+    assert '<th scope="col">Region</th>' not in region.split('class="per-am"', 1)[1].split("</thead>", 1)[0]
 
 
 @pytest.fixture
