@@ -75,13 +75,16 @@ def can_change_owner(user: User, account: Account) -> bool:
 
 def owner_candidates(account: Account) -> QuerySet[User]:
     """Who may take the account: the active account managers of its region (owning an active
-    account there) and its regional manager. Never another region's staff: whoever owns an
-    account reads it, so a hand-over across regions would widen their scope."""
-    region_id = account.region_id
+    account there), account managers who own no account at all yet (new staff, in no region),
+    and its regional manager. Never another region's staff: whoever owns an account reads it,
+    so a hand-over across regions would widen their scope."""
+    owned = Account.objects.filter(owner_id=OuterRef("pk"))
+    in_region = Exists(owned.filter(region_id=account.region_id, active=True))
+    owns_any = Exists(owned)
     return (
         User.objects.filter(is_active=True)
-        .filter(Q(role=Role.ACCOUNT_MANAGER, owned_accounts__region_id=region_id, owned_accounts__active=True)
-                | Q(role=Role.REGIONAL_MANAGER, managed_regions__id=region_id))
+        .filter(Q(role=Role.ACCOUNT_MANAGER) & (in_region | ~owns_any)
+                | Q(role=Role.REGIONAL_MANAGER, managed_regions__id=account.region_id))
         .exclude(pk=account.owner_id)
         .distinct()
         .order_by("full_name", "email")

@@ -45,6 +45,8 @@ def test_am_triages_a_new_detractor_from_the_alert_email(page, sign_in, am, acco
     row.get_by_role("button", name=re.compile("as handled")).click()
     expect(page.locator(f"#answer-{other.pk}")).to_have_attribute("data-state", "handled")
     assert page.url == url_before
+    # A handled row steps back by its tint, its text keeps full contrast (no fading).
+    assert page.locator(f"#answer-{other.pk}").evaluate("e => getComputedStyle(e).opacity") == "1"
 
 
 def test_inbox_filters_work(page, sign_in, am, account):

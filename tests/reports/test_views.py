@@ -39,6 +39,21 @@ def test_owner_change_offers_the_region_s_staff_only(client, world):  # noqa: F8
         assert not {world.far_am, world.far_rm, former, gone, world.director} & offered
 
 
+def test_a_new_account_manager_with_no_account_yet_can_take_one(client, world):  # noqa: F811
+    """New staff own nothing and so belong to no region yet: any region may hand them a first
+    account. Once they own one, only that region's accounts may follow."""
+    newcomer = factories.UserFactory(role="am", full_name="Nora Newcomer")
+    client.force_login(world.rm)
+    url = reverse("reports:account_owner", args=[world.account.pk])
+    assert "Nora Newcomer" in client.get(url).content.decode()
+    assert client.post(url, {"new_owner": newcomer.pk}).status_code == 302
+    client.force_login(world.far_rm)
+    far_url = reverse("reports:account_owner", args=[world.far_account.pk])
+    field = client.get(far_url).context["form"]["new_owner"]
+    assert newcomer not in {choice.instance for choice, _label in field.field.choices if choice}
+    assert client.post(far_url, {"new_owner": newcomer.pk}).status_code == 400
+
+
 def test_rollup_pages_link_every_figure_to_its_answers(client, world):  # noqa: F811
     client.force_login(world.director)
     body = client.get(reverse("reports:org_home")).content.decode()
