@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "surveys.context_processors.navigation",
                 "feedback.context_processors.inbox_count",
+                "config.navigation.section_tabs",
             ],
         },
     },

@@ -94,6 +94,7 @@ def test_each_action_of_the_day_is_on_the_audit_log(page, sign_in, admin_user, a
     page.wait_for_load_state()
 
     page.goto("/answers/")  # back in Pulse (the admin has a list of the log of its own)
+    page.get_by_role("link", name="Settings", exact=True).click()
     page.get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
     log = page.get_by_role("table")

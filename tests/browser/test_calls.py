@@ -85,13 +85,14 @@ def test_rm_sees_overdue_calls_and_the_discipline_page(page, sign_in, rm, am, ac
     call_summaries_rebuild()  # a due date written around the services: recount
 
     sign_in(rm)
-    page.get_by_role("navigation").get_by_role("link", name="Overdue calls").click()
+    page.get_by_role("link", name="Calls", exact=True).click()
+    page.get_by_role("navigation", name="Pages of this section").get_by_role("link", name="Overdue calls").click()
     assert page.get_by_role("heading", name="Overdue calls").is_visible()
     assert page.get_by_role("cell", name="Oskar Overdue").is_visible()
     assert page.get_by_role("cell", name="Nina Notdue").count() == 0
     assert "Anna Andersen" in page.locator("tbody").inner_text()
 
-    page.get_by_role("link", name="Follow-up", exact=True).click()
+    page.get_by_role("link", name="Follow-up discipline", exact=True).click()
     assert page.get_by_role("heading", name="Follow-up discipline", exact=True).first.is_visible()
     assert page.get_by_text("0 of 1; the standard is 80% or better, with none open past its due date").is_visible()
     assert page.get_by_role("heading", name="Per account manager").is_visible()
@@ -131,6 +132,7 @@ def test_admin_changes_the_follow_up_settings(page, sign_in, admin_user):
     from followups.models import FollowupSettings
 
     sign_in(admin_user)
+    page.get_by_role("link", name="Settings", exact=True).click()
     page.get_by_role("link", name="Call settings").click()
     page.get_by_label("Detractor due days").fill("1")
     page.get_by_label("Max unanswered attempts").fill("4")

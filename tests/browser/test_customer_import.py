@@ -34,6 +34,7 @@ def choose_file(page, data: bytes, name="customers.csv"):
 def test_admin_uploads_a_bad_file_sees_the_report_then_a_good_one_and_invites_staff(page, sign_in, admin_user,
                                                                                     outbox_on):
     sign_in(admin_user)
+    page.get_by_role("link", name="Settings", exact=True).click()
     page.get_by_role("link", name="Import customers").click()
     assert page.get_by_role("heading", name="Import customers").is_visible()
 

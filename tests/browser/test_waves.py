@@ -39,6 +39,7 @@ def test_am_holds_a_contact_out_with_a_reason(page, sign_in, am, planned_wave):
 
 def test_admin_edits_the_program_after_a_bad_value(page, sign_in, admin_user):
     sign_in(admin_user)
+    page.get_by_role("link", name="Settings", exact=True).click()
     page.get_by_role("link", name="Survey program").click()
     page.get_by_label("Quiet period (days)").fill("400")
     page.get_by_role("button", name="Save program").click()
