@@ -114,13 +114,22 @@ def answers_page(qs: QuerySet[Response], page: str | None) -> dict:
 INBOX_RELATED = ("contact", "account", "call")
 
 
+def _open_detractors(user: User, flt: AnswerFilter) -> QuerySet[Response]:
+    return flt.apply(Response.objects.filter(account__owner=user).filter(OPEN_DETRACTOR))
+
+
 def inbox_pinned(user: User, flt: AnswerFilter) -> QuerySet[Response]:
     """The user's detractors not yet handled: on top of the inbox, newest first."""
-    qs = Response.objects.filter(account__owner=user).filter(OPEN_DETRACTOR)
     return (
-        flt.apply(qs).select_related(*INBOX_RELATED).prefetch_related(themes_prefetch())
+        _open_detractors(user, flt).select_related(*INBOX_RELATED).prefetch_related(themes_prefetch())
         .order_by("-answered_at", "-pk")
     )
+
+
+def inbox_pinned_count(user: User, flt: AnswerFilter) -> int:
+    """How many detractors wait to be handled ("Detractors to handle N"): one COUNT on the
+    partial index of open detractors, however many there are."""
+    return _open_detractors(user, flt).count()
 
 
 def inbox_responses(user: User, flt: AnswerFilter) -> QuerySet[Response]:

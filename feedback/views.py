@@ -4,12 +4,13 @@ selector, render). Anything outside the user's scope answers 404. The answer's o
 the rollups and the account's page show more than answers: the apps above serve them."""
 
 import csv
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import prefetch_related_objects
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -73,14 +74,16 @@ def inbox(request):
         raise Http404
     _filter_in_scope_or_404(request.user, flt, owned)
     page = answer_lists.answers_page(answer_lists.inbox_responses(request.user, flt), request.GET.get("page"))
-    pinned = []
+    pinned, pinned_count = [], 0
     if page["number"] == 1:
         pinned = list(answer_lists.inbox_pinned(request.user, flt)[: answer_lists.PINNED_MAX + 1])
+        # All of them, also past the PINNED_MAX the section shows (one COUNT, as a triage's).
+        pinned_count = answer_lists.inbox_pinned_count(request.user, flt)
     _rows_correctable(request.user, page["rows"] + pinned)
     context = {
         "form": form, "filter": flt, "page": page, "here": request.get_full_path(),
         "pinned": pinned[: answer_lists.PINNED_MAX], "pinned_more": len(pinned) > answer_lists.PINNED_MAX,
-        "themes_offered": selectors.themes_offered(),
+        "pinned_count": pinned_count, "themes_offered": selectors.themes_offered(),
     }
     if request.htmx and request.htmx.target == "inbox-list":
         return render(request, "feedback/_inbox_list.html", context)
@@ -97,12 +100,18 @@ def response_triage(request, pk):
         return redirect(_next_url(request, reverse("response_detail", args=[pk])))
     services.response_triage(response=response, state=form.cleaned_data["state"], by=request.user)
     if request.htmx:
+        here = _next_url(request, "")
         prefetch_related_objects(_rows_correctable(request.user, [response]), selectors.themes_prefetch())
-        return render(
-            request, "feedback/_answer_row.html",
-            {"r": response, "here": _next_url(request, ""), "in_inbox": True,
-             "themes_offered": selectors.themes_offered()},
-        )
+        context = {"r": response, "here": here, "in_inbox": True, "themes_offered": selectors.themes_offered()}
+        # The counts the triage changed come along out of band (the row swaps in place, the
+        # page does not reload): the navigation's new answers, and "Detractors to handle"
+        # under the inbox's filters (in `next`) when the page shows it (`counts`, hx-vals).
+        if request.user.is_account_manager:
+            context.update(nav_count_oob=True, nav_new_answers=answer_lists.new_answers_count(request.user))
+        if request.POST.get("counts") == "pinned":
+            flt = AnswerFilterForm(QueryDict(urlsplit(here).query)).answer_filter()
+            context["pinned_count"] = answer_lists.inbox_pinned_count(request.user, flt)
+        return render(request, "feedback/_triage_result.html", context)
     messages.success(request, f"Marked as {response.get_triage_display().lower()}.")
     return redirect(_next_url(request, reverse("feedback:inbox")))
 
