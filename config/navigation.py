@@ -27,7 +27,7 @@ SECTIONS: dict[str, tuple[Tab, ...]] = {
         Tab(_("Follow-up discipline"), "reports:discipline"),
     ),
     "waves": (
-        Tab(_("Next wave"), "surveys:wave_next"),
+        Tab(_("Next wave"), "wave_next"),
         Tab(_("All waves"), "surveys:wave_list", audience="managers", also=("surveys:wave_detail",)),
     ),
     "settings": (

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from followups import views_answer
+from followups import views_answer, views_waves
 from reports import views as report_views
 from surveys import views as survey_views
 
@@ -33,6 +33,13 @@ urlpatterns = [
         name="mail_outbox_message",
     ),
     path("admin/", admin.site.urls),
+    # The next wave's page, where an AM holds contacts out, shows each contact's recent
+    # answer and open detractor call: followups serves it, and the hold and put-back whose
+    # rows it swaps in place. It belongs to the survey program, hence project-wide names;
+    # before surveys' waves/<month>/, which would take waves/next/ for a month.
+    path("waves/next/", views_waves.wave_next, name="wave_next"),
+    path("waves/invitations/<int:pk>/hold/", views_waves.invitation_hold, name="invitation_hold"),
+    path("waves/invitations/<int:pk>/release/", views_waves.invitation_release, name="invitation_release"),
     path("", include("surveys.urls")),
     path("", include("feedback.urls_public")),
     path("", include("feedback.urls")),

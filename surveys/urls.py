@@ -10,9 +10,6 @@ urlpatterns = [
     # The survey program and the monthly waves.
     path("program/", views_waves.program_edit, name="program"),
     path("waves/", views_waves.wave_list, name="wave_list"),
-    path("waves/next/", views_waves.wave_next, name="wave_next"),
-    path("waves/invitations/<int:pk>/hold/", views_waves.invitation_hold, name="invitation_hold"),
-    path("waves/invitations/<int:pk>/release/", views_waves.invitation_release, name="invitation_release"),
     path("waves/<str:month>/", views_waves.wave_detail, name="wave_detail"),
     # Public: the unsubscribe link of every survey email (no login).
     path("u/<str:token>/", views_public.unsubscribe, name="unsubscribe"),

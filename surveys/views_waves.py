@@ -1,22 +1,21 @@
-"""Staff pages of the survey program: the program, the hold window, the waves.
+"""Staff pages of the survey program: the program and the waves. (The next wave's page,
+where AMs hold contacts out, shows answers and calls too: an app above serves it.)
 
 Thin views: parse, check scope (404 outside it), call one service, render.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
-from . import personal_data, planning, selectors
-from .forms import HoldForm, ProgramForm
-from .models import Invitation, Program, Wave
+from . import personal_data, selectors
+from .forms import ProgramForm
+from .models import Program, Wave
 from .months import MonthError, month_parse
-from .program import WaveError, program_update
+from .program import program_update
 
 
 @login_required
@@ -38,67 +37,6 @@ def program_edit(request):
     return render(request, "surveys/program_form.html", {
         "form": form, "program": program, "upcoming": upcoming, "retention_due": retention_due,
     })
-
-
-@login_required
-def wave_next(request):
-    """The hold window: an AM's contacts in the planned wave; holds in the user's scope."""
-    wave = selectors.wave_upcoming()
-    rows = holds = []
-    if wave is not None:
-        rows = list(selectors.wave_hold_rows(request.user, wave))
-        if not request.user.is_account_manager:
-            holds = list(selectors.wave_holds_visible_to(request.user, wave)[:500])
-    program = Program.current()
-    return render(
-        request,
-        "surveys/wave_next.html",
-        {"wave": wave, "rows": rows, "holds": holds, "program": program,
-         "held_count": sum(1 for row in rows if row.status == Invitation.Status.HELD)},
-    )
-
-
-def _holdable_invitation(request, pk: int) -> Invitation:
-    """An invitation the user may hold or put back: 404 outside their scope, 403 for a
-    reader only (the director)."""
-    invitation = selectors.invitation_visible_to(request.user, pk)
-    if invitation is None:
-        raise Http404
-    if not selectors.may_hold(request.user):
-        raise PermissionDenied
-    return invitation
-
-
-@login_required
-@require_POST
-def invitation_hold(request, pk: int):
-    invitation = _holdable_invitation(request, pk)
-    form = HoldForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Say why you hold %(name)s out (up to 300 characters).")
-                       % {"name": invitation.contact.name})
-        return redirect("surveys:wave_next")
-    try:
-        planning.invitation_hold(invitation=invitation, user=request.user, reason=form.cleaned_data["reason"])
-    except WaveError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("%(name)s is held out of this wave and rolls over to the next one.")
-                         % {"name": invitation.contact.name})
-    return redirect("surveys:wave_next")
-
-
-@login_required
-@require_POST
-def invitation_release(request, pk: int):
-    invitation = _holdable_invitation(request, pk)
-    try:
-        planning.invitation_release(invitation=invitation, user=request.user)
-    except WaveError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("%(name)s is back in this wave.") % {"name": invitation.contact.name})
-    return redirect("surveys:wave_next")
 
 
 def _wave_reader(user) -> None:

@@ -63,7 +63,7 @@ def staff_pages(world, call, wave):  # noqa: F811
         ("admin", reverse("surveys:customer_import")),
         ("admin", reverse("surveys:program")),
         ("admin", reverse("surveys:wave_list")),
-        ("am", reverse("surveys:wave_next")),
+        ("am", reverse("wave_next")),
         ("admin", reverse("surveys:wave_detail", kwargs={"month": wave.month.strftime("%Y-%m")})),
         ("admin", reverse("admin:index")),
         ("admin", reverse("admin:surveys_account_changelist")),

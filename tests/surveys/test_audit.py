@@ -69,8 +69,8 @@ def held_wave(db, am, account):
 
 def test_holding_a_contact_out_and_putting_it_back_is_recorded(client, am, held_wave):
     client.force_login(am)
-    client.post(reverse("surveys:invitation_hold", args=[held_wave.pk]), {"reason": "Contract talk"})
-    client.post(reverse("surveys:invitation_release", args=[held_wave.pk]))
+    client.post(reverse("invitation_hold", args=[held_wave.pk]), {"reason": "Contract talk"})
+    client.post(reverse("invitation_release", args=[held_wave.pk]))
     assert Invitation.objects.get(pk=held_wave.pk).status == Invitation.Status.PLANNED
     held, released = the_entry("invitation_held"), the_entry("invitation_released")
     for entry in (held, released):

@@ -127,7 +127,7 @@ def test_program_saves_good_values(client, admin_user):
 
 def test_am_sees_only_their_contacts_in_the_planned_wave(client, am, wave):
     client.force_login(am)
-    page = client.get(reverse("surveys:wave_next")).content.decode()
+    page = client.get(reverse("wave_next")).content.decode()
     assert "Erik Berg" in page and "Lis Lund" in page
     assert "Sven South" not in page
 
@@ -135,12 +135,12 @@ def test_am_sees_only_their_contacts_in_the_planned_wave(client, am, wave):
 def test_am_holds_a_contact_out_and_puts_it_back(client, am, wave):
     client.force_login(am)
     erik = _invitation("Erik Berg")
-    response = client.post(reverse("surveys:invitation_hold", args=[erik.pk]), {"reason": "Open escalation"},
+    response = client.post(reverse("invitation_hold", args=[erik.pk]), {"reason": "Open escalation"},
                            follow=True)
     assert "held out of this wave" in response.content.decode()
     erik.refresh_from_db()
     assert (erik.status, erik.hold_reason, erik.held_by) == ("held", "Open escalation", am)
-    response = client.post(reverse("surveys:invitation_release", args=[erik.pk]), follow=True)
+    response = client.post(reverse("invitation_release", args=[erik.pk]), follow=True)
     assert "back in this wave" in response.content.decode()
     erik.refresh_from_db()
     assert erik.status == "planned" and erik.hold_reason == ""
@@ -149,7 +149,7 @@ def test_am_holds_a_contact_out_and_puts_it_back(client, am, wave):
 def test_hold_without_a_reason_is_refused(client, am, wave):
     client.force_login(am)
     erik = _invitation("Erik Berg")
-    response = client.post(reverse("surveys:invitation_hold", args=[erik.pk]), {"reason": "  "}, follow=True)
+    response = client.post(reverse("invitation_hold", args=[erik.pk]), {"reason": "  "}, follow=True)
     assert "Say why you hold Erik Berg out" in response.content.decode()
     erik.refresh_from_db()
     assert erik.status == "planned"
@@ -159,7 +159,7 @@ def test_hold_after_sending_started_is_refused(client, am, wave):
     Wave.objects.filter(pk=wave.pk).update(status=Wave.Status.SENDING)
     client.force_login(am)
     erik = _invitation("Erik Berg")
-    response = client.post(reverse("surveys:invitation_hold", args=[erik.pk]), {"reason": "x"}, follow=True)
+    response = client.post(reverse("invitation_hold", args=[erik.pk]), {"reason": "x"}, follow=True)
     assert "too late" in response.content.decode()
     erik.refresh_from_db()
     assert erik.status == "planned"
@@ -169,8 +169,8 @@ def test_hold_outside_scope_is_404(client, other_am, other_rm, wave):
     erik = _invitation("Erik Berg")
     for user in (other_am, other_rm):
         client.force_login(user)
-        assert client.post(reverse("surveys:invitation_hold", args=[erik.pk]), {"reason": "x"}).status_code == 404
-        assert client.post(reverse("surveys:invitation_release", args=[erik.pk])).status_code == 404
+        assert client.post(reverse("invitation_hold", args=[erik.pk]), {"reason": "x"}).status_code == 404
+        assert client.post(reverse("invitation_release", args=[erik.pk])).status_code == 404
     erik.refresh_from_db()
     assert erik.status == "planned"
 
@@ -182,17 +182,17 @@ def test_who_may_hold_and_put_back(request, client, writer, wave):
     user = request.getfixturevalue(writer)
     erik = _invitation("Erik Berg")
     client.force_login(user)
-    hold = client.post(reverse("surveys:invitation_hold", args=[erik.pk]), {"reason": "Open escalation"})
+    hold = client.post(reverse("invitation_hold", args=[erik.pk]), {"reason": "Open escalation"})
     erik.refresh_from_db()
     if writer == "director":
         assert hold.status_code == 403 and erik.status == "planned"
         Invitation.objects.filter(pk=erik.pk).update(status="held", hold_reason="x")
-        assert client.post(reverse("surveys:invitation_release", args=[erik.pk])).status_code == 403
+        assert client.post(reverse("invitation_release", args=[erik.pk])).status_code == 403
         erik.refresh_from_db()
         assert erik.status == "held"
         return
     assert hold.status_code == 302 and (erik.status, erik.held_by) == ("held", user)
-    assert client.post(reverse("surveys:invitation_release", args=[erik.pk])).status_code == 302
+    assert client.post(reverse("invitation_release", args=[erik.pk])).status_code == 302
     erik.refresh_from_db()
     assert erik.status == "planned"
 
@@ -203,19 +203,19 @@ def test_rm_sees_the_holds_of_their_region_only(client, am, other_am, rm, other_
     invitation_hold(invitation=_invitation("Erik Berg"), user=am, reason="Contract talk")
     invitation_hold(invitation=_invitation("Sven South"), user=other_am, reason="Escalation in the south")
     client.force_login(rm)
-    page = client.get(reverse("surveys:wave_next")).content.decode()
+    page = client.get(reverse("wave_next")).content.decode()
     assert "Contract talk" in page and "Escalation in the south" not in page
     client.force_login(other_rm)
-    page = client.get(reverse("surveys:wave_next")).content.decode()
+    page = client.get(reverse("wave_next")).content.decode()
     assert "Contract talk" not in page and "Escalation in the south" in page
     client.force_login(director)
-    page = client.get(reverse("surveys:wave_next")).content.decode()
+    page = client.get(reverse("wave_next")).content.decode()
     assert "Contract talk" in page and "Escalation in the south" in page
 
 
 def test_hold_page_without_a_planned_wave(client, am, db):
     client.force_login(am)
-    assert "No wave is planned yet" in client.get(reverse("surveys:wave_next")).content.decode()
+    assert "No wave is planned yet" in client.get(reverse("wave_next")).content.decode()
 
 
 def test_hold_page_queries_stay_flat(client, am, region, next_month, max_queries):
@@ -227,7 +227,7 @@ def test_hold_page_queries_stay_flat(client, am, region, next_month, max_queries
         accounts = book_create(sizes=[2] * size, owner=am, region=region)
         invitations_create(wave=wave, contacts=Contact.objects.filter(account__in=accounts))
         with max_queries(12) as captured:
-            assert client.get(reverse("surveys:wave_next")).status_code == 200
+            assert client.get(reverse("wave_next")).status_code == 200
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
 
