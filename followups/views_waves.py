@@ -67,9 +67,12 @@ def _done(request, invitation: Invitation, *, error: str = "", success: str = ""
         row = survey_selectors.invitation_visible_to(request.user, invitation.pk)
         contacts = Invitation.objects.filter(pk=row.pk).values("contact_id")
         hold_reasons_attach(request.user, [row], contacts, now=timezone.now())
+        # The page's "N held out" comes along (out of band), so it agrees with the rows.
+        held_count = survey_selectors.wave_hold_rows(request.user, row.wave).filter(
+            status=Invitation.Status.HELD).count()
         return render(request, "followups/_wave_row.html", {
             "row": row, "wave": row.wave, "only_reasons": request.POST.get("show") == SHOW_REASONS,
-            "error": error, "success": success, "focus": True,
+            "error": error, "success": success, "focus": True, "oob": True, "held_count": held_count,
         })
     if error:
         messages.error(request, error)

@@ -70,6 +70,7 @@ def test_am_sees_reasons_and_holds_a_contact_in_place(page, sign_in, am, long_wa
     expect(row.get_by_text("Contract talk")).to_be_visible()
     assert _scroll_y(page) == before
     expect(row).to_be_in_viewport()
+    expect(page.get_by_text("31 contacts, 1 held out")).to_be_attached()  # the count follows
     invitation = Invitation.objects.get(contact__name="Contact 25")
     assert (invitation.status, invitation.hold_reason, invitation.held_by) == ("held", "Contract talk", am)
 
@@ -79,5 +80,6 @@ def test_am_sees_reasons_and_holds_a_contact_in_place(page, sign_in, am, long_wa
     expect(row.get_by_text("Contact 25 is back in this wave")).to_be_visible()
     assert _scroll_y(page) == before
     expect(row).to_be_in_viewport()
+    expect(page.get_by_text("31 contacts, 0 held out")).to_be_attached()
     invitation.refresh_from_db()
     assert invitation.status == "planned" and invitation.hold_reason == ""

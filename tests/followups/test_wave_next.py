@@ -146,6 +146,7 @@ def test_hold_and_put_back_swap_the_row_in_place(client, am, story):
     assert response.status_code == 200 and html.lstrip().startswith(f'<tr id="invitation-{erik.pk}"')
     assert "Erik Berg is held out of this wave" in html and "Put back" in html
     assert "Answered 12 days ago (score 4)" in html  # the reasons stay with the row
+    assert '<span id="wave-held-count" hx-swap-oob="true">1 held out</span>' in html  # the page's count too
     erik.refresh_from_db()
     assert (erik.status, erik.hold_reason, erik.held_by) == ("held", "Open escalation", am)
     response = client.post(reverse("invitation_release", args=[erik.pk]), **HTMX)
