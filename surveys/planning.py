@@ -28,9 +28,9 @@ from django.utils import timezone
 
 from .audit import audit_record
 from .batching import INSERT_BATCH, chunks
-from .models import Account, Contact, Invitation, Program, User, Wave
+from .models import Account, Contact, Invitation, Program, Suppression, User, Wave
 from .months import month_begins, month_from_index, month_index, month_next_to_plan
-from .program import WaveError, program_check, program_for_update
+from .program import WaveError, cycle_first_month, program_check, program_for_update
 from .suppression import contacts_suppressed
 from .tokens import token_pairs_new
 
@@ -115,6 +115,26 @@ def plan_candidates(*, program: Program, wave: Wave):
         WHERE rnk <= %(cap)s
     """
     return sql, params
+
+
+def monthly_slice_size(*, frequency: int, today: date | None = None) -> int:
+    """Contacts a month if each is asked `frequency` times a year: how many the planner
+    would pick for the first wave a change to `frequency` applies to (a new cycle, so
+    nobody is owed), under the saved program's quiet period and per-account cap, with
+    the same candidates query and the same suppression list as wave_plan."""
+    program = Program.current()
+    program.frequency = frequency
+    month = cycle_first_month(today or timezone.localdate())
+    program.cycle_start = month
+    # An unsaved wave: no contact is in it yet, so nobody is left out as already planned.
+    sql, params = plan_candidates(program=program, wave=Wave(month=month))
+    with connection.cursor() as cursor:
+        if not Suppression.objects.exists():  # the usual case: a count, no ids fetched
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) picked", params)
+            return cursor.fetchone()[0]
+        cursor.execute(f"SELECT id FROM ({sql}) picked", params)
+        chosen = [contact_id for (contact_id,) in cursor.fetchall()]
+    return len(chosen) - len(contacts_suppressed(chosen))
 
 
 @transaction.atomic

@@ -39,11 +39,16 @@ def program_update(*, fields: dict, today: date | None = None) -> Program:
         setattr(program, name, value)
     program.full_clean()
     if program.frequency != old_frequency:
-        today = today or timezone.localdate()
-        started = Wave.objects.exclude(status=Wave.Status.PLANNED).order_by("-month").first()
-        first = month_next_to_plan(today)
-        if started and started.month >= first:
-            first = month_add(started.month, 1)
-        program.cycle_start = first
+        program.cycle_start = cycle_first_month(today or timezone.localdate())
     program.save()
     return program
+
+
+def cycle_first_month(today: date) -> date:
+    """The first wave a change of frequency applies to: the next month to plan, or the
+    month after the last wave that started sending."""
+    started = Wave.objects.exclude(status=Wave.Status.PLANNED).order_by("-month").first()
+    first = month_next_to_plan(today)
+    if started and started.month >= first:
+        first = month_add(started.month, 1)
+    return first
