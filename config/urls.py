@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from feedback import views_preview
 from followups import views_answer, views_waves
 from reports import views as report_views
 from surveys import views as survey_views
@@ -51,6 +52,8 @@ urlpatterns = [
     # project-wide names, like `home`, so that no app names a higher one.
     path("answers/<int:pk>/", views_answer.response_detail, name="response_detail"),
     path("accounts/<int:pk>/", report_views.account_detail, name="account_detail"),
+    # The answer page's preview, linked from the program page (surveys), served by feedback.
+    path("program/preview/answer/<str:language>/", views_preview.answer_preview, name="program_answer_preview"),
 ]
 
 if os.environ.get("PULSE_BENCH_VIEWS") == "1":

@@ -32,9 +32,9 @@ from .answering import LinkState
 
 # The pages' own small stylesheet, inlined (no extra request) and allowed by its hash.
 _CSS = (settings.BASE_DIR / "static" / "answer.css").read_text(encoding="utf-8")
-_CSS_HASH = base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()
+CSS_HASH = base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()
 CONTENT_SECURITY_POLICY = (
-    f"default-src 'self'; style-src 'sha256-{_CSS_HASH}'; img-src 'self' data:; "
+    f"default-src 'self'; style-src 'sha256-{CSS_HASH}'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 HONEYPOT_FIELD = "notes_extra"
@@ -201,6 +201,32 @@ def _form_page(request, token, link, program, lang, *, selected, reason, form=No
         "score_error": errors.get("score", [""])[0] if errors else "",
         "reason_error": errors.get("reason", [""])[0] if errors else "",
     }, status=status, lang=lang, form=True)
+
+
+def answer_page_preview(*, lang: str, program, contact_first_name: str, selected: int | None,
+                        expires_at, action: str) -> str:
+    """The answer page's HTML as a contact would see it, for the program page's preview:
+    no link behind it, no CSRF token, and its form posts to `action` (the preview, which
+    takes no answer)."""
+    return _render(None, "form", {
+        "action": action,
+        "company": program.company_name,
+        "contact_first_name": contact_first_name,
+        "expires_at": expires_at,
+        "stamp": "",
+        "csrf_token": "",
+        "honeypot_field": HONEYPOT_FIELD,
+        "stamp_field": STAMP_FIELD,
+        "reason_max": answering.REASON_MAX_CHARS,
+        "question": program.question(lang),
+        "reason_question": program.reason_question(lang),
+        "scale_options": _scale_options(lang, selected),
+        "selected": selected,
+        "reason": "",
+        "current_score": None,
+        "score_error": "",
+        "reason_error": "",
+    }, lang=lang).content.decode()
 
 
 def _closed(request, state, link, program, lang, token):

@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -93,6 +94,44 @@ class ProgramForm(forms.ModelForm):
                 "figures. 0 keeps them (0 to 600)."
             ),
         }
+
+
+    # The page's fieldsets: (legend, one line of help, fields). Every field is in one.
+    GROUPS = [
+        (_("Who is asked and how often"),
+         _("Each month a slice of the book is asked; these settings decide who is in it."),
+         ["frequency", "quiet_days", "per_account_cap"]),
+        (_("Sending"),
+         _("When a wave goes out and whom its email comes from."),
+         ["hold_days", "send_rate", "sender_name", "sender_email", "company_name"]),
+        (_("Reminder and answer link"),
+         _("One reminder to those who have not answered, and how long their link stays open."),
+         ["reminder_days", "link_valid_days"]),
+        (_("Questions"),
+         _("What the email and the answer page ask, in English and in Danish."),
+         ["question_en", "reason_question_en", "question_da", "reason_question_da"]),
+        (_("Figures and personal data"),
+         _("How revenue is shown, and how long the data of people no longer in the book is kept."),
+         ["currency", "retention_months"]),
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for _legend, _help, names in self.GROUPS:
+            for name in names:
+                help_id = f"{self[name].id_for_label}_help"
+                if self.fields[name].help_text:
+                    self.fields[name].widget.attrs["aria-describedby"] = help_id
+        # The figure under the frequency follows the choice (htmx), before anything is saved.
+        self.fields["frequency"].widget.attrs.update({
+            "hx-get": reverse_lazy("surveys:program_monthly"), "hx-trigger": "change",
+            "hx-target": "#monthly", "hx-swap": "outerHTML",
+            "aria-describedby": "monthly",
+        })
+
+    def fieldsets(self):
+        """(legend, help, bound fields) per group, in the page's order."""
+        return [(legend, help_text, [self[name] for name in names]) for legend, help_text, names in self.GROUPS]
 
 
 class HoldForm(forms.Form):

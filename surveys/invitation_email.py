@@ -94,15 +94,17 @@ def sender_display_name(owner_name: str, program: Program) -> str:
     return f"{name}, {header_text_clean(program.company_name)}" if name else header_text_clean(program.sender_name)
 
 
-def invitation_email(invitation: Invitation, *, program: Program, reminder: bool = False, connection=None):
+def invitation_email(invitation: Invitation, *, program: Program, reminder: bool = False, connection=None,
+                     answer_url: str = "", unsubscribe_url: str = ""):
     """The invitation (or its reminder) as an EmailMultiAlternatives, in the contact's language:
-    templates/emails/{invitation,reminder}.{subject.txt,txt,html}.
+    templates/emails/{invitation,reminder}.{subject.txt,txt,html}. `answer_url` and
+    `unsubscribe_url` replace the invitation's own links (the program page's preview).
     Raises InvitationEmailError when a value cannot go into a header."""
     _header_values_check(invitation, program)
     contact = invitation.contact
     owner = invitation.account.owner
     token = invitation_token(invitation)
-    unsubscribe_url = settings.SITE_URL + reverse("surveys:unsubscribe", args=[token])
+    unsubscribe_url = unsubscribe_url or settings.SITE_URL + reverse("surveys:unsubscribe", args=[token])
     language = email_language(contact)
     # Customers are never shown a name made up from an address: without one, the email
     # greets them without a name and is signed by the company.
@@ -115,7 +117,7 @@ def invitation_email(invitation: Invitation, *, program: Program, reminder: bool
         "owner_email": owner.email,
         "company": program.company_name,
         "question": program.question(language),
-        "answer_url": settings.SITE_URL + reverse("answer:answer", args=[token]),
+        "answer_url": answer_url or settings.SITE_URL + reverse("answer:answer", args=[token]),
         "unsubscribe_url": unsubscribe_url,
     }
     name = "reminder" if reminder else "invitation"

@@ -9,6 +9,9 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     # The survey program and the monthly waves.
     path("program/", views_waves.program_edit, name="program"),
+    path("program/contacts-a-month/", views_waves.program_monthly, name="program_monthly"),
+    path("program/preview/invitation/<str:language>/", views_waves.program_invitation_preview,
+         name="program_invitation_preview"),
     path("waves/", views_waves.wave_list, name="wave_list"),
     path("waves/<str:month>/", views_waves.wave_detail, name="wave_detail"),
     # Public: the unsubscribe link of every survey email (no login).

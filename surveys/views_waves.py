@@ -4,6 +4,8 @@ where AMs hold contacts out, shows answers and calls too: an app above serves it
 Thin views: parse, check scope (404 outside it), call one service, render.
 """
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -11,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import personal_data, selectors
+from . import personal_data, planning, previews, selectors
 from .forms import ProgramForm
 from .models import Program, Wave
 from .months import MonthError, month_parse
@@ -34,9 +36,38 @@ def program_edit(request):
     upcoming = selectors.wave_upcoming()
     # As of now, under the saved program: what the nightly run would erase.
     retention_due = personal_data.retention_due(now=timezone.now(), program=program).count()
+    # The figure for the frequency on the form: the one just chosen when the form came back.
+    frequency = _frequency_parse(form["frequency"].value()) or program.frequency
     return render(request, "surveys/program_form.html", {
         "form": form, "program": program, "upcoming": upcoming, "retention_due": retention_due,
+        "monthly": _monthly_context(frequency), "preview_languages": previews.PREVIEW_LANGUAGES,
     })
+
+
+def _frequency_parse(value) -> int | None:
+    """A frequency the program allows, from a form or query value; None otherwise."""
+    try:
+        frequency = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return frequency if frequency in dict(Program.FREQUENCIES) else None
+
+
+def _monthly_context(frequency: int) -> dict:
+    return {"frequency": frequency, "count": planning.monthly_slice_size(frequency=frequency)}
+
+
+@login_required
+def program_monthly(request):
+    """The "about N contacts a month" figure for a candidate frequency (?frequency=N)."""
+    if not request.user.is_administrator:
+        raise Http404
+    frequency = _frequency_parse(request.GET.get("frequency"))
+    if frequency is None:
+        choices = ", ".join(str(f) for f, _label in Program.FREQUENCIES)
+        error = _("Choose how many times a year each contact is asked: one of %(choices)s.") % {"choices": choices}
+        return render(request, "surveys/_program_monthly.html", {"monthly": {"error": error}}, status=400)
+    return render(request, "surveys/_program_monthly.html", {"monthly": _monthly_context(frequency)})
 
 
 def _wave_reader(user) -> None:
@@ -69,3 +100,26 @@ def wave_detail(request, month: str):
     }
     template = "surveys/_wave_figures.html" if request.htmx else "surveys/wave_detail.html"
     return render(request, template, context)
+
+
+def _preview_language(request, language: str) -> str:
+    if not request.user.is_administrator or language not in dict(previews.PREVIEW_LANGUAGES):
+        raise Http404
+    return language
+
+
+# The email (an iframe's srcdoc, which inherits this page's CSP) is styled by style
+# attributes, as emails are: style-src allows inline styles on this page only.
+@login_required
+@csp_update({"style-src": [UNSAFE_INLINE]})
+def program_invitation_preview(request, language: str):
+    """The invitation as a sample contact would get it in `language`: built, never sent."""
+    language = _preview_language(request, language)
+    message, contact, made_up = previews.invitation_preview(language=language, program=Program.current())
+    html = next((content for content, mimetype in message.alternatives if mimetype == "text/html"), "")
+    return render(request, "surveys/program_preview.html", {
+        "kind": "invitation", "language": language, "languages": previews.PREVIEW_LANGUAGES,
+        "contact": contact, "made_up": made_up, "html": html,
+        "mail": {"subject": message.subject, "sender": message.from_email, "to": ", ".join(message.to),
+                 "text": message.body},
+    })
