@@ -69,6 +69,7 @@ class ProgramForm(forms.ModelForm):
             "retention_months": _("Keep the personal data of people no longer in the book (months)"),
         }
         help_texts = {
+            "frequency": _("Spaced evenly: a contact asked twice a year is asked every 6 months."),
             "quiet_days": _("Nobody is asked again within this many days (0 to 365)."),
             "per_account_cap": _("The rest roll over to the next wave (1 to 1000)."),
             "hold_days": _(
@@ -96,6 +97,15 @@ class ProgramForm(forms.ModelForm):
         }
 
 
+    FREQUENCY_LABELS = {
+        1: _("Once a year"),
+        2: _("2 times a year, every 6 months"),
+        3: _("3 times a year, every 4 months"),
+        4: _("4 times a year, every 3 months"),
+        6: _("6 times a year, every 2 months"),
+        12: _("12 times a year, every month"),
+    }
+
     # The page's fieldsets: (legend, one line of help, fields). Every field is in one.
     GROUPS = [
         (_("Who is asked and how often"),
@@ -122,11 +132,13 @@ class ProgramForm(forms.ModelForm):
                 help_id = f"{self[name].id_for_label}_help"
                 if self.fields[name].help_text:
                     self.fields[name].widget.attrs["aria-describedby"] = help_id
+        frequency = self.fields["frequency"]
+        frequency.choices = [(f, self.FREQUENCY_LABELS[f]) for f, _label in Program.FREQUENCIES]
         # The figure under the frequency follows the choice (htmx), before anything is saved.
-        self.fields["frequency"].widget.attrs.update({
+        frequency.widget.attrs.update({
             "hx-get": reverse_lazy("surveys:program_monthly"), "hx-trigger": "change",
             "hx-target": "#monthly", "hx-swap": "outerHTML",
-            "aria-describedby": "monthly",
+            "aria-describedby": f"{frequency.widget.attrs['aria-describedby']} monthly",
         })
 
     def fieldsets(self):

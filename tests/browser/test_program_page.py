@@ -70,3 +70,15 @@ def test_admin_walks_the_program_page(page, sign_in, admin_user, account, am, re
     expect(page.get_by_role("heading", name="Preview of the answer page")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert (Invitation.objects.count(), Response.objects.count()) == (0, 0)
+
+
+def test_program_page_and_previews_pass_axe(page, sign_in, admin_user, account):
+    from axe_playwright_python.sync_playwright import Axe
+
+    ContactFactory(account=account, name="Erik Berg", language="en")
+    sign_in(admin_user)
+    for path in ("/program/", "/program/preview/invitation/en/", "/program/preview/invitation/da/",
+                 "/program/preview/answer/en/", "/program/preview/answer/da/"):
+        page.goto(path)
+        results = Axe().run(page)
+        assert results.violations_count == 0, (path, results.generate_report())
