@@ -42,7 +42,7 @@ def test_am_triages_a_new_detractor_from_the_alert_email(page, sign_in, am, acco
     expect(pinned).to_have_count(1)
     row = page.locator(f"#answer-{other.pk}")
     url_before = page.url
-    row.get_by_role("button", name=re.compile("as handled")).click()
+    row.get_by_role("button", name=re.compile("Mark handled")).click()
     expect(page.locator(f"#answer-{other.pk}")).to_have_attribute("data-state", "handled")
     assert page.url == url_before
     # A handled row steps back by its tint, its text keeps full contrast (no fading).

@@ -42,21 +42,21 @@ def test_am_handles_a_detractor_in_place_and_the_counts_drop(page, sign_in, am, 
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     url = page.url
 
-    page.locator(f"#answer-{slow.pk}").get_by_role("button", name=re.compile("as handled")).click()
+    page.locator(f"#answer-{slow.pk}").get_by_role("button", name=re.compile("Mark handled")).click()
     expect(page.locator(f"#answer-{slow.pk}")).to_have_attribute("data-state", "handled")
     expect(heading).to_have_text("Detractors to handle 2")
     expect(badge).to_have_text("Inbox 3")
     assert (to_handle(), new_answers()) == (2, 3)
 
     # Seen is still to handle: only the count of new answers drops.
-    page.locator(f"#answer-{rude.pk}").get_by_role("button", name=re.compile("as seen")).click()
+    page.locator(f"#answer-{rude.pk}").get_by_role("button", name=re.compile("Mark seen")).click()
     expect(page.locator(f"#answer-{rude.pk}")).to_have_attribute("data-state", "seen")
     expect(badge).to_have_text("Inbox 2")
     expect(heading).to_have_text("Detractors to handle 2")
     assert (to_handle(), new_answers()) == (2, 2)
 
     # A slip of the finger, undone: marked new again, it counts again.
-    page.locator(f"#answer-{slow.pk}").get_by_role("button", name=re.compile("as new")).click()
+    page.locator(f"#answer-{slow.pk}").get_by_role("button", name=re.compile("Mark new")).click()
     expect(page.locator(f"#answer-{slow.pk}")).to_have_attribute("data-state", "new")
     expect(heading).to_have_text("Detractors to handle 3")
     expect(badge).to_have_text("Inbox 3")
@@ -64,7 +64,7 @@ def test_am_handles_a_detractor_in_place_and_the_counts_drop(page, sign_in, am, 
 
     # The last new answers handled: the badge goes away, the section says 0 to handle.
     for row in (late, slow, rude):
-        page.locator(f"#answer-{row.pk}").get_by_role("button", name=re.compile("as handled")).click()
+        page.locator(f"#answer-{row.pk}").get_by_role("button", name=re.compile("Mark handled")).click()
         expect(page.locator(f"#answer-{row.pk}")).to_have_attribute("data-state", "handled")
     expect(heading).to_have_text("Detractors to handle 0")
     expect(badge).to_have_text("Inbox 1")  # the promoter is still new
