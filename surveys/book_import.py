@@ -25,7 +25,9 @@ any of the person's rows, they replace the name the person has; empty, they leav
 Staff are never given a name made up from their email address: without one, customers
 read the company's name instead.
 
-`book_import(data=...)` does both; the management command and the upload page call it.
+`book_import(data=...)` does both; the management command calls it, and the upload page's
+jobs (surveys.book_import_jobs) call the two phases in the worker. `book_rows_check(rows)`
+counts what an import would change and writes nothing ("Check only", `--check`).
 """
 
 from __future__ import annotations
@@ -84,6 +86,8 @@ REVENUE_MAX = Decimal(10) ** (_REVENUE_FIELD.max_digits - _REVENUE_FIELD.decimal
 AMOUNT = re.compile(r"-?\d+(\.\d+)?")
 WRITE_BATCH = 2000
 LOOKUP_CHUNK = 5000
+# Checking reports its progress every this many rows (the upload page's progress bar).
+PROGRESS_EVERY = 1000
 
 # progress(stage, done, total): stage is "validated", "accounts" or "contacts".
 Progress = Callable[[str, int, int], None]
@@ -410,6 +414,18 @@ class _Agreement:
         return found
 
 
+def book_file_precheck(data: bytes) -> None:
+    """What can be told of a file at once, before it is queued: empty, not text, not UTF-8,
+    not the customer file's header. BookFileInvalid says which; the rows are checked later."""
+    text = _decode(data)
+    first = next(_records(text[: text.find("\n") + 1] or text), None)
+    if first is None:
+        raise BookFileInvalid([Problem(1, "", "the file is empty")])
+    columns = _check_header(first[1])
+    if isinstance(columns, Problem):
+        raise BookFileInvalid([columns])
+
+
 def book_file_parse(data: bytes, *, progress: Progress | None = None) -> list[BookRow]:
     """Every row of a customer file, checked; BookFileInvalid lists every problem."""
     text = _decode(data)
@@ -429,7 +445,7 @@ def book_file_parse(data: bytes, *, progress: Progress | None = None) -> list[Bo
     seen = 0
     for line, fields in records:
         seen += 1
-        if progress and seen % 5000 == 0:
+        if progress and seen % PROGRESS_EVERY == 0:
             progress("validated", seen, expected_rows)
         if not any(f.strip() for f in fields):
             continue  # blank line, or a spreadsheet's empty row of commas
@@ -668,6 +684,15 @@ def book_rows_write(rows: list[BookRow], *, progress: Progress | None = None, by
     return summary
 
 
+def book_rows_check(rows: list[BookRow]) -> ImportSummary:
+    """What writing the rows would change, counted by writing them and rolling back:
+    the same rules as an import, and the book as it was."""
+    with transaction.atomic():
+        summary = book_rows_write(rows)
+        transaction.set_rollback(True)
+    return summary
+
+
 def _import_audit(summary: ImportSummary, *, by: User | None) -> None:
     audit_record("customer_book_imported", by=by, details={
         "rows": summary.rows,
@@ -685,6 +710,22 @@ def book_import(*, data: bytes, progress: Progress | None = None, by: User | Non
     """Import a customer file: every row checked first; any problem imports nothing."""
     rows = book_file_parse(data, progress=progress)
     return book_rows_write(rows, progress=progress, by=by)
+
+
+def book_sample_csv() -> bytes:
+    """The sample file offered on the upload page: every column, two rows of one account."""
+    account = {
+        "account_id": "ACC-1001", "account_name": "Nordic Freight A/S", "region": "North",
+        "regional_manager_email": "rikke.rm@example.com", "account_manager_email": "anders.am@example.com",
+        "annual_revenue": "1250000", "account_manager_name": "Anders Nielsen",
+        "regional_manager_name": "Rikke Holm",
+    }
+    return book_csv([
+        {**account, "contact_email": "mette@nordicfreight.example", "contact_name": "Mette Jensen",
+         "contact_phone": "+45 12 34 56 78", "contact_level": "executive", "language": "da"},
+        {**account, "contact_email": "ole@nordicfreight.example", "contact_name": "Ole Olsen",
+         "contact_phone": "", "contact_level": "operational", "language": "en"},
+    ])
 
 
 def book_csv(rows: Iterable[dict]) -> bytes:

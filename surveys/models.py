@@ -549,3 +549,47 @@ class AuditEntry(AbstractLogEntry):
 
     def __str__(self):
         return f"{self.timestamp:%Y-%m-%d %H:%M} {self.event} {self.object_repr}".strip()
+
+
+class ImportJob(models.Model):
+    """A customer file uploaded on the import page, imported (or only checked) by the worker.
+
+    The file waits in the row (every web and worker process sees it) and is emptied once
+    the job is done: the book holds the data, the job only its result. The result stays on
+    the page until an administrator marks it read."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting for the worker")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    file_name = models.CharField(max_length=255, blank=True)
+    data = models.BinaryField(blank=True, default=b"")
+    dry_run = models.BooleanField(default=False)  # "Check only": checked, nothing written
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=10, blank=True)  # "checking" or "writing" while running
+    processed = models.PositiveIntegerField(default=0)  # rows checked so far
+    total = models.PositiveIntegerField(default=0)  # rows in the file (an estimate until checked)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The ImportSummary's counts (done), or the problems found (failed): [[line, column, reason], ...].
+    summary = models.JSONField(default=dict, blank=True)
+    problems = models.JSONField(default=list, blank=True)
+    problem_count = models.PositiveIntegerField(default=0)
+    bad_lines = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)  # the job stopped for another reason than the file
+    read_at = models.DateTimeField(null=True, blank=True)
+    read_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"import {self.pk} ({self.file_name}, {self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

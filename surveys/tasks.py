@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import dispatch, planning, reminders, sending, tallies
+from . import book_import_jobs, dispatch, planning, reminders, sending, tallies
 
 # The database away for a moment (a restart, a failover) while a batch runs: the batch
 # runs again 2, 4, 8 ... 60 s later, instead of its rows waiting out the dispatcher's
@@ -42,8 +42,12 @@ def reminders_send_batch(invitation_ids: list[int]) -> None:
     reminders.reminders_send(invitation_ids=invitation_ids)
 
 
-
 @shared_task
 def summaries_windows_roll() -> None:
     tallies.account_windows_roll()
 
+
+# A large file takes longer than the default limits (settings); the job says when it ran out.
+@shared_task(soft_time_limit=30 * 60, time_limit=31 * 60)
+def import_job_run(job_id: int) -> None:
+    book_import_jobs.import_job_run(job_id=job_id)

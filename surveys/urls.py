@@ -5,6 +5,9 @@ from . import views, views_public, views_waves
 app_name = "surveys"
 urlpatterns = [
     path("book/import/", views.customer_import_upload, name="customer_import"),
+    path("book/import/sample.csv", views.customer_import_sample, name="customer_import_sample"),
+    path("book/import/jobs/<int:pk>/", views.customer_import_job, name="customer_import_job"),
+    path("book/import/jobs/<int:pk>/read/", views.customer_import_job_read, name="customer_import_job_read"),
     path("book/invite/", views.staff_invite, name="staff_invite"),
     path("audit/", views.audit_log, name="audit_log"),
     # The survey program and the monthly waves.

@@ -6,8 +6,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -18,14 +18,13 @@ from outbox.selectors import outbox_health
 
 from . import mailbox
 from .audit import audit_entries, audit_entry_lines, audit_event_labels
-from .book_import import HEADER, OPTIONAL_COLUMNS, BookFileInvalid, book_import
+from .book_import import HEADER, OPTIONAL_COLUMNS, BookFileInvalid, book_sample_csv
+from .book_import_jobs import PROBLEMS_KEPT, import_job_queue, import_job_read, import_job_shown
 from .forms import AuditFilterForm, CustomerImportForm, MailOutboxFilterForm, SignInForm
-from .models import Program, User
+from .models import ImportJob, Program, User
 from .staff import password_reset_ask, staff_send_set_password_links
 from .throttle import client_address
 
-# The upload page lists this many problems; the command lists them all.
-PROBLEMS_SHOWN = 500
 AUDIT_PAGE_SIZE = 50
 
 
@@ -118,16 +117,20 @@ def _administrator_or_404(request) -> None:
 
 @login_required
 def customer_import_upload(request):
-    """Administrators upload the customer file; the same import as the command."""
+    """Administrators upload the customer file; the worker imports it (or only checks it,
+    "Check only") and the page follows the job until someone marks its result read."""
     _administrator_or_404(request)
-    invalid = summary = None
+    invalid = None
     if request.method == "POST":
         form = CustomerImportForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                summary = book_import(data=form.cleaned_data["file"], by=request.user)
+                import_job_queue(data=form.cleaned_data["file"], file_name=request.FILES["file"].name,
+                                 dry_run="check" in request.POST, by=request.user)
             except BookFileInvalid as error:
                 invalid = error
+            else:
+                return redirect("surveys:customer_import")
     else:
         form = CustomerImportForm()
     if form.has_error("file", "too_large"):
@@ -137,10 +140,39 @@ def customer_import_upload(request):
     else:
         status = 200
     return render(request, "surveys/customer_import.html", {
-        "form": form, "invalid": invalid, "summary": summary, "header": ",".join(HEADER),
+        "form": form, "invalid": invalid, "job": import_job_shown(), "header": ",".join(HEADER),
         "optional_columns": ",".join(OPTIONAL_COLUMNS), "currency": Program.current().currency,
-        "problems": invalid.problems[:PROBLEMS_SHOWN] if invalid else [], "problems_shown": PROBLEMS_SHOWN,
+        "problems": invalid.problems[:PROBLEMS_KEPT] if invalid else [], "problems_shown": PROBLEMS_KEPT,
     }, status=status)
+
+
+@login_required
+@require_GET
+def customer_import_job(request, pk):
+    """The job's progress, then its result: the fragment the import page polls."""
+    _administrator_or_404(request)
+    job = get_object_or_404(ImportJob.objects.select_related("created_by").defer("data"), pk=pk)
+    return render(request, "surveys/_import_job.html", {"job": job, "currency": Program.current().currency})
+
+
+@login_required
+@require_POST
+def customer_import_job_read(request, pk):
+    """Dismiss a finished job's result ("Mark as read")."""
+    _administrator_or_404(request)
+    job = get_object_or_404(ImportJob.objects.defer("data"), pk=pk)
+    import_job_read(job=job, by=request.user)
+    return redirect("surveys:customer_import")
+
+
+@login_required
+@require_GET
+def customer_import_sample(request):
+    """A sample customer file: every column, required and optional, and two rows."""
+    _administrator_or_404(request)
+    response = HttpResponse(book_sample_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="pulse-customers-sample.csv"'
+    return response
 
 
 @login_required
