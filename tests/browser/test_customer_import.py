@@ -1,9 +1,13 @@
 """An administrator loads the customer book and invites the new staff, in a real browser."""
 
-import pytest
+from pathlib import Path
 
-from surveys.book_import import book_csv
-from surveys.models import Account, Contact, User
+import pytest
+from playwright.sync_api import expect
+
+from surveys.book_import import HEADER, OPTIONAL_COLUMNS, book_csv
+from surveys.book_import_jobs import import_job_run
+from surveys.models import Account, Contact, ImportJob, User
 from tests.surveys.test_book_import import good_rows
 
 pytestmark = pytest.mark.browser
@@ -23,11 +27,11 @@ def assert_accessible(page):
     assert results.violations_count == 0, results.generate_report()
 
 
-def choose_file(page, data: bytes, name="customers.csv"):
+def choose_file(page, data: bytes, name="customers.csv", button="Import"):
     page.get_by_label("Customer file (CSV, UTF-8)").set_input_files(
         {"name": name, "mimeType": "text/csv", "buffer": data}
     )
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name=button, exact=True).click()
     page.wait_for_load_state()
 
 
@@ -82,6 +86,60 @@ def test_admin_uploads_a_bad_file_sees_the_report_then_a_good_one_and_invites_st
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/inbox/")
     assert User.objects.get(email="anders.am@pulse.test").has_usable_password()
+
+
+# The upload queues the job on the test's own broker, where no worker listens: the test
+# plays the worker, so the page is seen waiting, then following the job to its end.
+@pytest.mark.broker
+@pytest.mark.parametrize("width", [1366, 360])
+def test_admin_checks_the_sample_file_then_imports_it_watching_the_progress(page, sign_in, admin_user, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(admin_user)
+    page.goto("/book/import/")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download a sample file").click()
+    sample = Path(download.value.path()).read_bytes()
+    assert sample.decode().splitlines()[0].split(",") == [*HEADER, *OPTIONAL_COLUMNS]
+
+    # Check only: the same rules, nothing written.
+    choose_file(page, sample, button="Check only")
+    expect(page.get_by_role("heading", name="Checking customers.csv")).to_be_visible()
+    expect(page.locator("#import-progress-text")).to_have_text("Waiting for the worker to start.")
+    expect(page.get_by_role("progressbar")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    import_job_run(job_id=ImportJob.objects.get().pk)
+    result = page.get_by_role("status").filter(has_text="Checked 2 rows: nothing was written.")
+    expect(result).to_be_visible()  # polled in: the page was not reloaded
+    expect(result.get_by_role("row", name="Contacts")).to_have_text("Contacts\t2\t0\t0", use_inner_text=True)
+    assert Account.objects.count() == 0 and User.objects.count() == 1
+    assert_accessible(page)
+    page.get_by_role("button", name="Mark as read").click()
+    expect(result).to_have_count(0)
+
+    # The import: its progress as the worker writes it, then the result, kept until read.
+    choose_file(page, sample)
+    job = ImportJob.objects.get(dry_run=False)
+    expect(page.get_by_role("heading", name="Importing customers.csv")).to_be_visible()
+    ImportJob.objects.filter(pk=job.pk).update(status="running", stage="checking", processed=1, total=2)
+    expect(page.locator("#import-progress-text")).to_have_text("Checked 1 of about 2 rows.")
+    expect(page.get_by_role("progressbar")).to_have_attribute("value", "1")
+    assert_accessible(page)
+    ImportJob.objects.filter(pk=job.pk).update(status="queued")  # back to where the worker takes it up
+    import_job_run(job_id=job.pk)
+    result = page.get_by_role("status").filter(has_text="Imported 2 rows.")
+    expect(result).to_be_visible()
+    expect(result.get_by_role("row", name="Accounts")).to_have_text("Accounts\t1\t0\t0", use_inner_text=True)
+    expect(page.get_by_role("progressbar")).to_have_count(0)
+    assert Contact.objects.count() == 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert_accessible(page)
+
+    page.goto("/book/import/")  # coming back: the result is still there
+    expect(result).to_be_visible()
+    page.get_by_role("button", name="Mark as read").click()
+    expect(result).to_have_count(0)
+    page.goto("/book/import/")
+    expect(page.get_by_role("heading", name="Upload the customer file")).to_be_visible()
 
 
 def test_forgotten_password_email_in_the_outbox_has_a_working_link(page, am, outbox_on):
