@@ -31,7 +31,8 @@ SECTIONS: dict[str, tuple[Tab, ...]] = {
         Tab(_("All waves"), "surveys:wave_list", audience="managers", also=("surveys:wave_detail",)),
     ),
     "settings": (
-        Tab(_("Survey program"), "surveys:program", audience="admin"),
+        Tab(_("Survey program"), "surveys:program", audience="admin",
+            also=("surveys:program_invitation_preview", "program_answer_preview")),
         Tab(_("Call settings"), "followups:settings", audience="admin"),
         Tab(_("Import customers"), "surveys:customer_import", audience="admin"),
         Tab(_("Themes"), "feedback:themes", audience="admin"),
