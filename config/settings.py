@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Who made a model change that django-auditlog records, and from where (signed-in staff).
     "surveys.audit.AuditActorMiddleware",
+    # The language a signed-in member of staff chose, over the browser's (LocaleMiddleware).
+    "surveys.staff_language.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

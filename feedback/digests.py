@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from surveys.emails import email_message
 from surveys.models import User
@@ -93,14 +93,19 @@ def digest_send(*, user_id: int, frequency: str, now: datetime | None = None) ->
     content = digest_content(user, start=start, end=end)
     if content.empty:
         return False
+    with translation.override(user.email_language):
+        _digest_email(user, frequency, content).send()
+    return True
+
+
+def _digest_email(user: User, frequency: str, content):
     context = {
         "user": user,
-        "frequency": Digest(frequency).label.lower(),
+        "frequency": frequency,  # the templates say "daily" or "weekly" in a whole sentence
         "content": content,
         "home_url": settings.SITE_URL + reverse("home"),  # `/` sends each role to its home
         "site_url": settings.SITE_URL,
         "answers_url": settings.SITE_URL + reverse("feedback:answers"),
         "settings_url": settings.SITE_URL + reverse("feedback:notification_settings"),
     }
-    email_message("digest", context, to=[user.email]).send()
-    return True
+    return email_message("digest", context, to=[user.email])

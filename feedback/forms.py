@@ -3,7 +3,7 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from surveys.models import Level, User
+from surveys.models import STAFF_LANGUAGES, Level, User
 from surveys.months import MonthError, month_parse
 
 from .answer_lists import AnswerFilter
@@ -130,6 +130,10 @@ class NotificationSettingsForm(forms.Form):
         label=_("Email me at once when a customer of mine answers as a detractor"), required=False
     )
     digest = forms.ChoiceField(label=_("Digest of my scope"), choices=Digest.choices, widget=forms.RadioSelect)
+    language = forms.ChoiceField(
+        label=_("Language of Pulse"), required=False, widget=forms.RadioSelect,
+        choices=[("", _("The same as my browser"))] + STAFF_LANGUAGES,
+    )
 
 
 class RollupPeriodForm(forms.Form):

@@ -17,7 +17,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from surveys.emails import email_message
 
@@ -55,6 +55,8 @@ def response_route(*, response_id: int) -> None:
 def detractor_alert_send(*, response: Response) -> None:
     owner = response.account.owner
     context = {"response": response, "owner": owner, "url": response_url(response), "site_url": settings.SITE_URL}
-    email_message(
-        "detractor_alert", context, to=[owner.email], headers={"X-Pulse-Response": str(response.pk)}
-    ).send()
+    # In the owner's language, whoever's request (a Danish customer's answer) set off the alert.
+    with translation.override(owner.email_language):
+        email_message(
+            "detractor_alert", context, to=[owner.email], headers={"X-Pulse-Response": str(response.pk)}
+        ).send()

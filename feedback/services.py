@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from outbox.services import outbox_publish
-from surveys.models import Account, Role, User
+from surveys.models import STAFF_LANGUAGES, Account, Role, User
 from surveys.tallies import accounts_moved, invitation_answer_count
 
 from .models import Digest, Note, NotificationSettings, OwnershipChange, Response, Theme
@@ -75,9 +76,9 @@ def note_add(*, response: Response, author: User, text: str) -> Note:
     """An internal note, by anyone who may read the answer (scope is checked by the caller)."""
     text = (text or "").strip()
     if not text:
-        raise ValidationError("Write something in the note.")
+        raise ValidationError(_("Write something in the note."))
     if len(text) > NOTE_MAX:
-        raise ValidationError(f"A note holds at most {NOTE_MAX} characters.")
+        raise ValidationError(_("A note holds at most %(max)d characters.") % {"max": NOTE_MAX})
     return Note.objects.create(response=response, author=author, text=text)
 
 
@@ -90,7 +91,7 @@ def account_owner_change(*, account: Account, new_owner: User, by: User) -> Owne
     if not can_change_owner(by, account):
         raise PermissionDenied("Only an administrator, or the region's manager, changes an account's owner.")
     if not new_owner.is_active or new_owner.role not in (Role.ACCOUNT_MANAGER, Role.REGIONAL_MANAGER):
-        raise ValidationError("The new owner must be an active account manager or regional manager.")
+        raise ValidationError(_("The new owner must be an active account manager or regional manager."))
     if account.owner_id == new_owner.pk:
         return None
     change = OwnershipChange.objects.create(
@@ -128,9 +129,17 @@ def response_suspect_set(*, response_id: int, suspect: bool, reason: str = "", n
 
 
 @transaction.atomic
-def notification_settings_update(*, user: User, detractor_alerts: bool, digest: str) -> NotificationSettings:
+def notification_settings_update(
+    *, user: User, detractor_alerts: bool, digest: str, language: str | None = None
+) -> NotificationSettings:
+    """`language` None leaves it as it is; blank follows the browser."""
     if digest not in Digest.values:
         raise ValidationError(f"Unknown digest {digest!r}.")
+    if language is not None:
+        if language not in {"", *dict(STAFF_LANGUAGES)}:
+            raise ValidationError(f"Unknown language {language!r}.")
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
     settings, _ = NotificationSettings.objects.update_or_create(
         user=user, defaults={"detractor_alerts": detractor_alerts, "digest": digest}
     )

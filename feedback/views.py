@@ -13,7 +13,7 @@ from django.db.models import prefetch_related_objects
 from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -96,7 +96,7 @@ def response_triage(request, pk):
     response = _response_or_404(request.user, pk)
     form = TriageForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose new, seen or handled.")
+        messages.error(request, _("Choose new, seen or handled."))
         return redirect(_next_url(request, reverse("response_detail", args=[pk])))
     services.response_triage(response=response, state=form.cleaned_data["state"], by=request.user)
     if request.htmx:
@@ -112,7 +112,7 @@ def response_triage(request, pk):
             flt = AnswerFilterForm(QueryDict(urlsplit(here).query)).answer_filter()
             context["pinned_count"] = answer_lists.inbox_pinned_count(request.user, flt)
         return render(request, "feedback/_triage_result.html", context)
-    messages.success(request, f"Marked as {response.get_triage_display().lower()}.")
+    messages.success(request, _("Marked as %(state)s.") % {"state": response.get_triage_display().lower()})
     return redirect(_next_url(request, reverse("feedback:inbox")))
 
 
@@ -243,11 +243,14 @@ def definitions(request):
 @login_required
 def notification_settings(request):
     current = notifications.notification_settings_for(request.user)
-    initial = {"detractor_alerts": current.detractor_alerts, "digest": current.digest}
+    initial = {"detractor_alerts": current.detractor_alerts, "digest": current.digest,
+               "language": request.user.language}
     form = NotificationSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.notification_settings_update(user=request.user, **form.cleaned_data)
-        messages.success(request, "Your notification settings are saved.")
+        # The confirmation already in the language just chosen.
+        translation.activate(request.user.language or translation.get_language_from_request(request))
+        messages.success(request, _("Your notification settings are saved."))
         return redirect("feedback:notification_settings")
     return render(request, "feedback/notification_settings.html", {"form": form},
                   status=400 if form.errors else 200)

@@ -394,7 +394,8 @@ def _escalate_one(*, manager_id: int, today: date) -> bool:
         "today": today,
         "site_url": settings.SITE_URL,
     }
-    email_message("overdue_calls", context, to=[manager.email]).send()
+    with translation.override(manager.email_language):
+        email_message("overdue_calls", context, to=[manager.email]).send()
     record.calls = summary["count"]
     record.save(update_fields=["calls"])
     return True

@@ -10,6 +10,7 @@ from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from feedback import selectors as feedback_selectors
@@ -66,5 +67,5 @@ def note_add(request, pk):
         return render(request, template, _context(request, response, form), status=400)
     if request.htmx:
         return render(request, "followups/_notes.html", _context(request, response, NoteForm()))
-    messages.success(request, "Note added.")
+    messages.success(request, _("Note added."))
     return redirect(reverse("response_detail", args=[pk]) + "#notes")

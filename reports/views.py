@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from feedback import drivers as feedback_drivers
 from feedback import revenue as feedback_revenue
@@ -244,7 +245,9 @@ def account_owner(request, pk):
         except ValidationError as error:
             form.add_error("new_owner", error)
         else:
-            messages.success(request, f"{account.name} now belongs to {new_owner}.")
+            messages.success(
+                request, _("%(account)s now belongs to %(owner)s.") % {"account": account.name, "owner": new_owner}
+            )
             return redirect("account_detail", pk=account.pk)
     return render(request, "reports/account_owner.html", {"account": account, "form": form},
                   status=400 if form.errors else 200)

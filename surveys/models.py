@@ -4,6 +4,7 @@ the audit log of what staff did."""
 import re
 
 from auditlog.models import AbstractLogEntry, LogEntryManager
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -54,6 +55,10 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
+# The languages staff pages and emails come in, each named in itself (settings.LANGUAGES).
+STAFF_LANGUAGES = [("en", "English"), ("da", "Dansk")]
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -84,6 +89,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Django admin access; administrators get it, others not.
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Blank: pages follow the browser's language, emails come in the site's (LANGUAGE_CODE).
+    language = models.CharField(_("language"), max_length=8, blank=True, choices=STAFF_LANGUAGES)
 
     objects = UserManager()
 
@@ -100,6 +107,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def first_name(self) -> str:
         return staff_first_name(self.full_name, self.email)
+
+    @property
+    def email_language(self) -> str:
+        """The language of the emails Pulse sends this user: no browser to follow there."""
+        return self.language or settings.LANGUAGE_CODE
 
     @property
     def is_account_manager(self) -> bool:

@@ -82,12 +82,13 @@ def staff_send_set_password_links(*, users, invited_by: User | None = None) -> t
             not_sent.append(user)
             continue
         try:
-            _InviteForm(user).save(
-                subject_template_name="emails/staff_invite.subject.txt",
-                email_template_name="emails/staff_invite.txt",
-                html_email_template_name="emails/staff_invite.html",
-                extra_email_context={"invited_by": invited_by, "site_url": settings.SITE_URL},
-            )
+            with translation.override(user.email_language):
+                _InviteForm(user).save(
+                    subject_template_name="emails/staff_invite.subject.txt",
+                    email_template_name="emails/staff_invite.txt",
+                    html_email_template_name="emails/staff_invite.html",
+                    extra_email_context={"invited_by": invited_by, "site_url": settings.SITE_URL},
+                )
         except Exception:  # noqa: BLE001 - one failed address must not stop the others
             not_sent.append(user)
         else:
