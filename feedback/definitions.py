@@ -24,6 +24,7 @@ DEFINITIONS = {d.key: d for d in [
         "given in the period shown. Each answer counts once, with its latest score; answers marked suspect "
         "(signs of a bot) never count. Below 10 answers the figure is marked “too few answers”.")),
     Definition("margin", _("Margin of error (±)"), _(
+        # xgettext:no-python-format
         "How far the NPS may be from the true value by chance alone, at 95% confidence: "
         "1.96 × √((p + d − (p − d)²) / n), with p and d the shares of promoters and detractors and n the "
         "answers counted. The fewer the answers, the wider the margin.")),
@@ -54,6 +55,7 @@ DEFINITIONS = {d.key: d for d in [
         "email. “Overdue now” counts them whatever the date of the answer, “missed” those of the answers "
         "given in the period shown; “more than 7 days” counts those due more than 7 days ago.")),
     Definition("on_time", _("Detractor calls on time"), _(
+        # xgettext:no-python-format
         "Of the detractor calls that are due or have been tried, the share whose first attempt came on or "
         "before the due date and that are not still open past it: a call tried once and left open after its "
         "due date is late. The standard is 80% or better with no detractor call open past its due date; only "
@@ -67,9 +69,11 @@ DEFINITIONS = {d.key: d for d in [
         "The figure now minus the same figure over the previous period of the same length (for the last 3 "
         "months, the 3 months before them): in points for the NPS, in percentage points for shares.")),
     Definition("significant", _("Significant change"), _(
+        # xgettext:no-python-format
         "A change in NPS larger than chance alone explains, at 95% confidence: the difference divided by its "
         "combined standard error is more than 1.96. A change not marked significant may be chance.")),
     Definition("interval", _("Interval"), _(
+        # xgettext:no-python-format
         "The NPS ± its margin of error: the range that holds the true NPS with 95% confidence. Groups whose "
         "intervals overlap are not ranked against each other: their answers cannot tell them apart.")),
     Definition("theme_share", _("Share that mention a theme"), _(

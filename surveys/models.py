@@ -301,6 +301,7 @@ class Program(models.Model):
             try:
                 (getattr(self, field) or "").format(company=self.company_name)
             except (KeyError, IndexError, ValueError):
+                # xgettext:no-python-brace-format
                 errors[field] = _("Write {company} for the company name; no other {braces}.")
         if errors:
             raise ValidationError(errors)
