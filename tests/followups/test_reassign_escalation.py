@@ -98,3 +98,15 @@ def test_beat_runs_the_escalation_every_morning():
     entry = app.conf.beat_schedule["followups-overdue-calls"]
     assert entry["task"] == "followups.tasks.overdue_calls_escalate"
     assert entry["schedule"].hour == {7} and entry["schedule"].minute == {30}
+
+
+def test_escalation_comes_in_the_managers_language(account, rm, smtp_server):
+    from surveys.models import User
+
+    User.objects.filter(pk=rm.pk).update(language="da")
+    _overdue(account, 9)
+    assert overdue_calls_escalate() == 1
+    [message] = smtp_server.wait_for(1)
+    assert message["Subject"] == "1 overskredet opfølgningsopkald i din region"
+    text = message.get_body(("plain",)).get_content()
+    assert "dage for sent" in text and "(mere end 7 dage)" in text and "Ældste først" in text
