@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0013_drop_unused_auditlog_table'),
+        ('surveys', '0014_import_job'),
     ]
 
     operations = [
