@@ -3,7 +3,7 @@
 (function () {
   function mark() {
     document.querySelectorAll(".table-wrap").forEach(function (box) {
-      if (box.scrollWidth > box.clientWidth + 1) {
+      if (box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1) {
         box.setAttribute("tabindex", "0");
       } else if (!box.hasAttribute("data-always-focusable")) {
         box.removeAttribute("tabindex");
