@@ -8,6 +8,7 @@ a function here freely (a rename breaks this import, never a queued row), but a 
 removed or renamed leaves its queued rows failing with "unknown handler" in the admin.
 """
 
+from feedback.chat import detractor_chat_post, digest_chat_post
 from feedback.response_themes import response_themes_tag
 from feedback.routing import response_route
 from followups.services import call_queue_for_response, calls_move_for_account, close_loop_email_deliver
@@ -25,4 +26,9 @@ HANDLERS = {
     "close_loop_email_queued": {"send": close_loop_email_deliver},
     # Someone asked for a set-password link on "Forgot your password?" (surveys.staff.password_reset_ask).
     "password_reset_asked": {"send": password_reset_email_send},
+    # --- Chat alerts (issue 15): posts to a user's Slack or Teams webhook (feedback.chat).
+    # A detractor for a user whose chat takes alerts (feedback.routing.response_route).
+    "detractor_chat_queued": {"post": detractor_chat_post},
+    # A digest sent to a user whose chat takes digests (feedback.digests.digest_send).
+    "digest_chat_queued": {"post": digest_chat_post},
 }

@@ -325,3 +325,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
+
+# --- Chat alerts (issue 15, feedback.chat) ---------------------------------------
+# Lets chat webhooks be plain HTTP on loopback or private addresses, and Slack ones
+# off hooks.slack.com: for a receiver on this machine (DEBUG, the tests). Off in
+# production: HTTPS to the internet only.
+CHAT_WEBHOOKS_ALLOW_PRIVATE = env.bool("CHAT_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from outbox.services import outbox_publish
 from surveys.emails import email_message
 from surveys.models import User
 
@@ -95,6 +96,10 @@ def digest_send(*, user_id: int, frequency: str, now: datetime | None = None) ->
         return False
     with translation.override(user.email_language):
         _digest_email(user, frequency, content).send()
+    chat = NotificationSettings.objects.get(user=user)
+    if chat.chat_on and chat.chat_digests:
+        # Posted by the outbox (feedback.chat), retried there; queued with the claim.
+        outbox_publish("digest_chat_queued", user_id=user.pk, frequency=frequency, end=end.isoformat())
     return True
 
 

@@ -7,7 +7,8 @@ from surveys.models import STAFF_LANGUAGES, Level, User
 from surveys.months import MonthError, month_parse
 
 from .answer_lists import AnswerFilter
-from .models import Category, Digest, Response, Theme
+from .chat import chat_webhook_check
+from .models import Category, ChatKind, Digest, Response, Theme
 from .periods import PERIODS
 
 BLANK = [("", _("Any"))]
@@ -134,6 +135,39 @@ class NotificationSettingsForm(forms.Form):
         label=_("Language of Pulse"), required=False, widget=forms.RadioSelect,
         choices=[("", _("The same as my browser"))] + STAFF_LANGUAGES,
     )
+
+
+class ChatSettingsForm(forms.Form):
+    """The "Chat" part of the notification settings (prefix "chat"): where and what to post
+    (feedback.chat). A blank address turns chat off."""
+
+    kind = forms.ChoiceField(label=_("Chat service"), choices=ChatKind.choices, required=False,
+                             widget=forms.RadioSelect)
+    webhook_url = forms.CharField(
+        label=_("Incoming webhook address"), required=False, max_length=1000,
+        widget=forms.TextInput(attrs={"inputmode": "url", "autocomplete": "off", "spellcheck": "false",
+                                      "placeholder": "https://hooks.slack.com/services/…"}),
+    )
+    detractor_alerts = forms.BooleanField(
+        label=_("Detractor alerts: of my accounts, or of the region I manage"), required=False)
+    digests = forms.BooleanField(label=_("My digest, when it is sent"), required=False)
+
+    @staticmethod
+    def initial_of(current) -> dict:
+        return {"kind": current.chat_kind or ChatKind.SLACK, "webhook_url": current.chat_webhook_url,
+                "detractor_alerts": current.chat_detractor_alerts, "digests": current.chat_digests}
+
+    def clean(self):
+        data = super().clean()
+        url = (data.get("webhook_url") or "").strip()
+        if url:
+            try:
+                data["webhook_url"] = chat_webhook_check(kind=data.get("kind") or "", url=url)
+            except forms.ValidationError as error:
+                self.add_error("webhook_url", error)
+        elif data.get("detractor_alerts") or data.get("digests"):
+            self.add_error("webhook_url", _("Enter the webhook's address, or untick what goes to chat."))
+        return data
 
 
 class RollupPeriodForm(forms.Form):

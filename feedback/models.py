@@ -111,6 +111,11 @@ class Digest(models.TextChoices):
     WEEKLY = "weekly", _("Weekly")
 
 
+class ChatKind(models.TextChoices):
+    SLACK = "slack", _("Slack")
+    TEAMS = "teams", _("Microsoft Teams")
+
+
 class NotificationSettings(models.Model):
     """One user's choices. No row means the defaults (`feedback.notifications.notification_settings_for`)."""
 
@@ -123,10 +128,25 @@ class NotificationSettings(models.Model):
     digest = models.CharField(max_length=8, choices=Digest.choices, default=Digest.OFF)
     # The end of the last period a digest was sent for; claimed by conditional update.
     digest_sent_until = models.DateTimeField(null=True, blank=True)
+    # Chat: the same alerts and digests posted to a Slack or Teams incoming webhook
+    # (feedback.chat). The URL carries the channel's secret: shown to its user only.
+    chat_kind = models.CharField(max_length=8, choices=ChatKind.choices, blank=True)
+    chat_webhook_url = models.CharField(max_length=1000, blank=True)
+    chat_detractor_alerts = models.BooleanField(default=False)
+    chat_digests = models.BooleanField(default=False)
+    # The service said the channel is gone (404/410) this many posts in a row; at
+    # CHAT_GONE_LIMIT chat stops (chat_disabled_at) until the user saves it again.
+    chat_gone_count = models.PositiveSmallIntegerField(default=0)
+    chat_disabled_at = models.DateTimeField(null=True, blank=True)
+    chat_last_error = models.CharField(max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):
         return f"notifications of {self.user_id}"
+
+    @property
+    def chat_on(self) -> bool:
+        return bool(self.chat_kind and self.chat_webhook_url and self.chat_disabled_at is None)
 
 
 class OwnershipChange(models.Model):

@@ -31,3 +31,18 @@ def users_with_digest(frequency: str) -> QuerySet[User]:
         .filter(effective_digest=frequency)
         .order_by("pk")
     )
+
+
+def chat_alert_user_ids(response) -> list[int]:
+    """Who takes this detractor in chat: the owning AM and the region's manager, if
+    active and their chat is on for detractor alerts."""
+    candidates = {response.account.owner_id, response.account.region.manager_id} - {None}
+    return list(
+        NotificationSettings.objects.filter(
+            user_id__in=candidates, user__is_active=True, chat_detractor_alerts=True, chat_disabled_at__isnull=True
+        )
+        .exclude(chat_kind="")
+        .exclude(chat_webhook_url="")
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )

@@ -5,7 +5,9 @@ event's "route" handler, see config/events.py).
 
 The answer reaches the owner's inbox by itself (inboxes read the account's current
 owner), and the rollup summaries counted it in the answer's own transaction
-(surveys.tallies). Routing sends the alert: a detractor emails the owning AM at once.
+(surveys.tallies). Routing sends the alert: a detractor emails the owning AM at once,
+and queues a post to the chat of the owner and of the region's manager who chose it
+(feedback.chat).
 The alert is sent once per answer: `alerted_at` is claimed by a conditional update
 inside the outbox's transaction, so a re-delivered message finds it taken, and a
 failed send rolls the claim back for the retry. An answer changed from a promoter
@@ -19,10 +21,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from outbox.services import outbox_publish
 from surveys.emails import email_message
 
 from .models import Category, Response
-from .notifications import notification_settings_for
+from .notifications import chat_alert_user_ids, notification_settings_for
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,10 @@ def response_route(*, response_id: int) -> None:
     )
     if not claimed:
         return
+    # Chat posts are rows of their own in this transaction: a chat service that is down
+    # retries alone, and a failed email (rolled back and retried) queues them once.
+    for user_id in chat_alert_user_ids(response):
+        outbox_publish("detractor_chat_queued", user_id=user_id, response_id=response.pk)
     owner = response.account.owner
     if not owner.is_active or not notification_settings_for(owner).detractor_alerts:
         return

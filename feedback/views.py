@@ -23,9 +23,9 @@ from surveys.audit import audit_export_lines
 from surveys.models import Account
 from surveys.selectors import accounts_visible_to, regions_visible_to
 
-from . import answer_lists, notifications, rollups, selectors, services
+from . import answer_lists, chat, notifications, rollups, selectors, services
 from .definitions import DEFINITIONS
-from .forms import AnswerFilterForm, NotificationSettingsForm, TriageForm
+from .forms import AnswerFilterForm, ChatSettingsForm, NotificationSettingsForm, TriageForm
 from .models import Response
 
 
@@ -246,11 +246,34 @@ def notification_settings(request):
     initial = {"detractor_alerts": current.detractor_alerts, "digest": current.digest,
                "language": request.user.language}
     form = NotificationSettingsForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    chat_form = ChatSettingsForm(request.POST or None, prefix="chat", initial=ChatSettingsForm.initial_of(current))
+    context = {"form": form, "chat_form": chat_form, "chat": current}
+    if request.method == "POST" and request.POST.get("action") == "chat_test":
+        return _chat_test(request, chat_form, context)
+    if request.method == "POST" and all([form.is_valid(), chat_form.is_valid()]):
         services.notification_settings_update(user=request.user, **form.cleaned_data)
+        chat.chat_settings_update(user=request.user, **chat_form.cleaned_data)
         # The confirmation already in the language just chosen.
         translation.activate(request.user.language or translation.get_language_from_request(request))
         messages.success(request, _("Your notification settings are saved."))
         return redirect("feedback:notification_settings")
-    return render(request, "feedback/notification_settings.html", {"form": form},
-                  status=400 if form.errors else 200)
+    return render(request, "feedback/notification_settings.html", context,
+                  status=400 if form.errors or chat_form.errors else 200)
+
+
+def _chat_test(request, chat_form, context):
+    """"Send a test message": post to the address as typed, saving nothing, and say how
+    the chat service answered."""
+    if not chat_form.is_valid():
+        return render(request, "feedback/notification_settings.html", context, status=400)
+    data = chat_form.cleaned_data
+    if not data["webhook_url"]:
+        chat_form.add_error("webhook_url", _("Enter the webhook's address."))
+        return render(request, "feedback/notification_settings.html", context, status=400)
+    try:
+        chat.chat_test_send(user=request.user, kind=data["kind"], webhook_url=data["webhook_url"])
+    except chat.ChatPostFailed as failure:
+        messages.error(request, _("The test message did not arrive: %(error)s") % {"error": failure})
+    else:
+        messages.success(request, _("Test message sent. Save to keep these chat settings."))
+    return render(request, "feedback/notification_settings.html", context)
