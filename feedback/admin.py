@@ -39,9 +39,11 @@ class NoteAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationSettings)
 class NotificationSettingsAdmin(admin.ModelAdmin):
-    list_display = ["user", "detractor_alerts", "digest", "digest_sent_until"]
-    list_filter = ["digest", "detractor_alerts"]
+    list_display = ["user", "detractor_alerts", "digest", "digest_sent_until", "chat_kind", "chat_disabled_at"]
+    list_filter = ["digest", "detractor_alerts", "chat_kind"]
     raw_id_fields = ["user"]
+    # The webhook address carries the channel's secret: its user sees it on their own page.
+    exclude = ["chat_webhook_url"]
 
 
 @admin.register(OwnershipChange)

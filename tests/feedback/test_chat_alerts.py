@@ -293,3 +293,14 @@ def test_a_stopped_chat_shows_on_the_page(client, world):
     client.force_login(world.am)
     body = client.get(reverse("feedback:notification_settings")).content.decode()
     assert "Chat stopped on" in body and "channel_is_archived" in body
+
+
+def test_the_admin_lists_chat_but_never_shows_the_address(client, world):
+    NotificationSettings.objects.create(user=world.am, chat_kind="slack",
+                                        chat_webhook_url="https://hooks.slack.com/services/T/B/secret")
+    client.force_login(world.admin)
+    listing = client.get(reverse("admin:feedback_notificationsettings_changelist"))
+    assert listing.status_code == 200 and "Slack" in listing.content.decode()
+    row = NotificationSettings.objects.get(user=world.am)
+    change = client.get(reverse("admin:feedback_notificationsettings_change", args=[row.pk]))
+    assert change.status_code == 200 and "services/T/B/secret" not in change.content.decode()
