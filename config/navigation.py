@@ -37,6 +37,7 @@ SECTIONS: dict[str, tuple[Tab, ...]] = {
         Tab(_("Import customers"), "surveys:customer_import", audience="admin"),
         Tab(_("Themes"), "feedback:themes", audience="admin"),
         Tab(_("Audit log"), "surveys:audit_log", audience="admin"),
+        Tab(_("API keys"), "surveys:api_keys", audience="admin"),
     ),
 }
 

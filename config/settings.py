@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "rest_framework",  # the REST API (REST_FRAMEWORK below)
+    "drf_spectacular",
     # Before surveys: its admin module registers the log model, and surveys.admin replaces that.
     "auditlog",
     "outbox",
@@ -318,6 +320,45 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Customer files: the upload page accepts up to this many bytes.
 CUSTOMER_IMPORT_MAX_BYTES = 50 * 1024 * 1024
+
+# --- The REST API, /api/v1/ (surveys.api_foundation) ---------------------------------
+# Django REST Framework, for its serializers, browsable API and the OpenAPI 3 schema that
+# drf-spectacular makes from the views (GET /api/v1/schema, a stable interface).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "surveys.api_auth.ApiKeyAuthentication",  # Authorization: Bearer <key>
+        "rest_framework.authentication.SessionAuthentication",  # signed-in staff, browsable API
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "surveys.api_auth.ReadOnlyKeysRead",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["surveys.api_auth.ApiKeyRateThrottle"],
+    "EXCEPTION_HANDLER": "surveys.api_foundation.problem_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Pulse API",
+    "DESCRIPTION": "The customer book, answers, calls and figures of Pulse. Errors are RFC 9457 problem details.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# Requests per API key (or signed-in user) in a fixed window, "N/s|m|h" (surveys.throttle).
+API_RATE_PER_KEY = env("API_RATE_PER_KEY", default="600/m")
+# Records in one request to the customer book's endpoints.
+API_BOOK_BATCH_MAX = env.int("API_BOOK_BATCH_MAX", default=1000)
+# Each request made with an API key, in the audit log once answered.
+MIDDLEWARE.insert(MIDDLEWARE.index("axes.middleware.AxesMiddleware"),
+                  "surveys.api_foundation.ApiRequestAuditMiddleware")
+# --- end of the REST API
 
 LOGGING = {
     "version": 1,

@@ -5,12 +5,13 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from feedback import views_preview
 from followups import views_answer, views_waves
 from reports import views as report_views
 from surveys import views as survey_views
+from surveys.api_foundation import api_not_found
 
 urlpatterns = [
     path("", report_views.home, name="home"),
@@ -34,6 +35,10 @@ urlpatterns = [
         name="mail_outbox_message",
     ),
     path("admin/", admin.site.urls),
+    # --- The REST API (config/api_urls.py); any other address under api/ is a 404 problem.
+    path("api/v1/", include("config.api_urls")),
+    re_path(r"^api/", api_not_found),
+    # --- end of the REST API
     # The next wave's page, where an AM holds contacts out, shows each contact's recent
     # answer and open detractor call: followups serves it, and the hold and put-back whose
     # rows it swaps in place. It belongs to the survey program, hence project-wide names;

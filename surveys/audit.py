@@ -49,6 +49,10 @@ EVENTS = {
     "program_changed": gettext_lazy("Survey program changed"),
     "contact_erased": gettext_lazy("Contact erased"),
     "contact_data_downloaded": gettext_lazy("Contact's data downloaded"),
+    "api_key_created": gettext_lazy("API key created"),
+    "api_key_revoked": gettext_lazy("API key revoked"),
+    "api_request": gettext_lazy("API request"),
+    "accounts_deactivated": gettext_lazy("Accounts deactivated"),
     # The other changes django-auditlog records (surveys.models.model_change_event).
     "account_changed": gettext_lazy("Account changed"),
     "region_changed": gettext_lazy("Region changed"),
@@ -75,6 +79,13 @@ DETAIL_LABELS = {
     "regions_updated": gettext_lazy("regions given a new manager"),
     "staff_created": gettext_lazy("staff created"),
     "staff_promoted": gettext_lazy("made regional managers"),
+    "scope": gettext_lazy("scope"),
+    "acts_as": gettext_lazy("acts as"),
+    "method": gettext_lazy("method"),
+    "path": gettext_lazy("path"),
+    "status": gettext_lazy("status"),
+    "accounts": gettext_lazy("accounts"),
+    "account_ids": gettext_lazy("account ids"),
 }
 
 

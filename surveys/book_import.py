@@ -370,7 +370,8 @@ class _Agreement:
     ACCOUNT_FACTS = [("am_email", "account_manager_email", "owner"), ("region", "region", "region"),
                      ("account_name", "account_name", "name")]
 
-    def __init__(self):
+    def __init__(self, place: str = "line"):
+        self.place = place  # what a row's number counts: a file's "line", a batch's "record"
         self.account_first: dict[str, BookRow] = {}
         self.region_manager: dict[str, tuple[str, int]] = {}
         self.contact_first: dict[tuple[str, str], int] = {}
@@ -384,19 +385,20 @@ class _Agreement:
             here, there = getattr(row, attr), getattr(earlier, attr)
             if here != there:
                 found.append(Problem(row.line, column, f"account {row.account_id} is given two {what}s: "
-                                                       f"'{here}' here, '{there}' on line {earlier.line}"))
+                                                       f"'{here}' here, '{there}' on {self.place} {earlier.line}"))
         if row.annual_revenue is not None:  # an empty cell leaves it to the account's other rows
             earlier = self.revenue_first.setdefault(row.account_id, row)
             if earlier.annual_revenue != row.annual_revenue:
                 found.append(Problem(row.line, "annual_revenue",
                                      f"account {row.account_id} is given two annual revenues: "
-                                     f"'{row.annual_revenue}' here, '{earlier.annual_revenue}' on line {earlier.line}"))
+                                     f"'{row.annual_revenue}' here, "
+                                     f"'{earlier.annual_revenue}' on {self.place} {earlier.line}"))
         if row.rm_email:
             manager, line = self.region_manager.setdefault(row.region, (row.rm_email, row.line))
             if manager != row.rm_email:
                 found.append(Problem(row.line, "regional_manager_email",
                                      f"region {row.region} is given two regional managers: "
-                                     f"'{row.rm_email}' here, '{manager}' on line {line}"))
+                                     f"'{row.rm_email}' here, '{manager}' on {self.place} {line}"))
         for email, name, column in ((row.am_email, row.am_name, "account_manager_name"),
                                     (row.rm_email, row.rm_name, "regional_manager_name")):
             if not name:
@@ -404,13 +406,13 @@ class _Agreement:
             first, line = self.staff_name_first.setdefault(email, (name, row.line))
             if first != name:
                 found.append(Problem(row.line, column, f"{email} is given two names: '{name}' here, "
-                                                       f"'{first}' on line {line}"))
+                                                       f"'{first}' on {self.place} {line}"))
         if row.contact_email:
             line = self.contact_first.setdefault((row.account_id, row.contact_email.lower()), row.line)
             if line != row.line:
                 found.append(Problem(row.line, "contact_email",
                                      f"contact {row.contact_email} of account {row.account_id} appears twice "
-                                     f"(first on line {line})"))
+                                     f"(first on {self.place} {line})"))
         return found
 
 
@@ -464,6 +466,50 @@ def book_file_parse(data: bytes, *, progress: Progress | None = None) -> list[Bo
         raise BookFileInvalid(sorted(problems, key=lambda p: p.line))
     if not rows:
         raise BookFileInvalid([Problem(2, "", "the file has a header but no rows")])
+    return rows
+
+
+def book_records_parse(records: list) -> list[BookRow]:
+    """The records of a batch sent to the API, each a JSON object with a file's columns as
+    keys, checked by the same rules as a file's rows: BookFileInvalid lists every problem,
+    its `line` the record's index (from 0). Values are text; `null` is empty, and
+    annual_revenue may be a number. A batch gives annual_revenue on every record (null
+    when not known) or on none, as a file has the column or not."""
+    problems: list[Problem] = []
+    rows: list[BookRow] = []
+    is_email, agreement = _EmailCheck(), _Agreement(place="record")
+    with_revenue = any(isinstance(record, dict) and "annual_revenue" in record for record in records)
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            problems.append(Problem(index, "", "a record is a JSON object of the customer file's columns"))
+            continue
+        bad = [Problem(index, name, "missing field") for name in HEADER if name not in record]
+        bad += [Problem(index, str(name), "unknown field") for name in record
+                if name not in HEADER and name not in OPTIONAL_COLUMNS]
+        if with_revenue and "annual_revenue" not in record:
+            bad.append(Problem(index, "annual_revenue", "other records of this batch give annual_revenue: give it "
+                                                        "on every record (null when not known) or on none"))
+        value = {}
+        for name, item in record.items():
+            if item is None:
+                item = ""
+            elif name == "annual_revenue" and isinstance(item, int | float | Decimal) and not isinstance(item, bool):
+                item = str(item)
+            elif not isinstance(item, str):
+                bad.append(Problem(index, str(name), "must be text (a JSON string)"))
+                continue
+            value[name] = item.strip()
+        if bad:
+            problems.extend(bad)
+            continue
+        row = _row_or_problems(index, value, is_email)
+        if isinstance(row, list):
+            problems.extend(row)
+            continue
+        problems.extend(agreement.problems(row))
+        rows.append(row)
+    if problems:
+        raise BookFileInvalid(sorted(problems, key=lambda p: p.line))
     return rows
 
 

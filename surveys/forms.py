@@ -203,3 +203,24 @@ class MailOutboxFilterForm(forms.Form):
             raise forms.ValidationError(_("No wave has the id %(id)s."), params={"id": wave_id})
         return wave
 
+
+
+class ApiKeyForm(forms.Form):
+    """A new API key: its name, and whom it acts as or that it only reads."""
+
+    name = forms.CharField(label=_("Name"), max_length=100,
+                           help_text=_("Who uses it and for what, e.g. “CRM nightly sync”."))
+    scope = forms.ChoiceField(label=_("Scope"), widget=forms.RadioSelect, initial="act_as", choices=[
+        ("act_as", _("Acts as a member of staff: sees and does what they may, no more")),
+        ("read_only", _("Reads everything, as a director does, and writes nothing")),
+    ])
+    acts_as = forms.ModelChoiceField(
+        label=_("Acts as"), required=False, queryset=User.objects.filter(is_active=True).order_by("full_name", "email"),
+        help_text=_("Only an administrator's key may write the customer book."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("scope") == "act_as" and not cleaned.get("acts_as"):
+            self.add_error("acts_as", _("Choose the member of staff the key acts as."))
+        return cleaned

@@ -606,3 +606,37 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ApiKey(models.Model):
+    """A key to the REST API (/api/v1/), made by an administrator. It acts as a member of
+    staff (every rule of who sees what applies as it does to them), or reads everything a
+    director reads and writes nothing. Only the secret's SHA-256 is kept: the key itself is
+    shown once, when it is made (surveys.api_keys)."""
+
+    class Scope(models.TextChoices):
+        ACT_AS = "act_as", _("Acts as a member of staff")
+        READ_ONLY = "read_only", _("Reads everything, writes nothing")
+
+    name = models.CharField(_("name"), max_length=100)
+    # The key's first characters: shown on the page and in the audit log, and how a key is found.
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
+    acts_as = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                verbose_name=_("acts as"))
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Written at most once a minute (surveys.api_keys.API_KEY_TOUCH_EVERY), not once a request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def read_only(self) -> bool:
+        return self.scope == self.Scope.READ_ONLY

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_public, views_waves
+from . import views, views_api_keys, views_public, views_waves
 
 app_name = "surveys"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("book/import/jobs/<int:pk>/read/", views.customer_import_job_read, name="customer_import_job_read"),
     path("book/invite/", views.staff_invite, name="staff_invite"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("api-keys/", views_api_keys.api_keys, name="api_keys"),
+    path("api-keys/<int:pk>/revoke/", views_api_keys.api_key_revoke_view, name="api_key_revoke"),
     # The survey program and the monthly waves.
     path("program/", views_waves.program_edit, name="program"),
     path("program/contacts-a-month/", views_waves.program_monthly, name="program_monthly"),
