@@ -108,7 +108,9 @@ def problem_exception_handler(exc, context):
     else:
         response.data = problem(response.status_code, _("Some fields are not valid."),
                                 errors=_field_errors(response.data))
-    response.content_type = PROBLEM_CONTENT_TYPE
+    renderer = getattr(context.get("request"), "accepted_renderer", None)
+    if renderer is None or renderer.format == "json":  # the browsable API's page stays HTML
+        response.content_type = PROBLEM_CONTENT_TYPE
     return response
 
 
