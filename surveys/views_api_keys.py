@@ -13,23 +13,31 @@ from .models import ApiKey
 from .views import _administrator_or_404
 
 
+# The new key, between the form's POST and the page that shows it (popped there: shown once).
+# A redirect, so that reloading the page never makes a second key.
+NEW_KEY_SESSION = "api_key_new"
+
+
 @login_required
 @never_cache  # the page that shows a new key must not stay in any cache
 def api_keys(request):
-    """The keys, and a form to make one. A key made is shown on the answer to the form,
-    once: only its hash is kept."""
+    """The keys, and a form to make one. A key made is shown on the next page, once: only
+    its hash is kept, and the session holds it until that page is sent."""
     _administrator_or_404(request)
-    created = token = None
     if request.method == "POST":
         form = ApiKeyForm(request.POST)
         if form.is_valid():
-            created, token = api_key_create(name=form.cleaned_data["name"], scope=form.cleaned_data["scope"],
-                                            acts_as=form.cleaned_data["acts_as"], by=request.user)
-            form = ApiKeyForm()
+            key, token = api_key_create(name=form.cleaned_data["name"], scope=form.cleaned_data["scope"],
+                                        acts_as=form.cleaned_data["acts_as"], by=request.user)
+            request.session[NEW_KEY_SESSION] = {"id": key.pk, "token": token}
+            return redirect("surveys:api_keys")
     else:
         form = ApiKeyForm()
+    keys = list(api_keys_listed())
+    new = request.session.pop(NEW_KEY_SESSION, None)
+    created = next((key for key in keys if new and key.pk == new["id"]), None)
     return render(request, "surveys/api_keys.html", {
-        "form": form, "keys": api_keys_listed(), "created": created, "token": token,
+        "form": form, "keys": keys, "created": created, "token": new["token"] if created else None,
     }, status=400 if form.errors else 200)
 
 
