@@ -124,7 +124,8 @@ def api_docs(request):
     """How to use the API: keys, limits, problem types, and links to the schema and the
     browsable API. (drf-spectacular's Swagger and Redoc pages load their scripts from a
     CDN, which the Content-Security-Policy forbids.)"""
-    return render(request, "surveys/api_docs.html", {"rate": settings.API_RATE_PER_KEY})
+    return render(request, "surveys/api_docs.html", {
+        "rate": settings.API_RATE_PER_KEY, "batch_max": f"{settings.API_BOOK_BATCH_MAX:,}"})
 
 
 # --- The audit log --------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from .forms import ApiKeyForm
 from .models import ApiKey
 from .views import _administrator_or_404
 
-
 # The new key, between the form's POST and the page that shows it (popped there: shown once).
 # A redirect, so that reloading the page never makes a second key.
 NEW_KEY_SESSION = "api_key_new"

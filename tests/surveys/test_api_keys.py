@@ -12,7 +12,6 @@ from surveys.api_keys import (
     API_KEY_TOUCH_EVERY,
     ApiKeyInvalid,
     api_key_actor,
-    api_key_create,
     api_key_find,
     api_key_revoke,
     api_key_touch,
