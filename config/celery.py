@@ -42,6 +42,13 @@ app.conf.beat_schedule = {
         "schedule": 0.5,
         "options": {"expires": 10.0},
     },
+    # Webhooks (surveys.webhooks): due deliveries go out within two seconds, failed ones
+    # when their backoff ends; a late poll is dropped, the next does its work.
+    "webhooks-deliver": {
+        "task": "surveys.tasks.webhooks_deliver_due",
+        "schedule": 2.0,
+        "options": {"expires": 10.0},
+    },
     # feedback's themes: the classifier learns from the week's corrections (skipped when
     # there are none) on Sunday night; on the 1st the reasons no theme covers are grouped
     # into candidate themes for an administrator.

@@ -11,13 +11,15 @@ removed or renamed leaves its queued rows failing with "unknown handler" in the 
 from feedback.chat import detractor_chat_post, digest_chat_post
 from feedback.response_themes import response_themes_tag
 from feedback.routing import response_route
+from feedback.webhooks import answer_webhooks  # webhooks (issue 15): answers told to endpoints
 from followups.services import call_queue_for_response, calls_move_for_account, close_loop_email_deliver
 from surveys.staff import password_reset_email_send
 
 HANDLERS = {
     # A customer answered, or changed the answer (feedback.answering.response_submit).
     # Its reason is tagged with themes (again) in the worker, never in the answer's request.
-    "answer_saved": {"route": response_route, "queue_call": call_queue_for_response, "themes": response_themes_tag},
+    "answer_saved": {"route": response_route, "queue_call": call_queue_for_response, "themes": response_themes_tag,
+                     "webhooks": answer_webhooks},
     # The same, with signs of a bot: routed, shown and tagged, never followed up by a call.
     "suspect_answer_saved": {"route": response_route, "themes": response_themes_tag},
     # An account got a new owner (feedback.services.account_owner_change).

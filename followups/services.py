@@ -32,6 +32,7 @@ from .selectors import (
     with_days_late,
 )
 from .tallies import call_account_lock, call_change_count, call_snapshot
+from .webhooks import call_closed_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +213,8 @@ def attempt_log(
         # Talking to the customer handles the answer: the inbox need not be told twice.
         response_mark_handled(response_id=call.response_id, by=by, at=at)
     _call_changed(call, who=who, before=before)
+    if call.closed_at == at:  # this attempt closed it: tell the webhooks
+        call_closed_webhooks(call)
     return attempt
 
 

@@ -53,6 +53,10 @@ EVENTS = {
     "api_key_revoked": gettext_lazy("API key revoked"),
     "api_request": gettext_lazy("API request"),
     "accounts_deactivated": gettext_lazy("Accounts deactivated"),
+    # Webhooks (surveys.webhooks).
+    "webhook_saved": gettext_lazy("Webhook endpoint saved"),
+    "webhook_switched": gettext_lazy("Webhook endpoint switched on or off"),
+    "webhook_resent": gettext_lazy("Webhook sent again"),
     # The other changes django-auditlog records (surveys.models.model_change_event).
     "account_changed": gettext_lazy("Account changed"),
     "region_changed": gettext_lazy("Region changed"),
@@ -77,6 +81,10 @@ DETAIL_LABELS = {
     "contacts_updated": gettext_lazy("contacts updated"),
     "regions_created": gettext_lazy("regions created"),
     "regions_updated": gettext_lazy("regions given a new manager"),
+    "url": gettext_lazy("URL"),
+    "events": gettext_lazy("events"),
+    "enabled": gettext_lazy("switched on"),
+    "delivery": gettext_lazy("delivery"),
     "staff_created": gettext_lazy("staff created"),
     "staff_promoted": gettext_lazy("made regional managers"),
     "scope": gettext_lazy("scope"),

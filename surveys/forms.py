@@ -8,7 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from .audit import audit_event_choices
 from .mailbox import MAIL_KINDS
-from .models import Program, User, Wave
+from .models import Program, User, Wave, WebhookEndpoint
 
 
 class SignInForm(AuthenticationForm):
@@ -224,3 +224,13 @@ class ApiKeyForm(forms.Form):
         if cleaned.get("scope") == "act_as" and not cleaned.get("acts_as"):
             self.add_error("acts_as", _("Choose the member of staff the key acts as."))
         return cleaned
+
+
+class WebhookEndpointForm(forms.Form):
+    """A webhook endpoint's URL and the events it is told of."""
+
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https",
+                         help_text=_("Where Pulse POSTs each event, signed (http:// or https://)."))
+    events = forms.MultipleChoiceField(label=_("Events"), choices=WebhookEndpoint.Event.choices,
+                                       widget=forms.CheckboxSelectMultiple,
+                                       error_messages={"required": _("Choose at least one event.")})

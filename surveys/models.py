@@ -640,3 +640,84 @@ class ApiKey(models.Model):
     @property
     def read_only(self) -> bool:
         return self.scope == self.Scope.READ_ONLY
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of another system that administrators asked to be told of events, signed
+    with its own secret as the Standard Webhooks specification says (surveys.webhooks)."""
+
+    class Event(models.TextChoices):
+        ANSWER_CREATED = "answer.created", _("A customer answers")
+        ANSWER_CHANGED = "answer.changed", _("A customer changes an answer")
+        CALL_CLOSED = "call.closed", _("A follow-up call is closed")
+        CONTACT_UNSUBSCRIBED = "contact.unsubscribed", _("A contact unsubscribes")
+        WAVE_SENT = "wave.sent", _("A wave has been sent")
+
+    url = models.URLField(_("URL"), max_length=500)
+    events = models.JSONField(default=list)  # values of Event
+    secret = models.CharField(max_length=100)  # "whsec_" + base64 of random bytes
+    enabled = models.BooleanField(default=True)
+    # Told by email when the endpoint is disabled for failing (else the administrators).
+    owner = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # The first failure since the last success: a day of them disables the endpoint.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["url", "pk"]
+
+    def __str__(self):
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: its payload as built when the event happened, sent
+    with the same webhook-id (`msg_<id>`) on every attempt so that the receiver can
+    drop a repeat. `next_try_at` is set while it is due or waiting to retry."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event_type = models.CharField(max_length=50)
+    # What the event was about ("answer.created:17"): the same event handed over twice
+    # (an outbox handler run again) makes one delivery.
+    event_key = models.CharField(max_length=200)
+    payload = models.JSONField()
+    # The contact the payload tells about, if any: their erasure redacts it.
+    contact_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)  # the HTTP status
+    last_response = models.CharField(max_length=500, blank=True)  # the response's start, or the error
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)  # given up (a day of failures)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event_key"], name="webhook_delivery_once_per_event"),
+        ]
+        indexes = [
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_log"),
+            models.Index(fields=["next_try_at"], condition=models.Q(next_try_at__isnull=False),
+                         name="webhook_delivery_due"),
+            models.Index(fields=["contact_id"], condition=models.Q(contact_id__isnull=False),
+                         name="webhook_delivery_contact"),
+        ]
+
+    def __str__(self):
+        return f"{self.webhook_id} {self.event_type} to {self.endpoint_id}"
+
+    @property
+    def webhook_id(self) -> str:
+        return f"msg_{self.pk}"
+
+    @property
+    def state(self) -> str:
+        if self.delivered_at:
+            return "delivered"
+        if self.failed_at:
+            return "failed"
+        return "retrying" if self.attempts else "pending"

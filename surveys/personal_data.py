@@ -25,6 +25,7 @@ from outbox.redaction import messages_redact
 from .batching import chunks
 from .models import AuditEntry, Contact, Invitation, Program, Wave
 from .months import moment_months_before
+from .webhooks import webhook_deliveries_redact
 
 ERASED_NAME = "Erased contact"
 # Admin log rows are searched for these many texts per query.
@@ -93,6 +94,7 @@ def contacts_anonymise(contact_ids: list[int], *, now: datetime | None = None) -
     removed += [reason for reason in held.values_list("hold_reason", flat=True) if reason]
     held.update(hold_reason="", last_error="")
     _admin_log_redact(ids, removed)
+    webhook_deliveries_redact(ids)
     messages_redact(removed)
     audit_log_redact(removed, contact_ids=ids)
     return removed

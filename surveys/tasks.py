@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import book_import_jobs, dispatch, planning, reminders, sending, tallies
+from . import book_import_jobs, dispatch, planning, reminders, sending, tallies, webhooks
 
 # The database away for a moment (a restart, a failover) while a batch runs: the batch
 # runs again 2, 4, 8 ... 60 s later, instead of its rows waiting out the dispatcher's
@@ -51,3 +51,10 @@ def summaries_windows_roll() -> None:
 @shared_task(soft_time_limit=30 * 60, time_limit=31 * 60)
 def import_job_run(job_id: int) -> None:
     book_import_jobs.import_job_run(job_id=job_id)
+
+
+@shared_task(ignore_result=True)
+def webhooks_deliver_due() -> None:
+    """Beat runs this every two seconds: due webhook deliveries, one attempt each (failures
+    wait their backoff on the row, not in Celery)."""
+    webhooks.webhooks_deliver_due()

@@ -3,7 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Contact, Invitation, Wave
+from .models import Account, Contact, Invitation, Wave
+from .webhooks import webhook_account, webhook_contact, webhook_deliveries_create, webhook_time
 
 
 @transaction.atomic
@@ -19,6 +20,10 @@ def contact_unsubscribe(*, invitation: Invitation, now=None) -> Contact:
             contact=contact, wave__status=Wave.Status.PLANNED,
             status__in=[Invitation.Status.PLANNED, Invitation.Status.HELD],
         ).delete()
+        webhook_deliveries_create("contact.unsubscribed", {
+            "contact": webhook_contact(contact), "account": webhook_account(Account.objects.get(pk=contact.account_id)),
+            "unsubscribed_at": webhook_time(now),
+        }, key=f"{contact.pk}:{now.isoformat()}", contact_id=contact.pk, now=now)
     return contact
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_api_keys, views_public, views_waves
+from . import views, views_api_keys, views_public, views_waves, views_webhooks
 
 app_name = "surveys"
 urlpatterns = [
@@ -19,6 +19,13 @@ urlpatterns = [
          name="program_invitation_preview"),
     path("waves/", views_waves.wave_list, name="wave_list"),
     path("waves/<str:month>/", views_waves.wave_detail, name="wave_detail"),
+    # Webhooks (administrators).
+    path("settings/webhooks/", views_webhooks.webhook_list, name="webhooks"),
+    path("settings/webhooks/new/", views_webhooks.webhook_new, name="webhook_new"),
+    path("settings/webhooks/<int:pk>/", views_webhooks.webhook_detail, name="webhook_detail"),
+    path("settings/webhooks/<int:pk>/switch/", views_webhooks.webhook_switch, name="webhook_switch"),
+    path("settings/webhooks/<int:pk>/deliveries/<int:delivery_pk>/send-again/", views_webhooks.webhook_resend,
+         name="webhook_resend"),
     # Public: the unsubscribe link of every survey email (no login).
     path("u/<str:token>/", views_public.unsubscribe, name="unsubscribe"),
 ]

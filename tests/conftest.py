@@ -14,6 +14,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from tests import factories
+from tests.webhook_receiver import webhook_endpoint, webhook_receiver  # noqa: F401 - webhooks' fixtures
 
 # Property tests draw their examples from a fixed seed (the suite is deterministic) and
 # have no per-example deadline: on a busy shared machine a slow example is not a bug.

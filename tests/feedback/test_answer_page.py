@@ -26,6 +26,7 @@ ROUTE = "answer_saved/route"
 CALL = "answer_saved/queue_call"
 SUSPECT_ROUTE = "suspect_answer_saved/route"
 THEMES = "answer_saved/themes"
+WEBHOOKS = "answer_saved/webhooks"
 SUSPECT_THEMES = "suspect_answer_saved/themes"
 
 
@@ -145,7 +146,7 @@ def test_score_alone_records_the_answer_and_thanks(client, invitation):
     assert (answer.score, answer.reason, answer.category, answer.language) == (3, "", "detractor", "en")
     assert (answer.contact, answer.account, answer.invitation) == (invitation.contact, invitation.account, invitation)
     assert answer.suspect is False
-    assert handlers() == [CALL, ROUTE, THEMES]
+    assert handlers() == [CALL, ROUTE, THEMES, WEBHOOKS]
     assert Message.objects.filter(kwargs={"response_id": answer.pk}).count() == 3
 
 
@@ -178,7 +179,7 @@ def test_changing_the_answer_updates_the_one_response(client, invitation):
     assert (answer.pk, answer.score, answer.category) == (first.pk, 4, "detractor")
     assert answer.answered_at == first.answered_at
     assert answer.changed_at > first.changed_at
-    assert handlers() == [CALL, CALL, ROUTE, ROUTE, THEMES, THEMES]
+    assert handlers() == [CALL, CALL, ROUTE, ROUTE, THEMES, THEMES, WEBHOOKS, WEBHOOKS]
 
 
 @pytest.mark.parametrize("others", [0, 25])
@@ -513,7 +514,7 @@ def test_after_the_commit_the_hooks_run_once(client, account):
     invitation = InvitationFactory(contact=ContactFactory(account=account))
     assert post_answer(client, invitation, score="8").status_code == 200
     messages = Message.objects.all()
-    assert handlers() == [CALL, ROUTE, THEMES]
+    assert handlers() == [CALL, ROUTE, THEMES, WEBHOOKS]
     assert all(m.done_at is not None and m.attempts == 1 for m in messages)
 
 
