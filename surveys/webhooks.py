@@ -187,7 +187,8 @@ def _send_eagerly_on_commit(delivery_ids: list[int]) -> None:
     from config.celery import app
 
     if app.conf.task_always_eager and delivery_ids:
-        transaction.on_commit(lambda: [webhook_delivery_send(delivery_id=pk) for pk in delivery_ids])
+        # New (or sent again): due at once, whatever `now` the event was given.
+        transaction.on_commit(lambda: [webhook_delivery_send(delivery_id=pk, claimed=True) for pk in delivery_ids])
 
 
 # --- Sending ----------------------------------------------------------------------------------
@@ -218,6 +219,7 @@ def retry_delay(attempts: int) -> timedelta:
 def webhook_delivery_send(*, delivery_id: int, now: datetime | None = None, claimed: bool = False) -> bool:
     """One attempt: POST the payload, signed, and record what came back. No lock is held
     during the request; the result is recorded only if the delivery is still waiting.
+    `claimed`: the caller made it due (a poll's claim), whatever its next_try_at says.
     Returns whether an attempt was made."""
     now = now or timezone.now()
     delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()

@@ -54,7 +54,8 @@ def test_the_calls_section_s_tabs_follow_the_role(client, users, role, tabs):
 def test_the_settings_are_tabs_of_the_administrator_only(client, users):
     client.force_login(users["admin"])
     body = client.get(reverse("surveys:audit_log")).content.decode()
-    assert _tabs(body) == ["Survey program", "Call settings", "Import customers", "Themes", "Audit log", "API keys"]
+    assert _tabs(body) == ["Survey program", "Call settings", "Import customers", "Themes", "Audit log",
+                            "API keys", "Webhooks"]
     client.force_login(users["am"])
     body = client.get(reverse("wave_next")).content.decode()
     assert _tabs(body) == []  # one page in the section for an AM: no tabs

@@ -33,7 +33,9 @@ def test_the_administrator_finds_every_setting_under_settings(page, sign_in, adm
     main.get_by_role("link", name="Settings").click()
     tabs = page.get_by_role("navigation", name="Pages of this section")
     for tab, heading in [("Call settings", "Follow-up settings"), ("Import customers", "Import customers"),
-                         ("Themes", "Themes"), ("Audit log", "Audit log"), ("Survey program", "Survey program")]:
+                         ("Themes", "Themes"), ("Audit log", "Audit log"), ("API keys", "API keys"),
+                         ("Webhooks", "Webhooks"),
+                         ("Survey program", "Survey program")]:
         tabs.get_by_role("link", name=tab).click()
         expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
         expect(tabs.get_by_role("link", name=tab)).to_have_attribute("aria-current", "page")
