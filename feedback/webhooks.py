@@ -2,7 +2,13 @@
 handler after the answer's commit (an answer's request writes no more than before), and
 sent by surveys.webhooks."""
 
-from surveys.webhooks import webhook_account, webhook_contact, webhook_deliveries_create, webhook_time
+from surveys.webhooks import (
+    webhook_account,
+    webhook_contact,
+    webhook_deliveries_create,
+    webhook_time,
+    webhooks_wanted,
+)
 
 from .models import Response
 
@@ -11,6 +17,8 @@ def answer_webhooks(*, response_id: int) -> list[int]:
     """Queue answer.created for a first answer, answer.changed for a change (the answer
     as it stands: a change within moments of the last may be told once). Safe to run twice:
     the event is keyed by the answer and the time of its change."""
+    if not webhooks_wanted():
+        return []
     response = Response.objects.select_related("account", "contact").get(pk=response_id)
     created = response.changed_at == response.answered_at
     event_type = "answer.created" if created else "answer.changed"

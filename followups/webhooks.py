@@ -1,7 +1,13 @@
 """The call.closed webhook's data: built where the call closes (followups.services.attempt_log),
 in its transaction, and sent by surveys.webhooks."""
 
-from surveys.webhooks import webhook_account, webhook_contact, webhook_deliveries_create, webhook_time
+from surveys.webhooks import (
+    webhook_account,
+    webhook_contact,
+    webhook_deliveries_create,
+    webhook_time,
+    webhooks_wanted,
+)
 
 from .models import Call
 
@@ -9,6 +15,8 @@ from .models import Call
 def call_closed_webhooks(call: Call) -> list[int]:
     """Queue call.closed for a call that has just closed: how it ended, the root cause and
     what was agreed (a reached call), the answer it followed up."""
+    if not webhooks_wanted():
+        return []
     data = {
         "call": {
             "id": call.pk, "state": call.state, "closed_at": webhook_time(call.closed_at),

@@ -27,7 +27,7 @@ from .models import Invitation, Program, Wave
 from .program import WaveError, program_check
 from .reminders import reminders_due
 from .sending import SEND_BATCH
-from .webhooks import webhook_deliveries_create, webhook_time
+from .webhooks import webhook_deliveries_create, webhook_time, webhooks_wanted
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def invitations_dispatch(*, now=None) -> DispatchResult:
 
 
 def waves_finish(*, now=None) -> int:
-    """A sending wave with nothing planned or sending left is sent."""
+    """A sending wave with nothing planned or sending left is sent (and webhook endpoints told: wave.sent)."""
     now = now or timezone.now()
     busy = Invitation.objects.filter(
         wave=OuterRef("pk"), status__in=[Invitation.Status.PLANNED, Invitation.Status.SENDING]
@@ -182,11 +182,12 @@ def waves_finish(*, now=None) -> int:
             wave.status, wave.sent_at = Wave.Status.SENT, now
             wave.save(update_fields=["status", "sent_at"])
             finished += 1
-            sent = wave.invitations.filter(status=Invitation.Status.SENT).count()
-            webhook_deliveries_create("wave.sent", {
-                "wave": {"id": wave.pk, "month": f"{wave.month:%Y-%m}", "sent_at": webhook_time(now),
-                         "invitations_sent": sent},
-            }, key=str(wave.pk), now=now)
+            if webhooks_wanted():
+                sent = wave.invitations.filter(status=Invitation.Status.SENT).count()
+                webhook_deliveries_create("wave.sent", {
+                    "wave": {"id": wave.pk, "month": f"{wave.month:%Y-%m}", "sent_at": webhook_time(now),
+                             "invitations_sent": sent},
+                }, key=str(wave.pk), now=now)
     return finished
 
 

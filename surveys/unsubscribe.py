@@ -4,13 +4,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Account, Contact, Invitation, Wave
-from .webhooks import webhook_account, webhook_contact, webhook_deliveries_create, webhook_time
+from .webhooks import webhook_account, webhook_contact, webhook_deliveries_create, webhook_time, webhooks_wanted
 
 
 @transaction.atomic
 def contact_unsubscribe(*, invitation: Invitation, now=None) -> Contact:
     """Opt the invitation's contact out. Repeat calls change nothing. Contacts still in an
-    unsent wave leave it."""
+    unsent wave leave it; webhook endpoints are told (contact.unsubscribed)."""
     now = now or timezone.now()
     contact = Contact.objects.select_for_update().get(pk=invitation.contact_id)
     if contact.opted_out_at is None:
@@ -20,10 +20,12 @@ def contact_unsubscribe(*, invitation: Invitation, now=None) -> Contact:
             contact=contact, wave__status=Wave.Status.PLANNED,
             status__in=[Invitation.Status.PLANNED, Invitation.Status.HELD],
         ).delete()
-        webhook_deliveries_create("contact.unsubscribed", {
-            "contact": webhook_contact(contact), "account": webhook_account(Account.objects.get(pk=contact.account_id)),
-            "unsubscribed_at": webhook_time(now),
-        }, key=f"{contact.pk}:{now.isoformat()}", contact_id=contact.pk, now=now)
+        if webhooks_wanted():
+            webhook_deliveries_create("contact.unsubscribed", {
+                "contact": webhook_contact(contact),
+                "account": webhook_account(Account.objects.get(pk=contact.account_id)),
+                "unsubscribed_at": webhook_time(now),
+            }, key=f"{contact.pk}:{now.isoformat()}", contact_id=contact.pk, now=now)
     return contact
 
 

@@ -149,6 +149,12 @@ def webhook_deliveries_create(event_type: str, data: dict, *, key: str, contact_
     return ids
 
 
+def webhooks_wanted() -> bool:
+    """Whether any endpoint is on: a handler asks before it builds a payload, so that
+    without webhooks an event costs one small query."""
+    return WebhookEndpoint.objects.filter(enabled=True).exists()
+
+
 def webhook_account(account) -> dict:
     """An account as every event's data shows it: ids a CRM matches on, and the name."""
     return {"id": account.pk, "external_id": account.external_id, "name": account.name}

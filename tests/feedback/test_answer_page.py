@@ -147,7 +147,7 @@ def test_score_alone_records_the_answer_and_thanks(client, invitation):
     assert (answer.contact, answer.account, answer.invitation) == (invitation.contact, invitation.account, invitation)
     assert answer.suspect is False
     assert handlers() == [CALL, ROUTE, THEMES, WEBHOOKS]
-    assert Message.objects.filter(kwargs={"response_id": answer.pk}).count() == 3
+    assert Message.objects.filter(kwargs={"response_id": answer.pk}).count() == 4
 
 
 def test_thank_you_page_offers_a_reason_and_a_change(client, invitation):
@@ -168,7 +168,7 @@ def test_replayed_post_is_idempotent(client, invitation):
     assert response.status_code == 200
     again = Response.objects.get()
     assert again.changed_at == first.changed_at
-    assert Message.objects.count() == 3
+    assert Message.objects.count() == 4
 
 
 def test_changing_the_answer_updates_the_one_response(client, invitation):

@@ -44,7 +44,7 @@ def test_submit_creates_then_changes_one_response(invitation):
     answer = Response.objects.get()
     assert (answer.score, answer.category, answer.reason) == (6, "detractor", "Great, but slow")
     assert answer.answered_at < answer.changed_at
-    assert Message.objects.count() == 6  # route, queue_call and themes, for each change
+    assert Message.objects.count() == 8  # route, queue_call, themes and webhooks, for each change
 
 
 @pytest.mark.parametrize("score", [-1, 11, 7.5, "7", None, True])
