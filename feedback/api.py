@@ -11,6 +11,8 @@ Anyone who may read an answer may read its call (followups.selectors.calls_visib
 starts from the same accounts), so no second scope check is needed for it.
 """
 
+from base64 import b64decode
+
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -50,13 +52,16 @@ class ApiCursorPagination(CursorPagination):
     max_page_size = 500
 
     def decode_cursor(self, request):
+        encoded = request.query_params.get(self.cursor_query_param)
         try:
+            if encoded is not None:
+                b64decode(encoded.encode("ascii"), validate=True)  # DRF's decoding skips what is not base64
             cursor = super().decode_cursor(request)
-        except NotFound:
-            cursor = None
-            bad = True
+        except (NotFound, ValueError):
+            cursor, bad = None, True
         else:
-            bad = cursor is not None and cursor.position is not None and not cursor.position.isdigit()
+            # Ours always hold an id (a position): anything else was made up or cut short.
+            bad = cursor is not None and not (cursor.position or "").isdigit()
         if bad:
             raise ValidationError({"cursor": [_("Not a cursor of this list: follow the next link.")]})
         return cursor
