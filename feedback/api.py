@@ -13,7 +13,6 @@ starts from the same accounts), so no second scope check is needed for it.
 
 from base64 import b64decode
 
-from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -218,7 +217,9 @@ class AnswerList(GenericAPIView):
         )
         qs = flt.apply(responses_visible_to(request.user))
         if since := data.get("changed_since"):
-            qs = qs.filter(Q(answered_at__gte=since) | Q(changed_at__gte=since))
+            # An answer's first save sets changed_at too (feedback.answering): given or
+            # changed since is changed_at alone, on its own index.
+            qs = qs.filter(changed_at__gte=since)
         page = self.paginate_queryset(answers_read(qs))
         return self.get_paginated_response(AnswerSerializer(page, many=True).data)
 

@@ -72,6 +72,9 @@ class Response(models.Model):
             models.Index(fields=["contact", "answered_at"]),
             # The navigation's count of new answers, on every page.
             models.Index(fields=["account"], condition=models.Q(triage="new"), name="response_new_by_account"),
+            # The API's answers given or changed since a moment (a CRM's nightly sync): the
+            # few recent ones, without stepping over every older answer that did not change.
+            models.Index(fields=["changed_at"], name="response_changed"),
             # Lists filtered by category, newest first (the inbox's "detractors only").
             models.Index(fields=["category", "answered_at", "id"], name="response_category_order"),
             # The inbox's pinned detractors (not yet handled).

@@ -200,6 +200,8 @@ class CallAttempts(GenericAPIView):
             raise PermissionDenied
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": [_("Send a JSON object.")]})
+        # The types first (a note that is a list is no note), then the page's own form.
+        problem_if_invalid(AttemptIn(data=request.data))
         form = AttemptForm({k: ("" if v is None else v) for k, v in request.data.items()})
         if not form.is_valid():
             raise ValidationError({field: list(messages) for field, messages in form.errors.items()})

@@ -135,6 +135,13 @@ def test_a_bad_attempt_is_a_400_with_the_pages_messages_and_changes_nothing(worl
     assert past.status_code == 400 and "action_due" in past.json()
     assert am.post(url, {"outcome": "no_answer", "action_due": "soon"}, format="json").status_code == 400
     assert am.post(url, ["no_answer"], format="json").status_code == 400
+    not_text = am.post(url, {"outcome": "no_answer", "note": ["a", "list"]}, format="json")
+    assert not_text.status_code == 400 and "note" in not_text.json()
+    assert am.post(url, {"outcome": "reached", "root_cause": "Delivery", "agreed": "x"},
+                   format="json").status_code == 400
+    inactive = RootCause.objects.create(name="Gone", active=False)
+    gone = am.post(url, {"outcome": "reached", "root_cause": inactive.pk, "agreed": "x"}, format="json")
+    assert gone.status_code == 400 and "root_cause" in gone.json()
     assert not Attempt.objects.exists()
     assert Call.objects.get(pk=calls.north.pk).state == "open"
 

@@ -48,12 +48,12 @@ def called(world):  # noqa: F811
     return world
 
 
-def _client(world, role) -> APIClient:
+def _client(w, role) -> APIClient:
     client = APIClient()
     if role == READ_ONLY_KEY:
-        client.force_authenticate(world.admin, token=SimpleNamespace(read_only=True))
+        client.force_authenticate(w.admin, token=SimpleNamespace(read_only=True))
     else:
-        client.force_authenticate(role_user(world, role))
+        client.force_authenticate(role_user(w, role))
     return client
 
 
