@@ -69,7 +69,7 @@ class ApiCursorPagination(CursorPagination):
         text = request.query_params.get(self.page_size_query_param)
         if text is None:
             return self.page_size
-        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= self.max_page_size:
+        if not (text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= self.max_page_size):
             raise ValidationError({"page_size": [_("A whole number from 1 to %(max)d.") % {"max": self.max_page_size}]})
         return int(text)
 
