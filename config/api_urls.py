@@ -13,7 +13,7 @@ urlpatterns = [
          name="api_schema"),
     path("docs", api_docs, name="api_docs"),
     path("", include("surveys.api_urls")),
-    path("", include("feedback.urls_api")),
-    path("", include("followups.urls_api")),
-    path("", include("reports.urls_api")),
+    path("", include("feedback.api_urls")),
+    path("", include("followups.api_urls")),
+    path("", include("reports.api_urls")),
 ]

@@ -2,16 +2,15 @@
 endpoint x every role (and a read-only key) x a record inside or outside the scope.
 Outside: 404. Inside: never 404 (a write the role may not make is a 403).
 
-The requests authenticate as the user (`force_authenticate`): an API key acting as a
-member of staff presents that user, a read-only key a user who sees everything and an
-`auth` that says `read_only`."""
-
-from types import SimpleNamespace
+Each request carries a real API key (Authorization: Bearer): one acting as the role's
+member of staff, or a read-only one, which reads everything and writes nothing."""
 
 import pytest
 from rest_framework.test import APIClient
 
 from followups.services import call_queue_for_response
+from surveys.api_keys import api_key_create
+from surveys.models import ApiKey
 from tests.feedback.conftest import world  # noqa: F401 (two regions, three AMs, answers in each)
 from tests.feedback.test_scope_matrix import ROLES, _account, _region, _response, role_user, visible
 
@@ -49,11 +48,13 @@ def called(world):  # noqa: F811
 
 
 def _client(w, role) -> APIClient:
-    client = APIClient()
     if role == READ_ONLY_KEY:
-        client.force_authenticate(w.admin, token=SimpleNamespace(read_only=True))
+        _key, token = api_key_create(name="BI tool", scope=ApiKey.Scope.READ_ONLY, acts_as=None, by=w.admin)
     else:
-        client.force_authenticate(role_user(w, role))
+        _key, token = api_key_create(name=f"CRM as {role}", scope=ApiKey.Scope.ACT_AS, acts_as=role_user(w, role),
+                                     by=w.admin)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feedback', '0014_theme_month_summary'),
+        ('feedback', '0015_notification_chat'),
         ('surveys', '0015_user_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
