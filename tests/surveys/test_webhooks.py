@@ -14,6 +14,7 @@ from surveys.models import Wave, WebhookDelivery, WebhookEndpoint
 from surveys.personal_data import contacts_anonymise
 from surveys.unsubscribe import contact_unsubscribe
 from surveys.webhooks import (
+    CLAIM_BATCH,
     GIVE_UP_AFTER,
     WebhookUrlRefused,
     webhook_deliveries_create,
@@ -96,6 +97,24 @@ def test_the_same_event_twice_is_one_delivery_and_a_repeat_keeps_its_id(
     assert first.webhook_id == again.webhook_id == f"msg_{delivery_id}"
     assert first.body == again.body
     assert first.verified and again.verified
+
+
+def test_a_poll_sends_its_claims_together_and_records_each_outcome(webhook_endpoint, webhook_receiver):
+    # More than one claim's worth, sent a few at a time; 5 answers of 500 among them, in
+    # whatever order the POSTs arrive.
+    count = CLAIM_BATCH + 10
+    ids = [webhook_deliveries_create("call.closed", {"call": {"id": n}}, key=str(n))[0] for n in range(count)]
+    webhook_receiver.statuses = [500] * 5
+    now = timezone.now()
+    assert webhooks_deliver_due(now=now) == count
+    received = webhook_receiver.all()
+    assert sorted(r.webhook_id for r in received) == sorted(f"msg_{pk}" for pk in ids)  # each once
+    assert all(r.verified for r in received)
+    deliveries = WebhookDelivery.objects.filter(pk__in=ids)
+    assert deliveries.filter(attempts=1, last_status=200, delivered_at=now, next_try_at=None).count() == count - 5
+    assert deliveries.filter(attempts=1, last_status=500, delivered_at=None,
+                             next_try_at=now + timedelta(seconds=30)).count() == 5
+    assert webhooks_deliver_due(now=now + timedelta(seconds=29)) == 0  # the failed wait their turn
 
 
 def test_a_failing_receiver_gets_growing_waits_then_the_endpoint_is_switched_off_and_its_owner_emailed(
