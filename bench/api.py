@@ -22,7 +22,9 @@ webhooks  --deliveries (10,000) deliveries to one endpoint, written straight int
 answers   GET /api/v1/answers?page_size=500 with a read-only key, following the cursor's
           `next` link through every page of the bench/_dataset.py 1m data set (loaded
           first if missing, kept): pages, p50/p95/max per page, the p95 of the first and
-          of the last 10% of pages (a cursor should not slow down with depth), CPU per page.
+          of the last 10% of pages (a cursor should not slow down with depth), CPU per page,
+          and each page's own CPU (bench/middleware.py's headers) by depth: first, middle
+          and last 10% (latency swings with the machine's other work; CPU does not).
 
 Each part serves the app with gunicorn (2 sync workers, DEBUG off, persistent database
 connections, bench/http_settings.py; API_RATE_PER_KEY lifted so that the limiter runs
@@ -72,9 +74,10 @@ def server_env(database_url: str, redis_url: str, tmp: Path) -> dict:
 
 
 def api_call(port: int, method: str, path: str, key: str, body: dict | None = None,
-             timeout: float = 300) -> tuple[int, bytes, float]:
+             timeout: float = 300) -> tuple[int, bytes, float, float | None]:
     """One request (gunicorn's sync workers close the connection after each response):
-    (status, body, milliseconds)."""
+    (status, body, milliseconds, CPU milliseconds of the worker and its PostgreSQL backend
+    while it ran, from bench/middleware.py's headers)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
     data = None
@@ -86,7 +89,10 @@ def api_call(port: int, method: str, path: str, key: str, body: dict | None = No
         conn.request(method, path, body=data, headers=headers)
         response = conn.getresponse()
         content = response.read()
-        return response.status, content, (time.perf_counter() - started) * 1000
+        ms = (time.perf_counter() - started) * 1000
+        web, db = response.getheader("X-Bench-Web-Cpu-Us"), response.getheader("X-Bench-Db-Cpu-Us")
+        cpu = (int(web) + int(db or 0)) / 1000 if web else None
+        return response.status, content, ms, cpu
     finally:
         conn.close()
 
@@ -145,7 +151,7 @@ def part_book(args) -> bool:
                         started = time.perf_counter()
                         times, totals = [], {}
                         for index, batch in enumerate(batches):
-                            status, content, ms = api_call(port, "POST", "/api/v1/book/batches", key,
+                            status, content, ms, _ = api_call(port, "POST", "/api/v1/book/batches", key,
                                                            {"records": batch})
                             times.append(ms)
                             if status != 200:
@@ -392,7 +398,7 @@ def part_answers(args) -> bool:
     connections.close_all()
     tmp = Path(tempfile.mkdtemp(prefix="pulse-bench-answers-"))
     print(run_context("before"))
-    times, failures, listed = [], [], 0
+    times, cpus, failures, listed = [], [], [], 0
     try:
         with redis_server(tmp) as redis_url:
             port = free_port()
@@ -407,8 +413,9 @@ def part_answers(args) -> bool:
                 started = time.perf_counter()
                 path = first
                 while path:
-                    status, content, ms = api_call(port, "GET", path, key)
+                    status, content, ms, cpu_ms = api_call(port, "GET", path, key)
                     times.append(ms)
+                    cpus.append(cpu_ms or 0.0)
                     if status != 200:
                         failures.append((path, status, content[:300]))
                         break
@@ -431,12 +438,21 @@ def part_answers(args) -> bool:
     pages = len(times)
     tenth = max(1, pages // 10)
     p95 = lambda values: f"{percentile(sorted(values), 0.95):.0f}"  # noqa: E731
+    p50 = lambda values: f"{percentile(sorted(values), 0.5):.1f}"  # noqa: E731
     print(f"\nGET /api/v1/answers?page_size={args.page_size}, following `next` to the end, one client, a "
           f"read-only key; gunicorn ({WORKERS} sync workers) on PostgreSQL\n")
     print(table([(f"{pages:,}", f"{listed:,}", f"{wall:.0f}", *ms_summary(times), p95(times[:tenth]),
                   p95(times[-tenth:]), f"{cpu['web'] / pages * 1000:.1f}", f"{cpu['pg'] / pages * 1000:.1f}")],
                 ("pages", "answers", "seconds", "p50 ms/page", "p95 ms/page", "max ms", "p95 first 10%",
                  "p95 last 10%", "web cpu ms/page", "pg cpu ms/page")))
+    # Latency swings with whatever else the machine runs; the CPU a page costs does not.
+    print("\nby depth, the CPU of each page (its gunicorn worker and PostgreSQL backend, from the response's "
+          "headers; median and p95, ms):\n")
+    rows = []
+    for name, share in (("first 10%", cpus[:tenth]), ("middle 10%", cpus[pages // 2 - tenth // 2:][:tenth]),
+                        ("last 10%", cpus[-tenth:])):
+        rows.append((name, len(share), p50(share), p95(share)))
+    print(table(rows, ("pages", "count", "cpu ms p50", "cpu ms p95")))
     print(f"\ndata: {args.dataset} data set, {answers:,} answers ({listed:,} listed: the list's own rules, e.g. "
           f"suspect answers, decide the rest), database {size}")
     return report_failures(failures)
