@@ -371,10 +371,10 @@ LOGGING = {
 # Lets chat webhooks be plain HTTP on loopback or private addresses, and Slack ones
 # off hooks.slack.com: for a receiver on this machine (DEBUG, the tests). Off in
 # production: HTTPS to the internet only.
-CHAT_WEBHOOKS_ALLOW_PRIVATE = env.bool("CHAT_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+CHAT_WEBHOOKS_ALLOW_PRIVATE = env_unless_empty(env.bool, "CHAT_WEBHOOKS_ALLOW_PRIVATE", DEBUG)
 
 # --- Webhooks (surveys.webhooks) ----------------------------------------------------
 # Endpoints on this machine or a private network are refused unless allowed (on in
 # DEBUG, and in tests, whose receivers listen on loopback).
-WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+WEBHOOKS_ALLOW_PRIVATE = env_unless_empty(env.bool, "WEBHOOKS_ALLOW_PRIVATE", DEBUG)
 WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=10.0)  # seconds per attempt
