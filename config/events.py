@@ -11,7 +11,7 @@ removed or renamed leaves its queued rows failing with "unknown handler" in the 
 from feedback.chat import detractor_chat_post, digest_chat_post
 from feedback.response_themes import response_themes_tag
 from feedback.routing import response_route
-from feedback.webhooks import answer_webhooks  # webhooks (issue 15): answers told to endpoints
+from feedback.webhooks import answer_webhooks  # answers told to webhook endpoints
 from followups.services import call_queue_for_response, calls_move_for_account, close_loop_email_deliver
 from surveys.staff import password_reset_email_send
 
@@ -28,7 +28,7 @@ HANDLERS = {
     "close_loop_email_queued": {"send": close_loop_email_deliver},
     # Someone asked for a set-password link on "Forgot your password?" (surveys.staff.password_reset_ask).
     "password_reset_asked": {"send": password_reset_email_send},
-    # --- Chat alerts (issue 15): posts to a user's Slack or Teams webhook (feedback.chat).
+    # --- Chat alerts: posts to a user's Slack or Teams webhook (feedback.chat).
     # A detractor for a user whose chat takes alerts (feedback.routing.response_route).
     "detractor_chat_queued": {"post": detractor_chat_post},
     # A digest sent to a user whose chat takes digests (feedback.digests.digest_send).

@@ -38,7 +38,6 @@ SECTIONS: dict[str, tuple[Tab, ...]] = {
         Tab(_("Themes"), "feedback:themes", audience="admin"),
         Tab(_("Audit log"), "surveys:audit_log", audience="admin"),
         Tab(_("API keys"), "surveys:api_keys", audience="admin"),
-        # Webhooks (issue 15).
         Tab(_("Webhooks"), "surveys:webhooks", audience="admin",
             also=("surveys:webhook_new", "surveys:webhook_detail")),
     ),
