@@ -367,7 +367,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
 
-# --- Chat alerts (issue 15, feedback.chat) ---------------------------------------
+# --- Chat alerts (feedback.chat) ---------------------------------------------------
 # Lets chat webhooks be plain HTTP on loopback or private addresses, and Slack ones
 # off hooks.slack.com: for a receiver on this machine (DEBUG, the tests). Off in
 # production: HTTPS to the internet only.
