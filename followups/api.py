@@ -20,7 +20,7 @@ from feedback.api import SIGNED_IN, ApiCursorPagination, PersonSerializer, perso
 from feedback.forms import ID_MAX
 from feedback.selectors import owner_in_scope, region_for
 
-from . import selectors, services
+from . import selectors
 from .forms import AttemptForm
 from .models import Attempt, Call
 
@@ -205,13 +205,8 @@ class CallAttempts(GenericAPIView):
         form = AttemptForm({k: ("" if v is None else v) for k, v in request.data.items()})
         if not form.is_valid():
             raise ValidationError({field: list(messages) for field, messages in form.errors.items()})
-        data = form.cleaned_data
         try:
-            attempt = services.attempt_log(
-                call_id=call.pk, by=request.user, outcome=data["outcome"], note=data["note"],
-                root_cause_id=data["root_cause"].pk if data["root_cause"] else None,
-                agreed=data["agreed"], action_owner=data["action_owner"], action_due=data["action_due"],
-            )
+            attempt = form.attempt_log(call_id=call.pk, by=request.user)
         except FormValidationError as error:
             raise ValidationError(_errors(error)) from None
         except PermissionError:  # the call changed hands since it was read

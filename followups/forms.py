@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from feedback.models import Category
 
 from .models import Attempt, FollowupSettings, RootCause
-from .services import RECOVERY_MAX_DAYS, RECOVERY_MIN_DAYS
+from .services import RECOVERY_MAX_DAYS, RECOVERY_MIN_DAYS, attempt_log
 
 
 class AttemptForm(forms.Form):
@@ -17,6 +17,15 @@ class AttemptForm(forms.Form):
                              widget=forms.Textarea(attrs={"rows": 3}))
     action_owner = forms.CharField(label=_("Who owns the action"), required=False, max_length=200)
     action_due = forms.DateField(label=_("By when"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def attempt_log(self, *, call_id: int, by) -> Attempt:
+        """Log the valid form's attempt (the call page and the API both come here)."""
+        data = self.cleaned_data
+        return attempt_log(
+            call_id=call_id, by=by, outcome=data["outcome"], note=data["note"],
+            root_cause_id=data["root_cause"].pk if data["root_cause"] else None,
+            agreed=data["agreed"], action_owner=data["action_owner"], action_due=data["action_due"],
+        )
 
 
 class CloseLoopEmailForm(forms.Form):

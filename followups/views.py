@@ -113,13 +113,8 @@ def call_attempt(request, call_id: int):
     call = _workable_call_or_404(request, call_id)
     form = AttemptForm(request.POST)
     if form.is_valid():
-        data = form.cleaned_data
         try:
-            attempt = services.attempt_log(
-                call_id=call.pk, by=request.user, outcome=data["outcome"], note=data["note"],
-                root_cause_id=data["root_cause"].pk if data["root_cause"] else None,
-                agreed=data["agreed"], action_owner=data["action_owner"], action_due=data["action_due"],
-            )
+            attempt = form.attempt_log(call_id=call.pk, by=request.user)
         except ValidationError as error:
             _form_errors(form, error)
         else:
