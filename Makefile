@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # `make run PORT=8123` serves there; honcho hands it to the web process (the Procfile's ${PORT}).
 PORT ?= 8000
+# The suite in parallel processes, one per core (at most 4).
+PYTEST_ARGS ?= -n auto --maxprocesses 4
 
 .PHONY: run test setup lint
 

@@ -9,6 +9,7 @@ shows them. With DATABASE_URL and REDIS_URL set: PostgreSQL, Redis as broker and
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -130,6 +131,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker, cache, Celery ------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+
+
+def redis_url_of_test_process(url: str, worker: str) -> str:
+    """REDIS_URL for one of the parallel test processes (pytest-xdist's gw0, gw1, ...): the
+    database after the given one by the process's number, so that no process's worker
+    takes another's tasks and no purge empties another's queue."""
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) + int(worker.removeprefix("gw"))
+    return urlunsplit(parts._replace(path=f"/{database % 16}"))
+
+
+if os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    # The workers and servers a test starts inherit the URL as it is, and are no test process.
+    test_process = os.environ.pop("PYTEST_XDIST_WORKER")
+    if REDIS_URL:
+        REDIS_URL = os.environ["REDIS_URL"] = redis_url_of_test_process(REDIS_URL, test_process)
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -82,16 +82,18 @@ def _pages(user: User) -> list[str]:
     return [*everyone, *managers, *common]
 
 
-def test_each_role_s_pages_pass_axe_and_fit_the_width(page, demo):
-    """Each role's pages, signed in as the demo's first user of that role, at both widths
-    (one demo book for both: it takes a while to load)."""
+@pytest.mark.parametrize("role", ["am", "rm", "director", "admin"])
+def test_each_role_s_pages_pass_axe_and_fit_the_width(page, demo, role):
+    """The role's pages, signed in as the demo's first user of that role, at both widths
+    (one demo book for both: it takes a while to load). A test per role, so that parallel
+    test processes share the walks."""
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
     problems = {}
-    for role, width in [(role, width) for width in (1366, 360) for role in ("am", "rm", "director", "admin")]:
+    email = next(email for _label, email in demo["users"] if User.objects.get(email=email).role == role)
+    for width in (1366, 360):
         page.set_viewport_size({"width": width, "height": 740})
-        email = next(email for _label, email in demo["users"] if User.objects.get(email=email).role == role)
         page.context.clear_cookies()
         page.goto("/signin/")
         page.get_by_label("Email").fill(email)
