@@ -16,9 +16,7 @@ DEBUG, and in the tests) also lets plain HTTP to loopback and private addresses 
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import socket
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
@@ -30,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from surveys.addresses import address_inside, host_resolves_inside
 from surveys.emails import email_message
 from surveys.models import User
 
@@ -56,18 +55,6 @@ class ChatPostFailed(Exception):
 
 # --- The address -----------------------------------------------------------------------
 
-def _private(host: str) -> bool:
-    """Loopback, private, link-local or reserved: inside our network, not a chat service."""
-    host = host.rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return not address.is_global
-
-
 def chat_webhook_check(*, kind: str, url: str) -> str:
     """The address, stripped, if a chat webhook of `kind` may be posted to; else a
     ValidationError saying why."""
@@ -86,23 +73,13 @@ def chat_webhook_check(*, kind: str, url: str) -> str:
     allow_private = getattr(settings, "CHAT_WEBHOOKS_ALLOW_PRIVATE", False)
     if parts.scheme not in ("https", "http") or not host or parts.username or parts.password:
         raise ValidationError(_("Enter the webhook's whole address, starting with https://."))
-    if _private(host) and not allow_private:
+    if address_inside(host) and not allow_private:
         raise ValidationError(_("This address is inside our own network; a chat webhook is on the internet."))
-    if parts.scheme == "http" and not (allow_private and _private(host)):
+    if parts.scheme == "http" and not (allow_private and address_inside(host)):
         raise ValidationError(_("The address must start with https://: chat services take posts over HTTPS only."))
     if kind == ChatKind.SLACK and host.lower() != SLACK_HOST and not allow_private:
         raise ValidationError(_("A Slack incoming webhook's address starts with https://hooks.slack.com/."))
     return url
-
-
-def _resolves_inside(host: str) -> bool:
-    """A name that points into our network (checked when posting: the name may have been
-    pointed there after it was saved)."""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False  # the post fails on its own, with a clearer error
-    return any(_private(info[4][0].split("%")[0]) for info in infos)
 
 
 # --- Posting ---------------------------------------------------------------------------
@@ -121,7 +98,7 @@ _opener = urllib.request.build_opener(_NoRedirect)
 def chat_post_json(url: str, body: dict) -> None:
     """POST `body` as JSON to the webhook; ChatPostFailed unless the answer is 2xx."""
     host = urlsplit(url).hostname or ""
-    if not getattr(settings, "CHAT_WEBHOOKS_ALLOW_PRIVATE", False) and (_private(host) or _resolves_inside(host)):
+    if not getattr(settings, "CHAT_WEBHOOKS_ALLOW_PRIVATE", False) and host_resolves_inside(host):
         raise ChatPostFailed(_("The address points inside our own network."))
     request = urllib.request.Request(
         url, data=json.dumps(body).encode(), method="POST",

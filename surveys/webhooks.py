@@ -20,11 +20,9 @@ the receiver de-duplicates on. Sending again by hand keeps that id too.
 """
 
 import base64
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -38,6 +36,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import Webhook
 
+from .addresses import address_inside, host_addresses
 from .emails import email_message
 from .models import Contact, Role, User, WebhookDelivery, WebhookEndpoint
 
@@ -80,14 +79,11 @@ def webhook_url_check(url: str) -> None:
         raise WebhookUrlRefused(_("Enter an http:// or https:// address."))
     if settings.WEBHOOKS_ALLOW_PRIVATE:
         return
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except (OSError, UnicodeError):
-        raise WebhookUrlRefused(_("This host name does not resolve.")) from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global or ip.is_multicast:
-            raise WebhookUrlRefused(_("This address is on a private network or this machine."))
+    addresses = host_addresses(parts.hostname, parts.port or 443)
+    if addresses is None:
+        raise WebhookUrlRefused(_("This host name does not resolve."))
+    if address_inside(parts.hostname) or any(address_inside(address) for address in addresses):
+        raise WebhookUrlRefused(_("This address is on a private network or this machine."))
 
 
 @transaction.atomic
