@@ -114,11 +114,12 @@ def password_reset_ask(*, email: str, address: str, language: str) -> bool:
 
 def password_reset_email_send(*, email: str, language: str) -> None:
     """Email the active staff user with that address a link to set a password, in the
-    asker's language; nothing when there is none (the outbox's "password_reset_asked"
-    handler). A failure raises, for the outbox to retry; a second run sends a second
-    link, which works as well as the first."""
+    language they chose for Pulse, else the asker's (the page's); nothing when there is
+    none (the outbox's "password_reset_asked" handler). A failure raises, for the outbox to
+    retry; a second run sends a second link, which works as well as the first."""
     form = StaffPasswordResetForm(data={"email": email})
     if not form.is_valid():
         return
-    with translation.override(language):
+    chosen = next((user.language for user in form.get_users(email) if user.language), "")
+    with translation.override(chosen or language):
         form.save()

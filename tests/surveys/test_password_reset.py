@@ -78,6 +78,21 @@ def test_the_worker_writes_in_the_language_of_the_page(client, am):
     assert Message.objects.get(event="password_reset_asked").kwargs["language"] == "da"
 
 
+def test_the_link_comes_in_the_language_the_user_chose_whatever_the_page(client, am):
+    am.language = "da"
+    am.save(update_fields=["language"])
+    client.post("/password/reset/", {"email": am.email}, HTTP_ACCEPT_LANGUAGE="en")
+    assert _deliver() == [True]
+    assert "adgangskode" in mail.outbox[0].subject.lower() + mail.outbox[0].body.lower()
+
+    am.language = ""  # no choice: the page's language
+    am.save(update_fields=["language"])
+    mail.outbox.clear()
+    client.post("/password/reset/", {"email": am.email}, HTTP_ACCEPT_LANGUAGE="en")
+    assert _deliver() == [True]
+    assert "password" in mail.outbox[0].subject.lower()
+
+
 def test_a_mail_server_that_is_down_leaves_the_link_to_be_retried(client, am, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", free_port(), False
