@@ -446,7 +446,7 @@ def _delays(accounts_qs: QuerySet[Account], group: tuple[str, ...]) -> dict:
 
 
 def discipline_figures(accounts_qs: QuerySet[Account], *, since=None, until=None, today: date | None = None,
-                       delays: bool = False) -> dict:
+                       delays: bool = False, by_am: dict | None = None) -> dict:
     """Follow-up discipline over the answers of `accounts_qs` (already scoped by the caller)
     answered in [since, until) (starts of local months).
 
@@ -456,11 +456,16 @@ def discipline_figures(accounts_qs: QuerySet[Account], *, since=None, until=None
     top root causes; and `overdue`, the calls overdue now whatever their answer's date
     (`overdue_summary`), the same count as the overdue page's. With `delays` (the
     discipline page; all time): by category, half of the calls tried / reached within.
-    Shares are exact fractions.
+    Shares are exact fractions. `by_am`: `discipline_by_am` of the same scope, period and
+    today, read already by the page; the totals are then its sums (every summary row is one
+    owner's), not a second read of the same rows.
     """
     today = today or timezone.localdate()
-    totals = {**ZERO_CALLS, **_call_counts(accounts_qs, since, until, today, ()).get((), {})}
-    totals["answers"] = _answers(accounts_qs, since, until, ()).get((), 0)
+    if by_am is None:
+        totals = {**ZERO_CALLS, **_call_counts(accounts_qs, since, until, today, ()).get((), {})}
+        totals["answers"] = _answers(accounts_qs, since, until, ()).get((), 0)
+    else:
+        totals = {name: sum(row[name] for row in by_am.values()) for name in (*ZERO_CALLS, "answers")}
     overdue = overdue_summary(accounts_qs, today=today)
     figures = _shares(totals, detractors_overdue_now=overdue["detractors"])
     figures["period_limited"] = since is not None or until is not None

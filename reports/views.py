@@ -76,7 +76,7 @@ def _rollup_context(user: User, *, period: str, region: Region | None = None, re
                                                    total=rollup.figures, trend=rollup.trend),
         # (rollups.Compared of an account manager, their follow-up figures or None), by standing
         "am_rows": [(row, followup_by_am.get(row.key)) for row in rollup.owners],
-        "discipline": followup_selectors.discipline_figures(accounts, since=since),
+        "discipline": followup_selectors.discipline_figures(accounts, since=since, by_am=followup_by_am),
         "uncalled_detractors": list(uncalled[:UNCALLED_SHOWN]),
         "currency": Program.current().currency,
         "revenue": _revenue_figures(accounts, period=period),
@@ -189,7 +189,7 @@ def discipline(request):
         names = {r.pk: r for r in Region.objects.filter(pk__in=by_region.keys())}
         region_rows = sorted(((names[pk], row) for pk, row in by_region.items()), key=lambda r: r[0].name)
     return render(request, "reports/discipline.html", {
-        "discipline": followup_selectors.discipline_figures(accounts, delays=True),
+        "discipline": followup_selectors.discipline_figures(accounts, delays=True, by_am=by_am),
         "causes_by_theme": root_causes_by_theme(accounts),
         "am_rows": am_rows,
         "region_rows": region_rows,
