@@ -2,6 +2,7 @@ from functools import lru_cache
 
 from django import template
 from django.urls import get_script_prefix, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
@@ -98,8 +99,18 @@ def trend(trend_rows, base=None, caption="", key="trend", small=False, most_answ
             base.pop(name, None)
         else:
             base[name] = value
-    return {"chart": trend_chart(trend_rows, small=small, most_answers=most_answers), "base": base,
+    chart = trend_chart(trend_rows, small=small, most_answers=most_answers)
+    return {"chart": chart, "rows": [_trend_row(p, base) for p in chart.points], "base": base,
             "caption": caption, "key": key, "small": small}
+
+
+def _trend_row(point, base) -> dict:
+    """What the trend's template writes for a month, worked out here once rather than by
+    filters and tags twice a month in the template (four charts on the organisation page)."""
+    month = point.month
+    return {"p": point, "href": answers_url(base, month=month.strftime("%Y-%m"), suspect="no"),
+            "month_year": date_format(month, "M Y"), "month": date_format(month, "M"),
+            "year": str(month.year), "interval": interval(point.figures)}
 
 
 @register.simple_tag
