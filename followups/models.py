@@ -311,19 +311,22 @@ class OpenCallSummary(models.Model):
     month = models.DateField()
     category = models.CharField(max_length=10)
     due_on = models.DateField()
+    # Who makes the calls (followups.Call.assignee): the overdue page's choice of person.
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     open = models.IntegerField(default=0)
     attempted = models.IntegerField(default=0)
     on_time = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["owner", "region", "month", "category", "due_on"],
+            models.UniqueConstraint(fields=["owner", "region", "month", "category", "due_on", "assignee"],
                                     name="open_call_summary_unique"),
         ]
         indexes = [models.Index(fields=["due_on"], name="open_call_summary_due")]
 
     def __str__(self):
-        return f"{self.owner_id}/{self.region_id} {self.month:%Y-%m} {self.category} due {self.due_on}"
+        return (f"{self.owner_id}/{self.region_id} {self.month:%Y-%m} {self.category} due {self.due_on}"
+                f" to {self.assignee_id}")
 
 
 class CallDelaySummary(models.Model):

@@ -215,18 +215,30 @@ def overdue_scope(user: User, *, region: Region | None = None) -> QuerySet[Accou
     return accounts.filter(region=region) if region is not None else accounts
 
 
-def calls_overdue_for_user(user: User, *, region: Region | None = None, today: date | None = None) -> QuerySet[Call]:
-    """The overdue page's calls: `calls_overdue` of the user's `overdue_scope`."""
-    return calls_overdue(overdue_scope(user, region=region), today=today)
-
-
 # The overdue page's orders: by days overdue, most (the default) or least first.
 OVERDUE_ORDERS = {"most_late": ("due_on", "pk"), "least_late": ("-due_on", "-pk")}
 
 
-def overdue_assignees(calls: QuerySet[Call]) -> QuerySet[User]:
-    """Who the overdue `calls` are assigned to: the overdue page's choice of AM."""
-    return User.objects.filter(pk__in=calls.order_by().values("assignee_id")).order_by("full_name", "email")
+def _overdue_rows(accounts_qs: QuerySet[Account], today: date) -> QuerySet[OpenCallSummary]:
+    return _scoped(OpenCallSummary, accounts_qs).filter(due_on__lt=today, open__gt=0)
+
+
+def overdue_assignees(accounts_qs: QuerySet[Account], *, today: date) -> QuerySet[User]:
+    """Who the overdue calls of these accounts (already scoped) are assigned to: the overdue
+    page's choice of person, from the open calls' summary rows by assignee, not the calls."""
+    ids = _overdue_rows(accounts_qs, today).values("assignee_id")
+    return User.objects.filter(pk__in=ids).order_by("full_name", "email")
+
+
+def overdue_count(accounts_qs: QuerySet[Account], *, today: date, assignee_id: int | None = None,
+                  category: str | None = None) -> int:
+    """How many overdue calls `overdue_filtered` lists for these filters, from the same rows."""
+    rows = _overdue_rows(accounts_qs, today)
+    if assignee_id is not None:
+        rows = rows.filter(assignee_id=assignee_id)
+    if category is not None:
+        rows = rows.filter(category=category)
+    return _zero(rows.aggregate(n=Sum("open"))["n"])
 
 
 def overdue_filtered(calls: QuerySet[Call], *, assignee_id: int | None = None, category: str | None = None,
@@ -245,7 +257,7 @@ def overdue_summary(accounts_qs: QuerySet[Account], *, today: date | None = None
     one aggregate over the open calls' summary rows (followups.tallies)."""
     today = today or timezone.localdate()
     detractor = Q(category=Category.DETRACTOR)
-    row = _scoped(OpenCallSummary, accounts_qs).filter(due_on__lt=today, open__gt=0).aggregate(
+    row = _overdue_rows(accounts_qs, today).aggregate(
         count=Sum("open"),
         long=Sum("open", filter=Q(due_on__lt=today - timedelta(days=LONG_OVERDUE_DAYS))),
         oldest_due_on=Min("due_on"),

@@ -17,7 +17,7 @@ from feedback.models import Category, Response
 from feedback.services import response_mark_handled
 from outbox.services import outbox_publish
 from surveys.emails import email_message
-from surveys.models import Account, Program, Role, User
+from surveys.models import Program, Role, User
 
 from .business_days import add_business_days
 from .call_states import call_states_refresh
@@ -31,7 +31,7 @@ from .selectors import (
     reassign_candidates,
     with_days_late,
 )
-from .tallies import call_account_lock, call_change_count, call_snapshot
+from .tallies import call_account_lock, call_change_count, call_snapshot, calls_change_count
 from .webhooks import call_closed_webhooks
 
 log = logging.getLogger(__name__)
@@ -290,7 +290,9 @@ def close_loop_email_deliver(*, email_id: int) -> None:
 def call_reassign(*, call_id: int, by: User, assignee_id: int) -> Call:
     """Hand an open call to a colleague in its region (the assignee or owner), or reassign
     within the region (its RM; directors and administrators anywhere)."""
-    call = Call.objects.select_for_update().select_related("account__region").get(pk=call_id)
+    # Locks: the account (its owner and region for the summaries), then the call.
+    who = call_account_lock(Call.objects.values_list("account_id", flat=True).get(pk=call_id))
+    call = Call.objects.select_for_update(of=("self",)).select_related("account__region").get(pk=call_id)
     if not (call_can_reassign(by, call) or by.is_administrator):
         raise PermissionError("may not reassign this call")
     if not call.is_open:
@@ -298,9 +300,11 @@ def call_reassign(*, call_id: int, by: User, assignee_id: int) -> Call:
     target = reassign_candidates(call).filter(pk=assignee_id).first()
     if target is None:
         raise ValidationError(_("Choose a colleague in the account's region."))
+    before = call_snapshot(call)
     call.assignee = target
     call.assigned_for_id = call.account.owner_id
     call.save(update_fields=["assignee", "assigned_for", "updated_at"])
+    call_change_count(who=who, before=before, after=call_snapshot(call))  # the open calls by assignee
     return call
 
 
@@ -310,14 +314,21 @@ def calls_move_for_account(*, account_id: int, new_owner_id: int) -> int:
     The closed ones stay as they are: their assignee, working them for the former owner,
     no longer sees them (followups.selectors.calls_visible_to); the new owner does.
     Run through the outbox (the "owner_changed" event, see config/events.py). Returns how many moved."""
-    account = Account.objects.get(pk=account_id)
+    who = call_account_lock(account_id)  # before its calls, as every writer of the summaries
     new_owner = User.objects.get(pk=new_owner_id)
     assignee = assignee_for(new_owner)
-    return (
-        Call.objects.filter(account=account, state=Call.State.OPEN)
-        .exclude(assignee=assignee, assigned_for=new_owner)
-        .update(assignee=assignee, assigned_for=new_owner, updated_at=timezone.now())
+    calls = list(
+        Call.objects.select_for_update().filter(account_id=account_id, state=Call.State.OPEN)
+        .exclude(assignee=assignee, assigned_for=new_owner).order_by("pk")
     )
+    now, changes = timezone.now(), []
+    for call in calls:
+        before = call_snapshot(call)
+        call.assignee, call.assigned_for, call.updated_at = assignee, new_owner, now
+        changes.append((before, call_snapshot(call)))
+    Call.objects.bulk_update(calls, ["assignee", "assigned_for", "updated_at"], batch_size=500)
+    calls_change_count(who=who, changes=changes)  # the open calls' rows by assignee follow
+    return len(calls)
 
 
 @transaction.atomic

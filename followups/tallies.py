@@ -6,9 +6,10 @@ What a call adds, by its account's owner and region now (as the per-AM answers):
 - CallMonthSummary (month of the answer, category): a call not cancelled; attempted;
   reached; closed without reaching (unreachable, declined); on time (first attempt on or
   before the due date).
-- OpenCallSummary (month, category, due date): an open call; attempted; on time. "Not
-  due yet", "missed (overdue)" and the detractor figures depend on today: they are sums
-  of these rows with a condition on the due date (followups.selectors).
+- OpenCallSummary (month, category, due date, assignee): an open call; attempted; on
+  time. "Not due yet", "missed (overdue)" and the detractor figures depend on today: they
+  are sums of these rows with a condition on the due date (followups.selectors); the
+  overdue page's people and counts are those rows by assignee.
 - CallDelaySummary (category, first attempt or reached, bucket of followups.delays): a
   call (not cancelled) with that delay.
 - RootCauseSummary (month, category, root cause): a reached call with a root cause.
@@ -20,7 +21,9 @@ Each event calls one function here, inside its own transaction, with the call's 
 its account's row locked (the account first: its owner and region are read under that
 lock, so an owner change moves everything added before it and nothing after):
   a call queued, cancelled, re-opened or re-categorised (call_queue_for_response),
-  an attempt logged (attempt_log), an administrator's edit ....... call_change_count
+  an attempt logged (attempt_log), handed to a colleague (call_reassign),
+  given to an account's new owner (calls_move_for_account), an administrator's edit
+  .................................................................. call_change_count
   calls created in bulk (the demo) ........................................ calls_added_count
   an account's owner or region changed, an account deleted ......... accounts_moved_count
                                                     (receiver of surveys.signals.accounts_moved)
@@ -65,7 +68,7 @@ CLOSED_UNREACHED = (State.UNREACHABLE, State.DECLINED)
 # (model, key columns after owner and region, count columns), in the order writers write.
 TABLES = (
     (CallMonthSummary, ("month", "category"), ("calls", "attempted", "reached", "closed_unreached", "on_time")),
-    (OpenCallSummary, ("month", "category", "due_on"), ("open", "attempted", "on_time")),
+    (OpenCallSummary, ("month", "category", "due_on", "assignee_id"), ("open", "attempted", "on_time")),
     (CallDelaySummary, ("category", "kind", "bucket"), ("calls",)),
     (RootCauseSummary, ("month", "category", "root_cause_id"), ("reached",)),
     (RootCauseThemeSummary, ("month", "category", "root_cause_id", "theme_id"), ("reached",)),
@@ -73,7 +76,7 @@ TABLES = (
 FIELDS = {model: fields for model, _keys, fields in TABLES}
 # What of a call its contributions read (call_snapshot).
 SNAPSHOT = ("state", "category", "answered_at", "due_on", "first_attempt_at", "first_attempt_on",
-            "seconds_to_first_attempt", "seconds_to_reached", "root_cause_id")
+            "seconds_to_first_attempt", "seconds_to_reached", "root_cause_id", "assignee_id")
 OWNERS_PER_REBUILD = 50
 
 
@@ -117,7 +120,7 @@ def _add_call(deltas: dict, call: dict | None, who: tuple, sign: int) -> None:
     row["closed_unreached"] += sign * (state in CLOSED_UNREACHED)
     row["on_time"] += sign * on_time
     if state == State.OPEN:
-        row = deltas[OpenCallSummary][(*who, month, category, call["due_on"])]
+        row = deltas[OpenCallSummary][(*who, month, category, call["due_on"], call["assignee_id"])]
         row["open"] += sign
         row["attempted"] += sign * attempted
         row["on_time"] += sign * on_time
@@ -148,9 +151,10 @@ def rows_add(deltas: dict) -> None:
         tallies_rows_add(model._meta.db_table, _key_columns(model), deltas[model], fields)
     emptied = [key for key, counts in deltas[OpenCallSummary].items() if counts["open"] < 0]
     for key in sorted(emptied):
-        owner_id, region_id, month, category, due_on = key
+        owner_id, region_id, month, category, due_on, assignee_id = key
         OpenCallSummary.objects.filter(owner_id=owner_id, region_id=region_id, month=month, category=category,
-                                       due_on=due_on, open=0, attempted=0, on_time=0).delete()
+                                       due_on=due_on, assignee_id=assignee_id, open=0, attempted=0,
+                                       on_time=0).delete()
 
 
 # --- The events ----------------------------------------------------------------------------------
@@ -163,11 +167,18 @@ def call_account_lock(account_id: int) -> tuple[int, int]:
 def call_change_count(*, who: tuple[int, int], before: dict | None, after: dict | None) -> None:
     """A call changed from `before` to `after` (call_snapshot of each; None: no call) in this
     transaction, its account locked (call_account_lock gave `who`): add the difference."""
-    if before == after:
+    calls_change_count(who=who, changes=[(before, after)])
+
+
+def calls_change_count(*, who: tuple[int, int], changes: list[tuple[dict | None, dict | None]]) -> None:
+    """call_change_count of several calls of one account, in one write of the rows."""
+    changes = [(before, after) for before, after in changes if before != after]
+    if not changes:
         return
     deltas = _deltas()
-    _add_call(deltas, before, who, -1)
-    _add_call(deltas, after, who, +1)
+    for before, after in changes:
+        _add_call(deltas, before, who, -1)
+        _add_call(deltas, after, who, +1)
     rows_add(deltas)
 
 
@@ -249,7 +260,7 @@ def _grouped_rows(calls: QuerySet[Call], who: tuple[str, ...]) -> dict:
         calls=Count("pk"), attempted=attempted, reached=Count("pk", filter=Q(state=State.REACHED)),
         closed_unreached=Count("pk", filter=Q(state__in=CLOSED_UNREACHED)), on_time=on_time,
     ).order_by()
-    open_ = counted.filter(state=State.OPEN).values_list(*who, "m", "category", "due_on").annotate(
+    open_ = counted.filter(state=State.OPEN).values_list(*who, "m", "category", "due_on", "assignee_id").annotate(
         open=Count("pk"), attempted=attempted, on_time=on_time
     ).order_by()
     for model, query in ((CallMonthSummary, per_month), (OpenCallSummary, open_)):

@@ -35,10 +35,14 @@ def _form_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def _paginate(calls, number):
+def _paginate(calls, number, *, count: int | None = None):
     """A page of calls: the page's ids first (an index walk), then those rows with their
-    related rows (a deferred join), so page 50 costs about what page 1 does."""
-    page = Paginator(calls.values_list("pk", flat=True), PAGE_SIZE).get_page(number)
+    related rows (a deferred join), so page 50 costs about what page 1 does. `count`: how
+    many calls there are, when a summary says so without counting the calls."""
+    paginator = Paginator(calls.values_list("pk", flat=True), PAGE_SIZE)
+    if count is not None:
+        paginator.count = count  # a cached property: set, it is not counted again
+    page = paginator.get_page(number)
     ids = list(page.object_list)
     by_id = calls.order_by().in_bulk(ids)
     return page, [by_id[pk] for pk in ids]
@@ -245,13 +249,16 @@ def overdue(request):
         if region is None:
             raise Http404
     today = timezone.localdate()
-    calls = selectors.calls_overdue_for_user(user, region=region, today=today)
-    form = OverdueFilterForm(request.GET, assignees=selectors.overdue_assignees(calls))
+    accounts = selectors.overdue_scope(user, region=region)
+    calls = selectors.calls_overdue(accounts, today=today)
+    form = OverdueFilterForm(request.GET, assignees=selectors.overdue_assignees(accounts, today=today))
     chosen = form.values()
-    page, rows = _paginate(selectors.overdue_filtered(calls, **chosen), request.GET.get("page"))
+    count = selectors.overdue_count(accounts, today=today, assignee_id=chosen["assignee_id"],
+                                    category=chosen["category"])
+    page, rows = _paginate(selectors.overdue_filtered(calls, **chosen), request.GET.get("page"), count=count)
     return render(request, "followups/overdue.html", {
         "page": page, "calls": selectors.with_days_late(rows, today), "today": today, "region": region,
-        "overdue": selectors.overdue_summary(selectors.overdue_scope(user, region=region), today=today),
+        "overdue": selectors.overdue_summary(accounts, today=today),
         "form": form, "sort": chosen["sort"], "filtered": chosen["assignee_id"] or chosen["category"],
     })
 

@@ -2,9 +2,11 @@
 step of a random sequence of the events that change calls, each through the real service:
 an answer (its call queued), a changed answer (another category: a new due date), an
 answer marked suspect by staff or counted after all (its call cancelled or queued again),
-attempts of every outcome, an import moving an account to another owner or region, the
-owner change page, and time passing (today moves: calls fall due, become overdue). Time is
-injected; the examples are derandomized, so a run is the same every time."""
+attempts of every outcome, a call handed to a colleague, an import moving an account to
+another owner or region, the owner change page (and the hand-over of the open calls the
+outbox runs after either), and time passing (today moves: calls fall due, become overdue).
+The overdue page's people and counts are checked too. Time is injected; the examples are
+derandomized, so a run is the same every time."""
 
 import os
 from collections import Counter, defaultdict
@@ -12,6 +14,7 @@ from datetime import timedelta
 from fractions import Fraction
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,8 +33,15 @@ from followups.models import (
     RootCause,
     RootCauseSummary,
 )
-from followups.selectors import discipline_by_am, discipline_by_region, discipline_figures
-from followups.services import attempt_log, call_queue_for_response
+from followups.selectors import (
+    discipline_by_am,
+    discipline_by_region,
+    discipline_figures,
+    overdue_assignees,
+    overdue_count,
+    reassign_candidates,
+)
+from followups.services import attempt_log, call_queue_for_response, call_reassign, calls_move_for_account
 from followups.tallies import call_summaries_differences
 from surveys.models import Account, Invitation
 from surveys.selectors import accounts_visible_to
@@ -48,6 +58,7 @@ event = st.one_of(
     st.tuples(st.just("staff_suspect"), st.integers(0, 30), st.booleans()),
     st.tuples(st.just("attempt"), st.integers(0, 30), st.sampled_from(OUTCOMES), st.integers(0, 4)),
     st.tuples(st.just("attempt"), st.integers(0, 30), st.just("reached"), st.integers(0, 4)),
+    st.tuples(st.just("reassign"), st.integers(0, 30), st.integers(0, 4)),
     st.tuples(st.just("import_move"), st.integers(0, ACCOUNTS - 1), st.integers(0, 2), st.integers(0, 1)),
     st.tuples(st.just("owner_page"), st.integers(0, ACCOUNTS - 1), st.integers(0, 2)),
     st.tuples(st.just("time"), st.sampled_from([1, 2, 3, 9, 25, 40])),
@@ -163,6 +174,18 @@ def check_everything(staff, now):
             mine = accounts_visible_to(region.manager)
             want = direct(rows, today, since, lambda a, r=region.pk: rows.region[a] == r)
             same(discipline_figures(mine, since=since, today=today, delays=delays), want, delays_by_category=delays)
+    # The overdue page: who has overdue calls, and how many, of each scope and filter.
+    for accounts, keep in [(everything, lambda a: True)] + [
+        (accounts_visible_to(r.manager), lambda a, r=r.pk: rows.region[a] == r) for r in staff["regions"]
+    ]:
+        overdue = [c for c in rows.calls if keep(c.account_id) and c.state == "open" and c.due_on < today]
+        people = Counter(c.assignee_id for c in overdue)
+        assert {u.pk for u in overdue_assignees(accounts, today=today)} == set(people)
+        assert overdue_count(accounts, today=today) == len(overdue)
+        for assignee_id, n in people.items():
+            assert overdue_count(accounts, today=today, assignee_id=assignee_id) == n
+            detractors = sum(1 for c in overdue if c.assignee_id == assignee_id and c.category == "detractor")
+            assert overdue_count(accounts, today=today, assignee_id=assignee_id, category="detractor") == detractors
     assert call_summaries_differences() == []
     assert call_states_differences() == []
 
@@ -180,9 +203,23 @@ def step(staff, smtp, now, action):
                 extra = {"root_cause_id": causes[cause % len(causes)].pk, "agreed": "Agreed"}
             attempt_log(call_id=call.pk, by=call.account.owner, outcome=outcome, at=now, **extra)
         return
+    if kind == "reassign":
+        index, colleague = args
+        calls = list(Call.objects.filter(state="open").select_related("account").order_by("pk"))
+        if calls:
+            call = calls[index % len(calls)]
+            candidates = list(reassign_candidates(call))
+            if candidates:
+                call_reassign(call_id=call.pk, by=staff["admin"],
+                              assignee_id=candidates[colleague % len(candidates)].pk)
+        return
     with_call_queued = {"answer", "staff_suspect"}
     before = set(Response.objects.values_list("pk", "changed_at"))
+    owners = dict(Account.objects.values_list("pk", "owner_id"))
     answers_world.step(staff, smtp, now, action)
+    for account_id, owner_id in Account.objects.values_list("pk", "owner_id"):
+        if owners.get(account_id) != owner_id:  # what the outbox runs on "owner_changed"
+            calls_move_for_account(account_id=account_id, new_owner_id=owner_id)
     if kind in with_call_queued:
         # What the outbox runs after the answer's commit (the "answer_saved" event; an answer
         # with signs of a bot is routed, not followed up; staff's mark re-queues or cancels).
@@ -227,7 +264,8 @@ def test_a_long_sequence_touches_every_kind_of_call(staff, smtp_server):
         ("attempt", 0, "reached", 1), ("answer", 1, 3, False), ("staff_suspect", 2, True), ("time", 9),
         ("attempt", 1, "declined", 0), ("attempt", 0, "voicemail", 0), ("attempt", 0, "no_answer", 0),
         ("import_move", 0, 2, 1), ("owner_page", 1, 0), ("staff_suspect", 2, False), ("time", 25),
-        ("attempt", 0, "reached", 2), ("time", 40),
+        ("attempt", 0, "reached", 2), ("reassign", 1, 1), ("reassign", 2, 0), ("owner_page", 2, 1),
+        ("time", 40),
     ]
     for action in actions:
         if action[0] == "time":
@@ -235,6 +273,7 @@ def test_a_long_sequence_touches_every_kind_of_call(staff, smtp_server):
         else:
             step(staff, smtp_server, now, action)
         check_everything(staff, now)
+    assert Call.objects.exclude(assignee_id=F("account__owner_id")).exists()  # a call was handed over
     states = set(Call.objects.values_list("state", flat=True))
     assert {"open", "reached", "declined"} <= states, states
     assert Invitation.objects.filter(status="sent").count() == 6
