@@ -66,6 +66,21 @@ def themes_to_add(response, themes_offered):
 
 
 @register.simple_tag
+def theme_add_button(theme) -> SafeString:
+    """The button that adds `theme` to an answer (in the answer's themes form). It is the
+    same for every answer of a page, so it is made once per theme and page: the themes
+    offered are read afresh for each page (feedback.selectors.themes_offered)."""
+    button = theme.__dict__.get("_add_button")
+    if button is None:
+        name = theme.name_here
+        button = theme.__dict__["_add_button"] = format_html(
+            '<button type="submit" name="add" value="{}" class="secondary small" aria-label="{}">{}</button>',
+            theme.key, gettext("Add theme %(name)s") % {"name": name}, name,
+        )
+    return button
+
+
+@register.simple_tag
 def answers_url(base=None, **overrides):
     """The answers list behind a figure: `base` (a dict of filters) plus overrides;
     an override of None or "" removes that filter."""
