@@ -1,7 +1,10 @@
 """Template filters of figures and dates, all through surveys.display (one rounding rule,
 one date format). `{% load pulse_display %}`; pulse_feedback offers `pct` and `signed` too."""
 
+from functools import lru_cache
+
 from django import template
+from django.utils.translation import get_language
 
 from surveys import display
 
@@ -48,3 +51,17 @@ def day_time(value):
 def days(value):
     """A number of days: '1 day', '9 days'."""
     return display.days_shown(value)
+
+
+@lru_cache(maxsize=256)
+def _choice_labels(model, field_name: str, language: str | None) -> dict:
+    return {value: str(label) for value, label in model._meta.get_field(field_name).flatchoices}
+
+
+@register.filter
+def label(record, field_name):
+    """What `record.get_<field_name>_display()` says, from a table of the field's labels
+    made once per language: a page of answers shows three of them on every row, and
+    Django builds that table again at each call."""
+    value = getattr(record, field_name)
+    return _choice_labels(type(record), field_name, get_language()).get(value, value)
