@@ -18,6 +18,7 @@ from feedback.services import response_mark_handled
 from outbox.services import outbox_publish
 from surveys.emails import email_message
 from surveys.models import Program, Role, User
+from surveys.tallies import accounts_locked
 
 from .business_days import add_business_days
 from .call_states import call_states_refresh
@@ -314,7 +315,10 @@ def calls_move_for_account(*, account_id: int, new_owner_id: int) -> int:
     The closed ones stay as they are: their assignee, working them for the former owner,
     no longer sees them (followups.selectors.calls_visible_to); the new owner does.
     Run through the outbox (the "owner_changed" event, see config/events.py). Returns how many moved."""
-    who = call_account_lock(account_id)  # before its calls, as every writer of the summaries
+    locked = accounts_locked([account_id])  # before its calls, as every writer of the summaries
+    if account_id not in locked:
+        return 0  # deleted since, and its calls with it
+    who = locked[account_id]
     new_owner = User.objects.get(pk=new_owner_id)
     assignee = assignee_for(new_owner)
     calls = list(

@@ -75,3 +75,11 @@ def test_an_account_handed_back_brings_its_calls_back(am, account):
     account.save()
     call.refresh_from_db()
     assert _sees(am, call) and call_can_work(am, call) and not _sees(other, call)
+
+
+def test_moving_the_calls_of_an_account_deleted_since_moves_nothing(am, account):
+    answer_with_call(account, score=4)
+    new_owner = UserFactory(role="am")
+    account_id = account.pk
+    account.delete()  # before the outbox ran the move: its calls went with it
+    assert calls_move_for_account(account_id=account_id, new_owner_id=new_owner.pk) == 0
