@@ -97,7 +97,7 @@ def triage_forms(context, response, here) -> SafeString:
 def theme_add_button(theme) -> SafeString:
     """The button that adds `theme` to an answer (in the answer's themes form). It is the
     same for every answer of a page, so it is made once per theme and page: the themes
-    offered are read afresh for each page (feedback.selectors.themes_offered)."""
+    offered are read afresh for each page by the view."""
     button = theme.__dict__.get("_add_button")
     if button is None:
         name = theme.name_here
