@@ -167,13 +167,11 @@ def _summed(rows: QuerySet, start: date | None, months: list[date]) -> dict:
 def _visible(model, user: User, *, region: Region | None, owner: User | None, accounts=None) -> QuerySet:
     """Rows of a summary keyed by owner and region (the rollup summary, the theme summary)
     of the user's scope, maybe of one region and one owner. A scope holds all of an
-    owner's accounts in a region or none (surveys.selectors.pairs_in_scope), and the two
-    summaries have the same pairs: the rollup summary's decide, asked once per `accounts`
-    (the user's scope, when the caller reads both)."""
+    owner's accounts in a region or none (surveys.selectors.pairs_in_scope)."""
     qs = model.objects.all()
     if not (user.is_authenticated and user.is_active and user.sees_everything):
         accounts = accounts if accounts is not None else accounts_visible_to(user)
-        qs = qs.filter(pairs_in_scope(OwnerMonthSummary._meta.db_table, accounts))
+        qs = qs.filter(pairs_in_scope(accounts))
     if region is not None:
         qs = qs.filter(region=region)
     if owner is not None:

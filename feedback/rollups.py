@@ -33,7 +33,7 @@ def summaries_visible_to(user: User, *, region: Region | None = None) -> QuerySe
     user may see the accounts it adds up (the scope rule decides, through an EXISTS)."""
     qs = OwnerMonthSummary.objects.all()
     if not (user.is_authenticated and user.is_active and user.sees_everything):
-        qs = qs.filter(pairs_in_scope(OwnerMonthSummary._meta.db_table, accounts_visible_to(user)))
+        qs = qs.filter(pairs_in_scope(accounts_visible_to(user)))
     if region is not None:
         qs = qs.filter(region=region)
     return qs

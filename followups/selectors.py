@@ -326,7 +326,7 @@ def _scoped(model, accounts_qs: QuerySet[Account]) -> QuerySet:
     accounts, an RM's regions' and own ones, everything; optionally of one region) holds
     either all the accounts of an owner in a region or none of them, so a row, which adds
     up exactly those accounts, is either wholly in the scope or wholly out."""
-    return model.objects.filter(pairs_in_scope(model._meta.db_table, accounts_qs))
+    return model.objects.filter(pairs_in_scope(accounts_qs))
 
 
 def _month(moment) -> date:

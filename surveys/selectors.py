@@ -1,12 +1,11 @@
 """Reads of the customer book, and the one rule of who may see what (DESIGN §3)."""
 
-from collections import defaultdict
 from fractions import Fraction
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from .models import Account, Invitation, Region, User, Wave
+from .scope_pairs import scope_pairs_condition
 from .tokens import token_hash
 
 
@@ -37,40 +36,15 @@ def accounts_in_scope(accounts_qs: QuerySet[Account], field: str = "account") ->
     return Q() if _every_account(accounts_qs) else Q(**{f"{field}__in": accounts_qs})
 
 
-def pairs_in_scope(table: str, accounts_qs: QuerySet[Account]) -> Q:
-    """Of the rows of a summary `table` keyed by (owner_id, region_id), those adding up
-    accounts of `accounts_qs`, a scope of accounts_visible_to (maybe of one region). Every
-    scope holds all the accounts of an owner in a region or none of them, so the pair's
-    first account decides: two small reads whatever the number of accounts. (Asked per
-    row, the database scanned a pair's accounts, or the scope's: 60 to 150 ms a read at
-    1,000,000 answers.)"""
+def pairs_in_scope(accounts_qs: QuerySet[Account]) -> Q:
+    """Of the rows of a summary keyed by (owner_id, region_id), those adding up accounts of
+    `accounts_qs`, a scope of accounts_visible_to (maybe of one region): no condition for
+    every account, else the scope's pairs (surveys.scope_pairs). (Asked per row, the
+    database scanned a pair's accounts, or the scope's: 60 to 150 ms a read at 1,000,000
+    answers.)"""
     if _every_account(accounts_qs):
         return Q()  # every row
-    # A page passes one scope to several reads of the same tables: asked once per page.
-    known = accounts_qs.__dict__.setdefault("_pairs_in_scope", {})
-    if table not in known:
-        known[table] = _pairs_in_scope(table, accounts_qs)
-    return known[table]
-
-
-def _pairs_in_scope(table: str, accounts_qs: QuerySet[Account]) -> Q:
-    account = connection.ops.quote_name(Account._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT pair.owner_id, pair.region_id, (SELECT a.id FROM {account} a WHERE a.owner_id = pair.owner_id"
-            f" AND a.region_id = pair.region_id ORDER BY a.id LIMIT 1)"
-            f" FROM (SELECT DISTINCT owner_id, region_id FROM {connection.ops.quote_name(table)}) pair"
-        )
-        pairs = {first: (owner_id, region_id) for owner_id, region_id, first in cursor.fetchall() if first is not None}
-    owners_by_region = defaultdict(list)
-    for pk in accounts_qs.filter(pk__in=list(pairs)).values_list("pk", flat=True) if pairs else []:
-        owner_id, region_id = pairs[pk]
-        owners_by_region[region_id].append(owner_id)
-    # A condition per region, not per pair: a page builds a dozen reads with it.
-    scope = Q(pk__in=[])
-    for region_id, owner_ids in sorted(owners_by_region.items()):
-        scope |= Q(region_id=region_id, owner_id__in=sorted(owner_ids))
-    return scope
+    return scope_pairs_condition(accounts_qs)
 
 
 def regions_visible_to(user: User) -> QuerySet[Region]:
