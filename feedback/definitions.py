@@ -91,7 +91,7 @@ DEFINITIONS = {d.key: d for d in [
         "customer counts for more than a small one. Accounts without an annual revenue are left out.")),
     Definition("revenue_coverage", _("Revenue coverage"), _(
         "The share of the annual revenue of active accounts whose account answered at least once in the last "
-        "quarter. CustomerGauge's users aim at 80%.")),
+        "quarter: this calendar month and the two before it. CustomerGauge's users aim at 80%.")),
     Definition("revenue_at_risk", _("Revenue at risk"), _(
         "The annual revenue of the accounts whose latest answers are detractors and whose follow-up calls "
         "have not been made yet.")),

@@ -1,12 +1,13 @@
-"""Revenue figures of a set of accounts (DESIGN §2.8), read from per-account rows, never
-from the answers one by one:
+"""Revenue figures of a set of accounts (DESIGN §2.8), read from the revenue sums kept per
+owner, region and month of the accounts' latest answer (surveys.revenue_tallies), never
+from the accounts or their answers one by one:
 
-- `revenue_weighted_nps`: one aggregate over the accounts' summary rows (AccountSummary,
-  the period's counts) joined to their revenue (Account);
-- `revenue_coverage`: one grouped query over the active accounts and their summary rows'
-  latest counted answer (AccountSummary.last_answer_at) for "answered lately".
+- `revenue_weighted_nps`: the sums of the period's window, in one aggregate;
+- `revenue_coverage`: the active accounts' revenue, and the part of it whose accounts
+  answered in the last COVERAGE_MONTHS calendar months, per region and per owner.
 
-The accounts come in already scoped (`surveys.selectors.accounts_visible_to`). Revenue is
+The accounts come in as a scope (`surveys.selectors.accounts_visible_to`, maybe of one
+region): every scope holds all the accounts of an owner in a region or none. Revenue is
 in the program's currency; an account without one (null) is left out, never taken as 0.
 """
 
@@ -14,23 +15,25 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Cast
-from django.utils import timezone
 
-from surveys.models import Account, Region, User
-from surveys.selectors import accounts_in_scope
+from surveys.models import Account, Region, RevenueSummary, User
+from surveys.months import month_begins, month_window_first
+from surveys.revenue_tallies import WINDOW_SUMS
+from surveys.selectors import accounts_in_scope, pairs_in_scope
+from surveys.tallies import account_window_counts, window_froms
 
 from .figures import MIN_N, Z95
 from .models import AccountSummary
 
 # CustomerGauge's users aim to hear, each quarter, from the accounts holding 80% of revenue.
 COVERAGE_TARGET = 0.8
-# "The last quarter": a rolling 90 days, the answers list's "Last 90 days" filter.
-COVERAGE_DAYS = 90
+# "The last quarter": this calendar month and the two before it, as the rollups' "3 months".
+COVERAGE_MONTHS = 3
 
 
 def _float(expression):
@@ -55,7 +58,8 @@ class WeightedNps:
         return self.effective_n is not None and self.effective_n >= MIN_N
 
 
-def revenue_weighted_nps(accounts: QuerySet[Account], *, period: str) -> WeightedNps:
+def revenue_weighted_nps(accounts: QuerySet[Account], *, period: str,
+                         now: datetime | None = None) -> WeightedNps:
     """Over the accounts with a known revenue and counted answers in the period: each
     account's NPS (its promoters minus detractors over its answers) weighted by its
     revenue, Σ revenue·NPS / Σ revenue. Equivalently every answer weighs its account's
@@ -64,30 +68,28 @@ def revenue_weighted_nps(accounts: QuerySet[Account], *, period: str) -> Weighte
 
     The margin treats the answers as independent with those fixed weights (the plain
     NPS's margin when all weights are equal): Var = Σ w_i² (x_i − NPS)² / (Σ w_i)², with
-    x_i = 100, 0, −100 for a promoter, passive, detractor; summed per account in SQL."""
-    suffix = period if period in ("3m", "12m") else "all"
-    p, pa, d = (F(f"{kind}_{suffix}") for kind in ("promoters", "passives", "detractors"))
-    revenue = _float(F("account__annual_revenue"))
-    n = _float(F("n"))
-    squared = revenue * revenue / (n * n)  # (account revenue / its answers)²: w_i² of each answer
-    row = (
-        AccountSummary.objects.filter(accounts_in_scope(accounts), account__annual_revenue__isnull=False)
-        .annotate(n=p + pa + d)
-        .filter(n__gt=0)
-        .aggregate(
-            accounts=Count("pk"),
-            answers=Sum("n"),
-            revenue=Sum("account__annual_revenue"),
-            weight=Sum(revenue),
-            weighted=Sum(revenue * _float(p - d) / n),
-            sq_answers=Sum(squared * n),
-            sq_net_detractors=Sum(squared * _float(d - p)),
-            sq_polar=Sum(squared * _float(p + d)),
-        )
-    )
-    weight = row["weight"] or 0.0
-    if not row["accounts"] or weight <= 0:
-        return WeightedNps(nps=None, margin=None, effective_n=None, accounts=row["accounts"] or 0,
+    x_i = 100, 0, −100 for a promoter, passive, detractor; summed per account as the
+    answers change (surveys.revenue_tallies)."""
+    window = period if period in ("3m", "12m") else "all"
+    if window != "all" and not windows_current(now):
+        return _weighted_of_accounts(accounts, window=window, now=now)
+    row = RevenueSummary.objects.filter(pairs_in_scope(accounts)).aggregate(
+        **{name: Sum(f"{name}_{window}") for name in WINDOW_SUMS})
+    return _weighted(row)
+
+
+def windows_current(now: datetime | None = None) -> bool:
+    """Whether every account's stored window counts are this month's: false from the
+    month's first moment until the daily roll has moved them on (a read of the index)."""
+    first = window_froms(now)["3m"]
+    return not AccountSummary.objects.filter(Q(window_3m_from__lt=first) | Q(window_3m_from__gt=first)).exists()
+
+
+def _weighted(row: dict) -> WeightedNps:
+    """The figure from the sums (see revenue_weighted_nps)."""
+    accounts, weight = row["accounts"] or 0, row["weight"] or 0.0
+    if not accounts or weight <= 0:
+        return WeightedNps(nps=None, margin=None, effective_n=None, accounts=accounts,
                            answers=row["answers"] or 0, revenue=row["revenue"] or Decimal(0))
     nps = 100.0 * row["weighted"] / weight
     variance = (nps * nps * row["sq_answers"] + 200.0 * nps * row["sq_net_detractors"]
@@ -96,9 +98,34 @@ def revenue_weighted_nps(accounts: QuerySet[Account], *, period: str) -> Weighte
         nps=nps,
         margin=Z95 * math.sqrt(max(variance, 0.0)),
         effective_n=weight * weight / row["sq_answers"],
-        accounts=row["accounts"],
+        accounts=accounts,
         answers=row["answers"],
         revenue=row["revenue"],
+    )
+
+
+def _weighted_of_accounts(accounts: QuerySet[Account], *, window: str, now: datetime | None) -> WeightedNps:
+    """The same sums over the accounts one by one, their windows corrected
+    (surveys.tallies.account_window_counts): only between a month's turn and the roll."""
+    counts = account_window_counts(window, now)
+    p, pa, d = counts["promoters"], counts["passives"], counts["detractors"]
+    revenue = _float(F("account__annual_revenue"))
+    n = _float(F("n"))
+    squared = revenue * revenue / (n * n)  # (account revenue / its answers)²: w_i² of each answer
+    return _weighted(
+        AccountSummary.objects.filter(accounts_in_scope(accounts), account__annual_revenue__isnull=False)
+        .annotate(n=p + pa + d, p=p, d=d)
+        .filter(n__gt=0)
+        .aggregate(
+            accounts=Count("pk"),
+            answers=Sum("n"),
+            revenue=Sum("account__annual_revenue"),
+            weight=Sum(revenue),
+            weighted=Sum(revenue * _float(F("p") - F("d")) / n),
+            sq_answers=Sum(squared * n),
+            sq_net_detractors=Sum(squared * _float(F("d") - F("p"))),
+            sq_polar=Sum(squared * _float(F("p") + F("d"))),
+        )
     )
 
 
@@ -141,20 +168,16 @@ class RevenueCoverage:
 
 def revenue_coverage(accounts: QuerySet[Account], *, now: datetime | None = None) -> RevenueCoverage:
     """Revenue coverage: the share of the known revenue of the active accounts whose
-    account gave a counted (non-suspect) answer in the last COVERAGE_DAYS days; in all,
-    per region and per account manager (the account's owner). Inactive accounts are not
-    asked, so they are left out."""
-    since = (now or timezone.now()) - timedelta(days=COVERAGE_DAYS)
-    answered = AccountSummary.objects.filter(account_id=OuterRef("pk"), last_answer_at__gte=since)
+    account gave a counted (non-suspect) answer in the last COVERAGE_MONTHS calendar
+    months, this one included; in all, per region and per account manager (the account's
+    owner). Inactive accounts are not asked, so they are left out."""
+    first = month_window_first(COVERAGE_MONTHS, now)
+    heard = Case(When(heard_month__gte=first, then=Value(True)), default=Value(False))
     rows = list(
-        accounts.filter(active=True)
-        .annotate(heard=Exists(answered))
+        RevenueSummary.objects.filter(pairs_in_scope(accounts))
+        .annotate(heard=heard)
         .values("region_id", "owner_id", "heard")
-        .annotate(
-            accounts=Count("pk"),
-            with_revenue=Count("pk", filter=Q(annual_revenue__isnull=False)),
-            revenue=Sum("annual_revenue"),
-        )
+        .annotate(accounts=Sum("accounts"), with_revenue=Sum("with_revenue"), revenue=Sum("revenue"))
         .order_by()
     )
     total, regions, owners = Coverage(), {}, {}
@@ -175,5 +198,5 @@ def revenue_coverage(accounts: QuerySet[Account], *, now: datetime | None = None
         total=total,
         by_region=weakest_first(known, region_objects),
         by_owner=weakest_first(known_owners, owner_objects),
-        since=since,
+        since=month_begins(first),
     )

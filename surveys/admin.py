@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .audit import audit_entry_lines, audit_event_labels
 from .models import Account, AuditEntry, Contact, Invitation, Program, Region, User, Wave
+from .revenue_tallies import accounts_revenue_refresh
 from .staff import staff_send_set_password_links
 from .tallies import accounts_forget, accounts_locked, accounts_moved
 from .tallies_rebuild import accounts_recount
@@ -68,6 +69,7 @@ class AccountAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change:
             accounts_moved([(obj.pk, (owner, region), (obj.owner_id, obj.region_id))])
+        accounts_revenue_refresh([obj.pk])  # new, or its active flag or revenue changed
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

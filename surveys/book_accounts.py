@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from .audit import audit_record
 from .models import Account, User
+from .revenue_tallies import accounts_revenue_refresh
 
 AUDIT_IDS_KEPT = 100
 
@@ -33,6 +34,7 @@ def accounts_deactivate(*, external_ids: list[str], by: User, now: datetime | No
     wanted = sorted({external_id for external_id, active in known.items() if active})
     changed = Account.objects.filter(external_id__in=wanted, active=True).update(
         active=False, updated_at=now or timezone.now())
+    accounts_revenue_refresh(Account.objects.filter(external_id__in=wanted).values_list("pk", flat=True))
     if changed:
         audit_record("accounts_deactivated", by=by, now=now, details={
             "accounts": changed, "account_ids": wanted[:AUDIT_IDS_KEPT],

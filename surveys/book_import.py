@@ -50,6 +50,7 @@ from django.utils import timezone
 from .audit import audit_record
 from .batching import chunks
 from .models import Account, Contact, Level, Region, Role, User, header_text_clean
+from .revenue_tallies import accounts_revenue_refresh
 from .suppression import emails_suppressed
 from .tallies import account_contacts_recount, accounts_locked, accounts_moved, contact_levels_changed
 
@@ -638,6 +639,9 @@ def _write_accounts(rows, staff, regions, summary, progress) -> tuple[dict[str, 
         (ids[a.external_id], moved_from[ids[a.external_id]], (a.owner_id, a.region_id))
         for a in writes if a.external_id in current
     )
+    # A new revenue changes the revenue sums (a move did above; a new account is counted
+    # with its summary row, account_contacts_recount).
+    accounts_revenue_refresh(ids[a.external_id] for a in writes if a.external_id in current)
     return ids, {ids[a.external_id] for a in writes if a.external_id not in current}
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from .book_import import book_csv, book_import
 from .models import Account, Contact, Role, User
+from .revenue_tallies import accounts_revenue_refresh
 
 DEMO_PASSWORD = "pulse-demo"
 DEMO_DOMAIN = "example.com"
@@ -232,6 +233,7 @@ def seed_book(*, seed: int, stdout) -> str:
     inactive = [f"DEMO-{n:04d}" for n in rng.sample(range(1, ACCOUNTS + 1), INACTIVE_ACCOUNTS)]
     Account.objects.filter(external_id__startswith="DEMO-").update(active=True)
     Account.objects.filter(external_id__in=inactive).update(active=False)
+    accounts_revenue_refresh(Account.objects.filter(external_id__startswith="DEMO-").values_list("pk", flat=True))
 
     return (
         f"Book: {len(REGIONS)} regions, {sum(len(r['account_managers']) for r in REGIONS)} account managers, "

@@ -503,8 +503,77 @@ class AccountSummary(models.Model):
     # When an event last changed the row.
     refreshed_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        indexes = [
+            # Whether any row's windows are not this month's yet (the daily roll has not run
+            # since the month turned): then the revenue sums' windows are not read.
+            models.Index(fields=["window_3m_from"], name="account_summary_window"),
+        ]
+
     def __str__(self):
         return f"summary of {self.account_id}"
+
+
+REVENUE_WINDOWS = ("3m", "12m", "all")
+
+
+class AccountRevenueCounted(models.Model):
+    """What RevenueSummary holds of one account: its owner, region, month of its latest
+    counted answer, active flag, revenue and window counts as they were last added there
+    (surveys.revenue_tallies). An event takes this out and adds the account as it is now."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True,
+                                   related_name="revenue_counted")
+    owner_id_counted = models.IntegerField()
+    region_id_counted = models.IntegerField()
+    heard_month = models.DateField()
+    active = models.BooleanField()
+    annual_revenue = models.DecimalField(max_digits=15, decimal_places=2, null=True)
+    promoters_3m = models.PositiveIntegerField(default=0)
+    passives_3m = models.PositiveIntegerField(default=0)
+    detractors_3m = models.PositiveIntegerField(default=0)
+    promoters_12m = models.PositiveIntegerField(default=0)
+    passives_12m = models.PositiveIntegerField(default=0)
+    detractors_12m = models.PositiveIntegerField(default=0)
+    promoters_all = models.PositiveIntegerField(default=0)
+    passives_all = models.PositiveIntegerField(default=0)
+    detractors_all = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"revenue counted of {self.account_id}"
+
+
+class RevenueSummary(models.Model):
+    """The revenue figures of the rollups (feedback.revenue), added up per owner, region
+    and month of the accounts' latest counted answer (1970-01: never answered), so a page
+    reads a few rows per account manager however many accounts lie behind them.
+
+    Coverage: the active accounts, those with a known revenue, and that revenue. Weighted
+    NPS, per window (3m, 12m, all): of the accounts with a known revenue and counted
+    answers in the window, how many, their answers and revenue, and the sums the weighted
+    NPS and its margin are made of (float: the revenue divided among an account's answers)."""
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    heard_month = models.DateField()
+    accounts = models.IntegerField(default=0)
+    with_revenue = models.IntegerField(default=0)
+    revenue = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    for _window in REVENUE_WINDOWS:
+        locals()[f"accounts_{_window}"] = models.IntegerField(default=0)
+        locals()[f"answers_{_window}"] = models.IntegerField(default=0)
+        locals()[f"revenue_{_window}"] = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+        for _sum in ("weight", "weighted", "sq_answers", "sq_net_detractors", "sq_polar"):
+            locals()[f"{_sum}_{_window}"] = models.FloatField(default=0.0)
+    del _window, _sum
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "region", "heard_month"], name="revenue_summary_unique"),
+        ]
+
+    def __str__(self):
+        return f"revenue of {self.owner_id}/{self.region_id} heard {self.heard_month:%Y-%m}"
 
 
 # --- The audit log ----------------------------------------------------------------------

@@ -21,6 +21,9 @@ Each event calls one function here, inside its own transaction:
   a contact's level changed (import, admin) ............... contact_levels_changed
   contacts or accounts added (import) ..................... account_contacts_recount
   accounts deleted (admin) ................................ accounts_forget
+An answer, an owner or region change, an account's summary written whole and the windows'
+roll also keep the revenue sums (surveys.revenue_tallies.accounts_revenue_refresh), last;
+so does an account's active flag or revenue changed (import, API, deactivation, admin).
 Bounces change nothing (see above). An administrator's edit of contacts recounts their
 account whole (surveys.tallies_rebuild.accounts_recount); `tallies_rebuild` recomputes
 everything from the invitations and contacts (a repair, nightly), and
@@ -30,8 +33,8 @@ Locking: a writer first locks the account's row (FOR NO KEY UPDATE on PostgreSQL
 runs one writing transaction at a time) and reads owner, region and the contact's level
 under that lock. Two events of one account so apply one after the other, and an owner or
 level change moves everything added before it and nothing added after. Then it writes
-OwnerMonthSummary rows in key order, MonthSummary, AccountSummary: one order for every
-writer, so no two wait on each other in a circle.
+OwnerMonthSummary rows in key order, MonthSummary, AccountSummary, RevenueSummary: one
+order for every writer, so no two wait on each other in a circle.
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ from . import signals
 from .batching import chunks
 from .models import Account, AccountSummary, Contact, Invitation, Level, MonthSummary, OwnerMonthSummary
 from .months import month_begins, month_of_moment, month_window_first
+from .revenue_tallies import accounts_revenue_refresh
+from .summary_rows import rows_add
 
 COUNT_FIELDS = ("promoters", "passives", "detractors", "delivered", "answered")
 CATEGORY_FIELDS = {"promoter": "promoters", "passive": "passives", "detractor": "detractors"}
@@ -77,7 +82,6 @@ SENT = Invitation.Status.SENT
 EXECUTIVE = Level.EXECUTIVE
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHUNK = 500
-ROWS_PER_STATEMENT = 500
 
 _MS, _OMS, _AS = MonthSummary._meta.db_table, OwnerMonthSummary._meta.db_table, AccountSummary._meta.db_table
 _INV, _ACC, _CON = Invitation._meta.db_table, Account._meta.db_table, Contact._meta.db_table
@@ -108,37 +112,6 @@ def window_froms(now: datetime | None = None) -> dict[str, date]:
 
 # --- Adding to the monthly rows ----------------------------------------------------------
 
-@lru_cache(maxsize=64)
-def _upsert_sql(table: str, keys: tuple, fields: tuple, rows: int) -> str:
-    columns = (*keys, *fields)
-    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    updates = ", ".join(f"{f} = {table}.{f} + excluded.{f}" for f in fields)
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * rows)}"
-        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
-    )
-
-
-def _key_value(value):
-    """A key column's value as the database takes it (dates by the backend's own rule)."""
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return connection.ops.adapt_datefield_value(value)
-    return value
-
-
-def rows_add(table: str, keys: tuple, rows: dict, fields: tuple = COUNT_FIELDS) -> None:
-    """Add signed counts (`fields`) to the rows of `table` keyed by the columns `keys`,
-    creating missing rows; in key order, in as few statements as it takes. Also the
-    follow-up calls' summaries (followups.tallies) are kept with it."""
-    items = sorted((key, counts) for key, counts in rows.items() if any(counts.values()))
-    with connection.cursor() as cursor:
-        for batch in chunks(items, ROWS_PER_STATEMENT):
-            params = []
-            for key, counts in batch:
-                params += [*(_key_value(k) for k in key), *(counts[f] for f in fields)]
-            cursor.execute(_upsert_sql(table, tuple(keys), tuple(fields), len(batch)), params)
-
-
 def _summaries_add(changes: dict) -> None:
     """Add signed counts keyed by (account, owner, region, month, level) to the owner's
     and the account's monthly rows (in that order)."""
@@ -148,8 +121,8 @@ def _summaries_add(changes: dict) -> None:
         for field, n in counts.items():
             owner_rows[(owner_id, region_id, month, level)][field] += n
             month_rows[(account_id, month, level)][field] += n
-    rows_add(_OMS, OWNER_KEYS, owner_rows)
-    rows_add(_MS, MONTH_KEYS, month_rows)
+    rows_add(_OMS, OWNER_KEYS, owner_rows, COUNT_FIELDS)
+    rows_add(_MS, MONTH_KEYS, month_rows, COUNT_FIELDS)
 
 
 def accounts_locked(account_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
@@ -268,6 +241,7 @@ def invitation_answer_count(
         return
     if counted_change < 0:
         _last_answer_recount(account_id)
+    accounts_revenue_refresh([account_id])
     if level == EXECUTIVE and counted_change:
         _executive_refresh(account_id, answered_at=answered_at if counted_change > 0 else None,
                            full=counted_change < 0)
@@ -325,11 +299,12 @@ def accounts_moved(moves: Iterable[tuple[int, tuple[int, int], tuple[int, int] |
                 deltas[(*old, month, level)][field] -= n
                 if new is not None:
                     deltas[(*new, month, level)][field] += n
-    rows_add(_OMS, OWNER_KEYS, deltas)
+    rows_add(_OMS, OWNER_KEYS, deltas, COUNT_FIELDS)
     # Rows left at zero add nothing; without them an old owner does not linger as a group.
     zero = {field: 0 for field in COUNT_FIELDS}
     for owners in chunks(sorted({old[0] for old, _new in moves.values()}), CHUNK):
         OwnerMonthSummary.objects.filter(owner_id__in=owners, **zero).delete()
+    accounts_revenue_refresh(moves, pairs={account_id: new for account_id, (_old, new) in moves.items()})
 
 
 def accounts_forget(account_ids: Iterable[int]) -> None:
@@ -435,6 +410,7 @@ def account_windows_roll(*, now: datetime | None = None) -> int:
                     updates[f"{field}_{suffix}"] = expression
                 updates[f"window_{suffix}_from"] = froms[suffix]
             moved += AccountSummary.objects.filter(pk__in=chunk).update(**updates)
+            accounts_revenue_refresh(chunk)
     return moved
 
 
@@ -491,3 +467,4 @@ def account_summaries_write(account_ids: list[int], *, now: datetime | None = No
     """Replace the accounts' AccountSummary rows by ones computed whole (accounts locked)."""
     AccountSummary.objects.filter(pk__in=account_ids).delete()
     AccountSummary.objects.bulk_create(account_rows(account_ids, now=now))
+    accounts_revenue_refresh(account_ids)

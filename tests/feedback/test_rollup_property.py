@@ -2,14 +2,16 @@
 sequence of the events that change them, each through the real service: a send (accepted,
 refused for good, or for now, over a real SMTP server), a reminder refused for good, an
 answer, a change of mind, an answer marked suspect or counted by staff, an import moving
-an account to another owner or region, an import changing a contact's level, the owner
-change page, and time passing (across month ends). Time is injected; the examples are
+an account to another owner or region, an import changing a contact's level or an
+account's revenue, an account deactivated, the owner change page, the daily roll of the
+account windows, and time passing (across month ends). Time is injected; the examples are
 derandomized, so a run is the same every time."""
 
 import math
 import os
 from collections import defaultdict
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -19,10 +21,12 @@ from hypothesis import strategies as st
 from feedback.answer_lists import AnswerFilter
 from feedback.answering import AnswerRefused, response_submit
 from feedback.models import Response
+from feedback.revenue import revenue_coverage, revenue_weighted_nps
 from feedback.rollups import account_figures, account_trend, filter_figures, rollup
 from feedback.services import account_owner_change, response_suspect_set
 from followups.models import Call
 from outbox.models import Message
+from surveys.book_accounts import accounts_deactivate
 from surveys.book_import import book_csv, book_import
 from surveys.models import (
     Account,
@@ -31,16 +35,20 @@ from surveys.models import (
     Invitation,
     MonthSummary,
     OwnerMonthSummary,
+    RevenueSummary,
     Wave,
 )
 from surveys.months import month_add
 from surveys.reminders import reminders_send
+from surveys.selectors import accounts_visible_to
 from surveys.sending import invitations_send
+from surveys.tallies import account_windows_roll
 from surveys.tallies_rebuild import tallies_differences
 from surveys.tokens import invitation_token
 from tests import factories
 
 LEVELS = ["executive", "manager", "operational"]
+REVENUES = ["", "0", "1250000", "99.95", "4000000"]  # "": the column, its cell empty (no revenue)
 ACCOUNTS = 3
 CONTACTS_PER_ACCOUNT = 2
 START = datetime(2026, 1, 20, 10, 0)
@@ -55,6 +63,9 @@ event = st.one_of(
     st.tuples(st.just("import_level"), st.integers(0, 5), st.sampled_from(LEVELS)),
     st.tuples(st.just("owner_page"), st.integers(0, ACCOUNTS - 1), st.integers(0, 2)),
     st.tuples(st.just("time"), st.sampled_from([1, 3, 12, 25, 40])),
+    st.tuples(st.just("import_revenue"), st.integers(0, ACCOUNTS - 1), st.sampled_from(REVENUES)),
+    st.tuples(st.just("deactivate"), st.integers(0, ACCOUNTS - 1)),
+    st.tuples(st.just("roll")),
 )
 
 
@@ -174,7 +185,70 @@ def check_everything(staff, now):
         for m, fig in account_trend(account, months=24, now=now):
             same(fig, t.figures(start=m, end=m, keep=mine))
         check_account_summary(t, account_id)
+    check_revenue(staff, t, now)
     assert tallies_differences(now=now) == []
+
+
+def check_revenue(staff, t, now):
+    """Revenue coverage (in all and per owner) and the revenue-weighted NPS of each period,
+    for the director and each regional manager's region."""
+    this_month = month(now)
+    heard_from = month_add(this_month, -2)
+    for user, region in [(staff["director"], None), *((r.manager, r) for r in staff["regions"])]:
+        scope = accounts_visible_to(user)
+        if region is not None:
+            scope = scope.filter(region=region)
+        accounts = [a for a in t.accounts.values() if region is None or a.region_id == region.pk]
+        coverage = revenue_coverage(scope, now=now)
+        assert coverage_of(t, accounts, heard_from) == coverage_figures(coverage.total)
+        owners = {a.owner_id for a in accounts if a.active and a.annual_revenue is not None}
+        assert {owner.pk for owner, _c in coverage.by_owner} == owners
+        for owner, c in coverage.by_owner:
+            assert coverage_of(t, [a for a in accounts if a.owner_id == owner.pk], heard_from) == coverage_figures(c)
+        for period, start in (("all", None), ("12m", month_add(this_month, -11)), ("3m", heard_from)):
+            got, expected = revenue_weighted_nps(scope, period=period, now=now), weighted_of(t, accounts, start)
+            assert (got.accounts, got.answers, got.revenue) == expected[:3]
+            if expected[3] is None:
+                assert got.nps is None
+            else:
+                assert math.isclose(got.nps, expected[3], abs_tol=1e-6)
+                assert math.isclose(got.margin, expected[4], abs_tol=1e-6)
+
+
+def coverage_figures(c):
+    return c.accounts, c.accounts_with_revenue, c.revenue, c.accounts_heard, c.heard
+
+
+def coverage_of(t, accounts, heard_from):
+    """(active accounts, with a revenue, their revenue, heard from since `heard_from`, their revenue)."""
+    active = [a for a in accounts if a.active]
+    known = [a for a in active if a.annual_revenue is not None]
+    heard = [a for a in known if any(r["account_id"] == a.pk and month(r["answered_at"]) >= heard_from
+                                     for r in t.counted.values())]
+    return (len(active), len(known), sum((a.annual_revenue for a in known), Decimal(0)), len(heard),
+            sum((a.annual_revenue for a in heard), Decimal(0)))
+
+
+def weighted_of(t, accounts, start):
+    """(accounts, answers, revenue, NPS, margin) weighted by revenue: each account's NPS by
+    its revenue; each answer weighs its account's revenue over the account's answers."""
+    total, weighted, weights, answers, revenue, counted_accounts = 0.0, 0.0, [], 0, Decimal(0), 0
+    for a in accounts:
+        mine = [r for r in t.counted.values() if r["account_id"] == a.pk and (
+            start is None or month(r["answered_at"]) >= start)]
+        if a.annual_revenue is None or not mine:
+            continue
+        values = [{"promoter": 100, "passive": 0, "detractor": -100}[r["category"]] for r in mine]
+        w = float(a.annual_revenue)
+        total += w
+        weighted += w * sum(values) / len(values)
+        weights += [(w / len(values), x) for x in values]
+        answers, revenue, counted_accounts = answers + len(mine), revenue + a.annual_revenue, counted_accounts + 1
+    if not total:
+        return counted_accounts, answers, revenue, None, None
+    nps = weighted / total
+    margin = 1.96 * math.sqrt(sum(w * w * (x - nps) ** 2 for w, x in weights) / total ** 2)
+    return counted_accounts, answers, revenue, nps, margin
 
 
 def check_account_summary(t, account_id):
@@ -223,7 +297,8 @@ def account_row(staff, account, **contact):
 
 
 def world_reset(staff, levels):
-    for model in (Call, Response, Invitation, Contact, Account, Wave, MonthSummary, OwnerMonthSummary, Message):
+    for model in (Call, Response, Invitation, Contact, Account, Wave, MonthSummary, OwnerMonthSummary, RevenueSummary,
+                  Message):
         model.objects.all().delete()
     rows = []
     for a in range(ACCOUNTS):
@@ -276,6 +351,14 @@ def step(staff, smtp, now, action):
         contact = contacts[args[0] % len(contacts)]
         contact.level = args[1]
         book_import(data=book_csv([account_row(staff, contact.account, contact=contact)]))
+    elif kind == "import_revenue":
+        account_index, revenue = args
+        account = Account.objects.get(external_id=f"P-{account_index}")
+        book_import(data=book_csv([{**account_row(staff, account), "annual_revenue": revenue}]))
+    elif kind == "deactivate":
+        accounts_deactivate(external_ids=[f"P-{args[0]}"], by=staff["admin"], now=now)
+    elif kind == "roll":
+        account_windows_roll(now=now)
     elif kind == "owner_page":
         account_index, am = args
         account = Account.objects.get(external_id=f"P-{account_index}")
@@ -306,8 +389,6 @@ def test_every_figure_matches_a_direct_count_after_every_event(staff, smtp_serve
 def test_a_month_turning_moves_the_account_windows(staff, smtp_server):
     """The 3- and 12-month counts of an account are exact on the 1st, before and after the
     daily roll moves the stored windows on."""
-    from surveys.tallies import account_windows_roll
-
     world_reset(staff, ["manager"] * (ACCOUNTS * CONTACTS_PER_ACCOUNT))
     now = timezone.make_aware(START)
     for action in [("send", 0, "250"), ("send", 1, "250"), ("answer", 0, 9, False), ("answer", 1, 3, False)]:

@@ -14,7 +14,7 @@ from feedback.summaries import summary_rebuild
 from followups.models import Call, RootCause
 from followups.services import attempt_log, call_queue_for_response
 from surveys.models import Account
-from surveys.months import month_add, month_of
+from surveys.months import month_add, month_begins, month_of
 from tests import factories
 
 Z = 1.96
@@ -112,8 +112,9 @@ def direct_weighted_nps(accounts, since) -> dict | None:
 
 
 def direct_coverage(accounts, now) -> dict:
-    """{known revenue, heard revenue, accounts with revenue, accounts heard} of the active accounts."""
-    since = now - timedelta(days=90)
+    """{known revenue, heard revenue, accounts with revenue, accounts heard} of the active
+    accounts; heard: a counted answer this calendar month or in the two before it."""
+    since = month_begins(month_add(month_of(timezone.localdate(now)), -2))
     out = {"revenue": Decimal(0), "heard": Decimal(0), "with_revenue": 0, "heard_accounts": 0}
     for account in accounts:
         if not account.active or account.annual_revenue is None:

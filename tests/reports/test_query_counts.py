@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from followups.models import Call
 from surveys.models import Account
+from surveys.tallies_rebuild import revenues_rebuild
 from tests.feedback.conftest import world  # noqa: F401 (two regions, three AMs, answers in each)
 from tests.feedback.test_query_counts import assert_flat
 from tests.followups.conftest import calls_for_every_answer
@@ -41,6 +42,7 @@ def calls_and_revenue(_world):
     section and the accounts at risk are read."""
     calls_for_every_answer()
     Account.objects.filter(annual_revenue__isnull=True).update(annual_revenue=F("pk") * 1000 + 500)
+    revenues_rebuild()  # the revenue sums, as an import giving the revenue keeps them
 
 
 REVENUE_PAGES = [

@@ -56,7 +56,7 @@ def test_the_regional_managers_page_shows_the_figures_of_the_region(client, book
     nps, margin = floatformat(weighted["nps"], 0), floatformat(weighted["margin"], 0)
     assert f"{nps} ± {margin}" in tile(html, "weighted-nps")
     share = pct(float(coverage["heard"] / coverage["revenue"]))
-    assert tile(html, "revenue-coverage").startswith(f"Revenue coverage, last 90 days {share}")
+    assert tile(html, "revenue-coverage").startswith(f"Revenue coverage, last 3 months {share}")
     assert f"{euros(coverage['heard'])} of {euros(coverage['revenue'])} heard from" in tile(html, "revenue-coverage")
     assert "80%" in tile(html, "revenue-coverage")
     assert tile(html, "revenue-at-risk").startswith(f"Revenue at risk {euros(risk_revenue)} {risk_accounts} account")
@@ -133,5 +133,5 @@ def test_bad_period_and_scope_never_fail(client, book, director):
 def test_the_revenue_section_speaks_danish(client, book):
     client.force_login(book.rm)
     html = client.get(reverse("reports:region_home"), HTTP_ACCEPT_LANGUAGE="da").content.decode()
-    assert "Omsætning i risiko" in html and "Omsætningsdækning, seneste 90 dage" in html
+    assert "Omsætning i risiko" in html and "Omsætningsdækning, seneste 3 måneder" in html
     assert "Kunder i risiko" in html and "Sådan tælles omsætningstallene" in html

@@ -110,3 +110,35 @@ def test_the_repair_and_its_check(account, sending_wave, smtp_server):
     call_command("rebuild_summaries")
     call_command("rebuild_summaries", "--check")
     assert MonthSummary.objects.get(account=account).delivered == 1
+
+
+def test_the_revenue_sums_follow_the_admins_edits(client, admin_user, account):
+    """An account added, its revenue and active flag changed, and deleted in the admin: the
+    revenue sums (surveys.revenue_tallies) follow in the same request."""
+    from feedback.revenue import revenue_coverage
+    from surveys.models import Account
+    from surveys.tallies_rebuild import revenue_differences
+
+    summary_rebuild()  # the fixture's account, made by a factory, counted
+    client.force_login(admin_user)
+    inline = {"contacts-TOTAL_FORMS": "0", "contacts-INITIAL_FORMS": "0", "contacts-MIN_NUM_FORMS": "0",
+              "contacts-MAX_NUM_FORMS": "1000"}
+    fields = {"name": "Added A/S", "external_id": "ADDED-1", "region": account.region_id,
+              "owner": account.owner_id, "annual_revenue": "1000000", "active": "on", **inline}
+    assert client.post(reverse("admin:surveys_account_add"), fields).status_code == 302
+    added = Account.objects.get(external_id="ADDED-1")
+    assert revenue_differences() == []
+    assert revenue_coverage(Account.objects.all()).total.revenue == 1000000
+
+    url = reverse("admin:surveys_account_change", args=[added.pk])
+    assert client.post(url, {**fields, "annual_revenue": "2500000.50"}).status_code == 302
+    assert revenue_coverage(Account.objects.all()).total.revenue == 2500000.50
+    fields.pop("active")  # unticked: inactive accounts are not asked, so not covered
+    assert client.post(url, fields).status_code == 302
+    assert revenue_coverage(Account.objects.all()).total.accounts_with_revenue == 0
+    assert revenue_differences() == []
+
+    response = client.post(reverse("admin:surveys_account_delete", args=[added.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert revenue_differences() == []
+    assert revenue_coverage(Account.objects.all()).total.accounts == 1  # the one left
