@@ -23,7 +23,7 @@ from django.db.models.functions import Cast
 
 from surveys.models import Account, Region, RevenueSummary, User
 from surveys.months import month_begins, month_window_first
-from surveys.revenue_tallies import WINDOW_SUMS
+from surveys.revenue_tallies import WINDOW_SUMS, money_of_cents
 from surveys.selectors import accounts_in_scope, pairs_in_scope
 from surveys.tallies import account_window_counts, window_froms
 
@@ -75,6 +75,7 @@ def revenue_weighted_nps(accounts: QuerySet[Account], *, period: str,
         return _weighted_of_accounts(accounts, window=window, now=now)
     row = RevenueSummary.objects.filter(pairs_in_scope(accounts)).aggregate(
         **{name: Sum(f"{name}_{window}") for name in WINDOW_SUMS})
+    row["revenue"] = money_of_cents(row.pop("revenue_cents"))
     return _weighted(row)
 
 
@@ -177,9 +178,11 @@ def revenue_coverage(accounts: QuerySet[Account], *, now: datetime | None = None
         RevenueSummary.objects.filter(pairs_in_scope(accounts))
         .annotate(heard=heard)
         .values("region_id", "owner_id", "heard")
-        .annotate(accounts=Sum("accounts"), with_revenue=Sum("with_revenue"), revenue=Sum("revenue"))
+        .annotate(accounts=Sum("accounts"), with_revenue=Sum("with_revenue"), revenue_cents=Sum("revenue_cents"))
         .order_by()
     )
+    for row in rows:
+        row["revenue"] = money_of_cents(row.pop("revenue_cents"))
     total, regions, owners = Coverage(), {}, {}
     for row in rows:
         total.add(row)

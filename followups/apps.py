@@ -13,6 +13,13 @@ class FollowupsConfig(AppConfig):
 
         accounts_moved.connect(accounts_moved_count, dispatch_uid="followups.call_summaries")
 
+        # The revenue at risk follows an account's owner, region, active flag and revenue.
+        from surveys.signals import accounts_revenue_changed
+
+        from .revenue_at_risk import accounts_revenue_changed_refresh
+
+        accounts_revenue_changed.connect(accounts_revenue_changed_refresh, dispatch_uid="followups.revenue_at_risk")
+
         # An account's latest counted answer may change with an answer (feedback sends it).
         from feedback.signals import answer_counted_changed
 

@@ -409,6 +409,11 @@ class AccountCallState(models.Model):
     latest_not_called = models.BooleanField(default=False)
     # The latest answer moment of its detractor calls nobody has tried yet (None: no such call).
     last_not_called_at = models.DateTimeField(null=True, blank=True)
+    # What it adds to RevenueAtRiskSummary, and under which owner and region (followups.
+    # revenue_at_risk); all None while it adds nothing.
+    at_risk_owner_id = models.IntegerField(null=True, blank=True)
+    at_risk_region_id = models.IntegerField(null=True, blank=True)
+    at_risk_revenue = models.DecimalField(max_digits=15, decimal_places=2, null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["account"], condition=Q(latest_not_called=True),
@@ -416,3 +421,21 @@ class AccountCallState(models.Model):
 
     def __str__(self):
         return f"call state of {self.account_id}"
+
+
+class RevenueAtRiskSummary(models.Model):
+    """Revenue at risk per owner and region: the active accounts with a known revenue whose
+    latest counted answer is a detractor nobody has called yet, and their revenue
+    (followups.revenue_at_risk keeps it with each call event and each change of an
+    account's owner, region, active flag or revenue)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    accounts = models.IntegerField(default=0)
+    revenue_cents = models.BigIntegerField(default=0)  # whole cents add up exactly on every database
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "region"], name="revenue_at_risk_unique")]
+
+    def __str__(self):
+        return f"revenue at risk of {self.owner_id}/{self.region_id}"

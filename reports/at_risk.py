@@ -1,7 +1,8 @@
-"""Accounts at risk, and the revenue at risk, of a rollup page: what is known about each
-account, from per-account rows (AccountSummary, Account and the account's call state kept
-by followups.call_states), so a page reads one row per account in view, however many
-answers and calls lie behind it.
+"""Accounts at risk, and the revenue at risk, of a rollup page. The accounts at risk: what
+is known about each account, from per-account rows (AccountSummary, Account and the
+account's call state kept by followups.call_states), so a page reads one row per account
+in view, however many answers and calls lie behind it. The revenue at risk: the sums per
+owner and region that followups.revenue_at_risk keeps.
 
 An active account is at risk when at least one of these holds:
 - its detractor share in the period is above the page's (the scope's) detractor share
@@ -37,9 +38,10 @@ from django.db.models.functions import Coalesce
 
 from feedback.figures import Z95, share_interval
 from feedback.models import AccountSummary
-from followups.models import NOT_CALLED_DETRACTOR, Call
+from followups.models import NOT_CALLED_DETRACTOR, Call, RevenueAtRiskSummary
 from surveys.models import Account
-from surveys.selectors import accounts_in_scope
+from surveys.revenue_tallies import money_of_cents
+from surveys.selectors import accounts_in_scope, pairs_in_scope
 from surveys.tallies import account_window_counts
 
 SILENT_WAVES = 2
@@ -79,14 +81,11 @@ class RevenueAtRisk:
 
 def revenue_at_risk(accounts: QuerySet[Account]) -> RevenueAtRisk:
     """The revenue of the active accounts (known revenue) whose latest counted answer is a
-    detractor whose follow-up call has not been made yet (open, no attempt)."""
-    row = (
-        AccountSummary.objects.filter(accounts_in_scope(accounts), account__active=True,
-                                      account__annual_revenue__isnull=False)
-        .filter(**{f"{STATE}latest_not_called": True})
-        .aggregate(revenue=Sum("account__annual_revenue"), accounts=Count("pk"))
-    )
-    return RevenueAtRisk(revenue=row["revenue"] or Decimal(0), accounts=row["accounts"])
+    detractor whose follow-up call has not been made yet (open, no attempt): the sums kept
+    per owner and region (followups.revenue_at_risk) of the scope's pairs."""
+    row = RevenueAtRiskSummary.objects.filter(pairs_in_scope(accounts)).aggregate(
+        cents=Sum("revenue_cents"), accounts=Sum("accounts"))
+    return RevenueAtRisk(revenue=money_of_cents(row["cents"]), accounts=row["accounts"] or 0)
 
 
 @dataclass(frozen=True)

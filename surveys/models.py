@@ -558,11 +558,13 @@ class RevenueSummary(models.Model):
     heard_month = models.DateField()
     accounts = models.IntegerField(default=0)
     with_revenue = models.IntegerField(default=0)
-    revenue = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    # Sums of money in cents: whole numbers add up exactly on every database (SQLite keeps
+    # a decimal column's fractions as binary floats).
+    revenue_cents = models.BigIntegerField(default=0)
     for _window in REVENUE_WINDOWS:
         locals()[f"accounts_{_window}"] = models.IntegerField(default=0)
         locals()[f"answers_{_window}"] = models.IntegerField(default=0)
-        locals()[f"revenue_{_window}"] = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+        locals()[f"revenue_cents_{_window}"] = models.BigIntegerField(default=0)
         for _sum in ("weight", "weighted", "sq_answers", "sq_net_detractors", "sq_polar"):
             locals()[f"{_sum}_{_window}"] = models.FloatField(default=0.0)
     del _window, _sum

@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 
+from . import signals
 from .batching import chunks
 from .models import REVENUE_WINDOWS, Account, AccountRevenueCounted, AccountSummary, RevenueSummary
 from .months import month_of_moment
@@ -27,19 +29,31 @@ NEVER_HEARD = date(1970, 1, 1)
 KEYS = ("owner_id", "region_id", "heard_month")
 WINDOW_COUNTS = tuple(f"{kind}_{window}" for window in REVENUE_WINDOWS
                       for kind in ("promoters", "passives", "detractors"))
-WINDOW_SUMS = ("accounts", "answers", "revenue", "weight", "weighted", "sq_answers", "sq_net_detractors",
+WINDOW_SUMS = ("accounts", "answers", "revenue_cents", "weight", "weighted", "sq_answers", "sq_net_detractors",
                "sq_polar")
-FIELDS = ("accounts", "with_revenue", "revenue",
+FIELDS = ("accounts", "with_revenue", "revenue_cents",
           *(f"{name}_{window}" for window in REVENUE_WINDOWS for name in WINDOW_SUMS))
 # AccountRevenueCounted's fields: an account's part, as added to the sums.
 COUNTED_FIELDS = ("owner_id_counted", "region_id_counted", "heard_month", "active", "annual_revenue",
                   *WINDOW_COUNTS)
 ACCOUNT_FIELDS = ("owner_id", "region_id", "active", "annual_revenue")
+# The parts of an account's part that the apps above follow (surveys.signals).
+BOOK_FIELDS = ("owner_id_counted", "region_id_counted", "active", "annual_revenue")
 CHUNK = 500
 
 
 def _zero() -> dict:
     return dict.fromkeys(FIELDS, 0)
+
+
+def cents_of(revenue: Decimal) -> int:
+    """A revenue (two decimals) in whole cents: sums of these are exact everywhere."""
+    return int(revenue.scaleb(2))
+
+
+def money_of_cents(cents: int | None) -> Decimal:
+    """A sum of cents as money again (None: nothing summed, 0)."""
+    return Decimal(cents or 0).scaleb(-2)
 
 
 def _part(counted: dict, sign: int, into: dict) -> None:
@@ -50,10 +64,10 @@ def _part(counted: dict, sign: int, into: dict) -> None:
         row["accounts"] += sign
         if revenue is not None:
             row["with_revenue"] += sign
-            row["revenue"] += sign * revenue
+            row["revenue_cents"] += sign * cents_of(revenue)
     if revenue is None:
         return
-    weight = float(revenue)
+    weight, cents = float(revenue), cents_of(revenue)
     for window in REVENUE_WINDOWS:
         p, pa, d = (counted[f"{kind}_{window}"] for kind in ("promoters", "passives", "detractors"))
         n = p + pa + d
@@ -61,7 +75,7 @@ def _part(counted: dict, sign: int, into: dict) -> None:
             continue
         # Each answer weighs its account's revenue shared among the account's answers.
         squared = weight * weight / (n * n)
-        for name, value in (("accounts", 1), ("answers", n), ("revenue", revenue), ("weight", weight),
+        for name, value in (("accounts", 1), ("answers", n), ("revenue_cents", cents), ("weight", weight),
                             ("weighted", weight * (p - d) / n), ("sq_answers", squared * n),
                             ("sq_net_detractors", squared * (d - p)), ("sq_polar", squared * (p + d))):
             row[f"{name}_{window}"] += sign * value
@@ -126,7 +140,7 @@ def accounts_revenue_refresh(account_ids: Iterable[int], *, pairs: dict | None =
     for chunk in chunks(sorted(set(account_ids)), CHUNK):
         now, before = _parts(chunk)
         deltas: dict = defaultdict(_zero)
-        gone, written = [], []
+        gone, written, book_changed = [], [], {}
         for pk in chunk:
             new = now.get(pk)
             if new is not None and pk in pairs:
@@ -137,6 +151,9 @@ def accounts_revenue_refresh(account_ids: Iterable[int], *, pairs: dict | None =
             old = before.get(pk)
             if old == new:
                 continue
+            # (An account new to the sums is new to the calls' app too: nothing to follow.)
+            if old is not None and (new is None or any(old[name] != new[name] for name in BOOK_FIELDS)):
+                book_changed[pk] = None if new is None else (new["owner_id_counted"], new["region_id_counted"])
             if old is not None:
                 _part(old, -1, deltas)
             if new is not None:
@@ -150,3 +167,5 @@ def accounts_revenue_refresh(account_ids: Iterable[int], *, pairs: dict | None =
         if written:
             AccountRevenueCounted.objects.bulk_create(
                 written, update_conflicts=True, unique_fields=["account"], update_fields=list(COUNTED_FIELDS))
+        if book_changed:  # the revenue at risk of the calls' app follows (an answer changes none of these)
+            signals.accounts_revenue_changed.send(sender=Account, pairs=book_changed)

@@ -7,3 +7,9 @@ from django.dispatch import Signal
 # their rows locked: moves = {account id: ((old owner, old region), (new owner, new
 # region), or None when the account is about to be deleted)}.
 accounts_moved = Signal()
+
+# Sent by surveys.revenue_tallies.accounts_revenue_refresh inside the transaction of the
+# event, for the accounts whose owner, region, active flag or revenue changed since their
+# revenue was last counted (or which are about to be deleted): pairs = {account id:
+# (owner, region) as of this event, or None for an account about to be deleted}.
+accounts_revenue_changed = Signal()

@@ -190,10 +190,10 @@ def test_post_queries_stay_flat(client, invitation, max_queries, others):
     Program.current().save()
     client.get(answer_path(invitation))  # the program's texts are then cached in the process
     # link; savepoint, the answer, its invitation's mirror, the account's lock, the owner's,
-    # the account's monthly and the account's summary rows, the account's call state, the
-    # revenue sums (the account's part read, the sums, the part: 3), outbox rows, release;
-    # the owner for the thank-you page
-    with max_queries(15):
+    # the account's monthly and the account's summary rows, the account's call state and
+    # its revenue at risk, the revenue sums (the account's part read, the sums, the part:
+    # 3), outbox rows, release; the owner for the thank-you page
+    with max_queries(16):
         assert post_answer(client, invitation, score="8", reason="ok").status_code == 200
 
 

@@ -4,8 +4,9 @@ refused for good, or for now, over a real SMTP server), a reminder refused for g
 answer, a change of mind, an answer marked suspect or counted by staff, an import moving
 an account to another owner or region, an import changing a contact's level or an
 account's revenue, an account deactivated, the owner change page, the daily roll of the
-account windows, and time passing (across month ends). Time is injected; the examples are
-derandomized, so a run is the same every time."""
+account windows, a call attempted (the answers' calls are queued by the outbox), and time
+passing (across month ends). Time is injected; the examples are derandomized, so a run
+is the same every time."""
 
 import math
 import os
@@ -25,7 +26,11 @@ from feedback.revenue import revenue_coverage, revenue_weighted_nps
 from feedback.rollups import account_figures, account_trend, filter_figures, rollup
 from feedback.services import account_owner_change, response_suspect_set
 from followups.models import Call
+from followups.revenue_at_risk import revenue_at_risk_differences
+from followups.services import attempt_log
 from outbox.models import Message
+from outbox.services import outbox_deliver_due
+from reports.at_risk import revenue_at_risk
 from surveys.book_accounts import accounts_deactivate
 from surveys.book_import import book_csv, book_import
 from surveys.models import (
@@ -46,6 +51,7 @@ from surveys.tallies import account_windows_roll
 from surveys.tallies_rebuild import tallies_differences
 from surveys.tokens import invitation_token
 from tests import factories
+from tests.reports.revenue_book import direct_revenue_at_risk
 
 LEVELS = ["executive", "manager", "operational"]
 REVENUES = ["", "0", "1250000", "99.95", "4000000"]  # "": the column, its cell empty (no revenue)
@@ -66,6 +72,7 @@ event = st.one_of(
     st.tuples(st.just("import_revenue"), st.integers(0, ACCOUNTS - 1), st.sampled_from(REVENUES)),
     st.tuples(st.just("deactivate"), st.integers(0, ACCOUNTS - 1)),
     st.tuples(st.just("roll")),
+    st.tuples(st.just("call_attempt"), st.integers(0, 30)),
 )
 
 
@@ -187,6 +194,7 @@ def check_everything(staff, now):
         check_account_summary(t, account_id)
     check_revenue(staff, t, now)
     assert tallies_differences(now=now) == []
+    assert revenue_at_risk_differences() == []
 
 
 def check_revenue(staff, t, now):
@@ -199,6 +207,8 @@ def check_revenue(staff, t, now):
         if region is not None:
             scope = scope.filter(region=region)
         accounts = [a for a in t.accounts.values() if region is None or a.region_id == region.pk]
+        risk = revenue_at_risk(scope)
+        assert (risk.revenue, risk.accounts) == direct_revenue_at_risk(accounts)
         coverage = revenue_coverage(scope, now=now)
         assert coverage_of(t, accounts, heard_from) == coverage_figures(coverage.total)
         owners = {a.owner_id for a in accounts if a.active and a.annual_revenue is not None}
@@ -340,6 +350,7 @@ def step(staff, smtp, now, action):
                             suspect_reason="honeypot filled" if suspect else "", now=now)
         except AnswerRefused:
             pass  # not emailed, expired: nothing changes
+        outbox_deliver_due()  # the worker's part: the answer's call queued (no commit here to run it)
     elif kind == "staff_suspect":
         answers = list(Response.objects.order_by("pk").values_list("pk", flat=True))
         if answers:
@@ -359,6 +370,11 @@ def step(staff, smtp, now, action):
         accounts_deactivate(external_ids=[f"P-{args[0]}"], by=staff["admin"], now=now)
     elif kind == "roll":
         account_windows_roll(now=now)
+    elif kind == "call_attempt":
+        calls = list(Call.objects.filter(state="open").order_by("pk"))
+        if calls:
+            call = calls[args[0] % len(calls)]
+            attempt_log(call_id=call.pk, by=staff["admin"], outcome="no_answer", at=now)
     elif kind == "owner_page":
         account_index, am = args
         account = Account.objects.get(external_id=f"P-{account_index}")
@@ -399,3 +415,20 @@ def test_a_month_turning_moves_the_account_windows(staff, smtp_server):
         account_windows_roll(now=now)
         check_everything(staff, now)
     assert AccountSummary.objects.filter(window_3m_from=month_add(month(now), -2)).count() == ACCOUNTS
+
+
+def test_the_revenue_at_risk_follows_the_call_the_revenue_the_owner_and_the_account(staff, smtp_server):
+    """A detractor's call not made on an account given a revenue puts its revenue at risk; a
+    move takes it to the new owner; an attempt, or the account deactivated, takes it out."""
+    world_reset(staff, ["manager"] * (ACCOUNTS * CONTACTS_PER_ACCOUNT))
+    now = timezone.make_aware(START)
+    for action in [("send", 0, "250"), ("answer", 0, 2, False), ("import_revenue", 0, "1250000.50"),
+                   ("owner_page", 0, 1), ("import_move", 0, 2, 1), ("call_attempt", 0),
+                   ("send", 1, "250"), ("answer", 1, 0, False), ("deactivate", 0)]:
+        step(staff, smtp_server, now, action)
+        check_everything(staff, now)
+        at_risk = revenue_at_risk(Account.objects.all())
+        if action[0] in ("import_revenue", "owner_page", "import_move", "answer") and action[1:] != (0, 2, False):
+            assert (at_risk.revenue, at_risk.accounts) == (Decimal("1250000.50"), 1), action
+        now += timedelta(hours=1)
+    assert revenue_at_risk(Account.objects.all()).accounts == 0

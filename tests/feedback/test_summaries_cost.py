@@ -60,13 +60,14 @@ def test_an_answer_costs_the_same_queries_whatever_the_account_holds(db, region,
     # mirror; the account's lock; the owner's, the account's monthly and summary rows;
     # outbox rows; release. An executive's answer counting or not also recounts the
     # waves an executive left unanswered since (3 more). An answer that starts or stops
-    # counting also recounts its account's call state (followups.call_states, 1 more); one
+    # counting also recounts its account's call state and reads its revenue at risk
+    # (followups.call_states and revenue_at_risk, 2 more); one
     # that stops counting, the account's latest counted answer (1 more). A change of
     # category reads the answer's themes, which move with it (1 more; and their summary
     # rows when it has any: feedback.theme_tallies); a first answer has none. The revenue
     # sums: the account's part read, the sums and the part written (3 more).
     executive = 3 if level == 0 else 0
-    assert first <= 14 + executive and change <= 15 and suspect <= 17 + executive
+    assert first <= 15 + executive and change <= 15 and suspect <= 18 + executive
     assert route <= 4  # routing no longer recounts the account
 
 
