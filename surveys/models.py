@@ -473,14 +473,9 @@ class OwnerMonthSummary(SummaryCounts):
         return f"{self.owner_id}/{self.region_id} {self.month:%Y-%m} {self.level}"
 
 
-class AccountSummary(models.Model):
-    """Per account, for the accounts-at-risk lists. The `_all` counts and the contact
-    figures are exact at every commit. The 3- and 12-month counts hold the answers given
-    from `window_3m_from` and `window_12m_from` on: exact while those are the current
-    windows' first months; after a month turns, a reader corrects them from MonthSummary
-    (surveys.tallies.account_window_counts) until the daily roll moves the windows on."""
+class AccountWindowCounts(models.Model):
+    """An account's counted answers by category: in its 3- and 12-month windows and all time."""
 
-    account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="+")
     promoters_3m = models.PositiveIntegerField(default=0)
     passives_3m = models.PositiveIntegerField(default=0)
     detractors_3m = models.PositiveIntegerField(default=0)
@@ -490,6 +485,19 @@ class AccountSummary(models.Model):
     promoters_all = models.PositiveIntegerField(default=0)
     passives_all = models.PositiveIntegerField(default=0)
     detractors_all = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class AccountSummary(AccountWindowCounts):
+    """Per account, for the accounts-at-risk lists. The `_all` counts and the contact
+    figures are exact at every commit. The 3- and 12-month counts hold the answers given
+    from `window_3m_from` and `window_12m_from` on: exact while those are the current
+    windows' first months; after a month turns, a reader corrects them from MonthSummary
+    (surveys.tallies.account_window_counts) until the daily roll moves the windows on."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="+")
     window_3m_from = models.DateField()
     window_12m_from = models.DateField()
     contacts = models.PositiveIntegerField(default=0)
@@ -517,7 +525,7 @@ class AccountSummary(models.Model):
 REVENUE_WINDOWS = ("3m", "12m", "all")
 
 
-class AccountRevenueCounted(models.Model):
+class AccountRevenueCounted(AccountWindowCounts):
     """What RevenueSummary holds of one account: its owner, region, month of its latest
     counted answer, active flag, revenue and window counts as they were last added there
     (surveys.revenue_tallies). An event takes this out and adds the account as it is now."""
@@ -529,15 +537,6 @@ class AccountRevenueCounted(models.Model):
     heard_month = models.DateField()
     active = models.BooleanField()
     annual_revenue = models.DecimalField(max_digits=15, decimal_places=2, null=True)
-    promoters_3m = models.PositiveIntegerField(default=0)
-    passives_3m = models.PositiveIntegerField(default=0)
-    detractors_3m = models.PositiveIntegerField(default=0)
-    promoters_12m = models.PositiveIntegerField(default=0)
-    passives_12m = models.PositiveIntegerField(default=0)
-    detractors_12m = models.PositiveIntegerField(default=0)
-    promoters_all = models.PositiveIntegerField(default=0)
-    passives_all = models.PositiveIntegerField(default=0)
-    detractors_all = models.PositiveIntegerField(default=0)
 
     def __str__(self):
         return f"revenue counted of {self.account_id}"
