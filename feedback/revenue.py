@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, F, FloatField, QuerySet, Sum, Value, When
 from django.db.models.functions import Cast
 
 from surveys.models import Account, Region, RevenueSummary, User
 from surveys.months import month_begins, month_window_first
 from surveys.revenue_tallies import WINDOW_SUMS, money_of_cents
 from surveys.selectors import accounts_in_scope, pairs_in_scope
-from surveys.tallies import account_window_counts, window_froms
+from surveys.tallies import account_window_counts, account_windows_current
 
 from .figures import MIN_N, Z95
 from .models import AccountSummary
@@ -71,19 +71,12 @@ def revenue_weighted_nps(accounts: QuerySet[Account], *, period: str,
     x_i = 100, 0, −100 for a promoter, passive, detractor; summed per account as the
     answers change (surveys.revenue_tallies)."""
     window = period if period in ("3m", "12m") else "all"
-    if window != "all" and not windows_current(now):
+    if window != "all" and not account_windows_current(now):
         return _weighted_of_accounts(accounts, window=window, now=now)
     row = RevenueSummary.objects.filter(pairs_in_scope(accounts)).aggregate(
         **{name: Sum(f"{name}_{window}") for name in WINDOW_SUMS})
     row["revenue"] = money_of_cents(row.pop("revenue_cents"))
     return _weighted(row)
-
-
-def windows_current(now: datetime | None = None) -> bool:
-    """Whether every account's stored window counts are this month's: false from the
-    month's first moment until the daily roll has moved them on (a read of the index)."""
-    first = window_froms(now)["3m"]
-    return not AccountSummary.objects.filter(Q(window_3m_from__lt=first) | Q(window_3m_from__gt=first)).exists()
 
 
 def _weighted(row: dict) -> WeightedNps:

@@ -29,10 +29,12 @@ NEVER_HEARD = date(1970, 1, 1)
 KEYS = ("owner_id", "region_id", "heard_month")
 WINDOW_COUNTS = tuple(f"{kind}_{window}" for window in REVENUE_WINDOWS
                       for kind in ("promoters", "passives", "detractors"))
-WINDOW_SUMS = ("accounts", "answers", "revenue_cents", "weight", "weighted", "sq_answers", "sq_net_detractors",
-               "sq_polar")
+FLOAT_SUMS = ("weight", "weighted", "sq_answers", "sq_net_detractors", "sq_polar")
+WINDOW_SUMS = ("accounts", "answers", "revenue_cents", *FLOAT_SUMS)
 FIELDS = ("accounts", "with_revenue", "revenue_cents",
           *(f"{name}_{window}" for window in REVENUE_WINDOWS for name in WINDOW_SUMS))
+# The float sums (a float's sum depends on the order it was added in: compared within a margin).
+FLOAT_FIELDS = tuple(f"{name}_{window}" for window in REVENUE_WINDOWS for name in FLOAT_SUMS)
 # AccountRevenueCounted's fields: an account's part, as added to the sums.
 COUNTED_FIELDS = ("owner_id_counted", "region_id_counted", "heard_month", "active", "annual_revenue",
                   *WINDOW_COUNTS)
@@ -130,6 +132,13 @@ def sums_of(parts: Iterable[dict]) -> dict:
     return sums
 
 
+def _with_pair(part: dict | None, pair: tuple[int, int] | None) -> dict | None:
+    """The part under the owner and region the event gives (None: the account goes)."""
+    if part is None or pair is None:
+        return None
+    return {**part, "owner_id_counted": pair[0], "region_id_counted": pair[1]}
+
+
 def accounts_revenue_refresh(account_ids: Iterable[int], *, pairs: dict | None = None) -> None:
     """These accounts changed in this transaction (rows locked): take their last parts out
     of the sums and add them as they are now; an account gone (deleted, or about to be:
@@ -142,12 +151,7 @@ def accounts_revenue_refresh(account_ids: Iterable[int], *, pairs: dict | None =
         deltas: dict = defaultdict(_zero)
         gone, written, book_changed = [], [], {}
         for pk in chunk:
-            new = now.get(pk)
-            if new is not None and pk in pairs:
-                if pairs[pk] is None:
-                    new = None
-                else:
-                    new["owner_id_counted"], new["region_id_counted"] = pairs[pk]
+            new = _with_pair(now.get(pk), pairs[pk]) if pk in pairs else now.get(pk)
             old = before.get(pk)
             if old == new:
                 continue

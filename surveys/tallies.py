@@ -110,6 +110,14 @@ def window_froms(now: datetime | None = None) -> dict[str, date]:
     return {suffix: month_window_first(months, now) for suffix, months in WINDOWS.items()}
 
 
+def account_windows_current(now: datetime | None = None) -> bool:
+    """Whether every account's stored window counts are this month's: false from the
+    month's first moment until the daily roll has moved them on (a read of an index).
+    The roll moves both windows at once, so the 3-month one tells."""
+    first = window_froms(now)["3m"]
+    return not AccountSummary.objects.filter(Q(window_3m_from__lt=first) | Q(window_3m_from__gt=first)).exists()
+
+
 # --- Adding to the monthly rows ----------------------------------------------------------
 
 def _summaries_add(changes: dict) -> None:

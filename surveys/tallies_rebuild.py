@@ -24,7 +24,7 @@ from .models import (
     RevenueSummary,
 )
 from .revenue_tallies import FIELDS as REVENUE_FIELDS
-from .revenue_tallies import accounts_counted_now, sums_of
+from .revenue_tallies import FLOAT_FIELDS, accounts_counted_now, sums_of
 from .tallies import (
     ANSWER_FIELDS,
     CATEGORY_FIELDS,
@@ -228,9 +228,7 @@ def revenue_differences() -> list[str]:
         want, have = expected.get(key), stored.get(key)
         for name in REVENUE_FIELDS:
             a, b = (want or {}).get(name, 0), (have or {}).get(name, 0)
-            same = math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6) if isinstance(a, float) or isinstance(
-                b, float) else a == b
-            if not same:
+            if not (math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6) if name in FLOAT_FIELDS else a == b):
                 found.append(f"RevenueSummary {key} {name}: {b}, expected {a}")
     return found
 
