@@ -32,9 +32,9 @@ def test_am_logs_voicemail_then_reached_and_emails_the_customer(page, sign_in, a
     sign_in(am)
     page.get_by_role("link", name="Calls", exact=True).click()
     page.wait_for_url("**/calls/")
-    assert page.get_by_role("heading", name="Your calls").is_visible()
+    expect(page.get_by_role("heading", name="Your calls")).to_be_visible()
     rows = page.locator("tr.call-row")
-    assert rows.count() == 2
+    expect(rows).to_have_count(2)
     first = rows.nth(0)
     assert "Mette Holm" in first.inner_text() and "Due today" in first.inner_text()
     assert "Deliveries <always> late" in first.inner_text()
@@ -45,10 +45,10 @@ def test_am_logs_voicemail_then_reached_and_emails_the_customer(page, sign_in, a
     page.get_by_label("Note").fill("Left a message, will try after lunch")
     page.get_by_role("button", name="Log attempt").click()
     page.wait_for_url("**/calls/")
-    assert page.get_by_text("Logged: Voicemail.").is_visible()
+    expect(page.get_by_text("Logged: Voicemail.")).to_be_visible()
 
     page.get_by_role("link", name="Open the call to Mette Holm").click()
-    assert page.get_by_text("Left a message, will try after lunch").is_visible()
+    expect(page.get_by_text("Left a message, will try after lunch")).to_be_visible()
     page.get_by_label("Reached").check()
     page.get_by_label("Root cause").select_option(label="Delivery")
     page.get_by_label("What was agreed").fill("A fixed delivery slot on Tuesdays from next week")
@@ -63,7 +63,7 @@ def test_am_logs_voicemail_then_reached_and_emails_the_customer(page, sign_in, a
     assert body.input_value().startswith("Dear Mette")
     body.fill(body.input_value() + "\n\nPS: I will call you after the first Tuesday.")
     page.get_by_role("button", name="Send to mette@customer.test").click()
-    assert page.get_by_text("Email to mette@customer.test queued for sending.").is_visible()
+    expect(page.get_by_text("Email to mette@customer.test queued for sending.")).to_be_visible()
 
     smtp_server.wait_for(1)
     message = smtp_server.messages[0]
@@ -73,7 +73,7 @@ def test_am_logs_voicemail_then_reached_and_emails_the_customer(page, sign_in, a
     assert CloseLoopEmail.objects.get().call_id == call.pk
 
     page.get_by_role("link", name="Calls", exact=True).click()
-    assert page.locator("tr.call-row").count() == 1
+    expect(page.locator("tr.call-row")).to_have_count(1)
 
 
 def test_rm_sees_overdue_calls_and_the_discipline_page(page, sign_in, rm, am, account, root_causes):
@@ -87,17 +87,17 @@ def test_rm_sees_overdue_calls_and_the_discipline_page(page, sign_in, rm, am, ac
     sign_in(rm)
     page.get_by_role("link", name="Calls", exact=True).click()
     page.get_by_role("navigation", name="Pages of this section").get_by_role("link", name="Overdue calls").click()
-    assert page.get_by_role("heading", name="Overdue calls").is_visible()
-    assert page.get_by_role("cell", name="Oskar Overdue").is_visible()
-    assert page.get_by_role("cell", name="Nina Notdue").count() == 0
+    expect(page.get_by_role("heading", name="Overdue calls")).to_be_visible()
+    expect(page.get_by_role("cell", name="Oskar Overdue")).to_be_visible()
+    expect(page.get_by_role("cell", name="Nina Notdue")).to_have_count(0)
     assert "Anna Andersen" in page.locator("tbody").inner_text()
 
     page.get_by_role("link", name="Follow-up discipline", exact=True).click()
-    assert page.get_by_role("heading", name="Follow-up discipline", exact=True).first.is_visible()
-    assert page.get_by_text("0 of 1; the standard is 80% or better, with none open past its due date").is_visible()
-    assert page.get_by_role("heading", name="Per account manager").is_visible()
-    assert page.get_by_role("rowheader", name="Anna Andersen").is_visible()
-    assert page.get_by_role("heading", name="Per region").count() == 0  # one region: the summary is its row
+    expect(page.get_by_role("heading", name="Follow-up discipline", exact=True).first).to_be_visible()
+    expect(page.get_by_text("0 of 1; the standard is 80% or better, with none open past its due date")).to_be_visible()
+    expect(page.get_by_role("heading", name="Per account manager")).to_be_visible()
+    expect(page.get_by_role("rowheader", name="Anna Andersen")).to_be_visible()
+    expect(page.get_by_role("heading", name="Per region")).to_have_count(0)  # one region: the summary is its row
 
 
 def test_am_names_a_cover_and_hands_a_call_to_a_colleague(page, sign_in, am, account, region):
@@ -115,16 +115,16 @@ def test_am_names_a_cover_and_hands_a_call_to_a_colleague(page, sign_in, am, acc
     page.get_by_label("First day away").fill(today.isoformat())
     page.get_by_label("Last day away").fill((today + timedelta(days=5)).isoformat())
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("While you are away, new calls go to Bo Berg.").is_visible()
+    expect(page.get_by_text("While you are away, new calls go to Bo Berg.")).to_be_visible()
     assert answer_with_call(account, score=2).assignee == colleague
     page.get_by_role("button", name="I am back").click()
-    assert page.get_by_text("Welcome back").is_visible()
+    expect(page.get_by_text("Welcome back")).to_be_visible()
 
     page.goto(f"/calls/{call.pk}/")
     page.get_by_role("link", name="Reassign").click()
     page.get_by_label("Hand the call to").select_option(label="Bo Berg")
     page.get_by_role("button", name="Reassign").click()
-    assert page.get_by_text("The call is now with Bo Berg.").is_visible()
+    expect(page.get_by_text("The call is now with Bo Berg.")).to_be_visible()
     assert Call.objects.get(pk=call.pk).assignee == colleague
 
 
@@ -137,7 +137,7 @@ def test_admin_changes_the_follow_up_settings(page, sign_in, admin_user):
     page.get_by_label("Detractor due days").fill("1")
     page.get_by_label("Max unanswered attempts").fill("4")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("Follow-up settings saved").is_visible()
+    expect(page.get_by_text("Follow-up settings saved")).to_be_visible()
     row = FollowupSettings.current()
     assert (row.detractor_due_days, row.max_unanswered_attempts) == (1, 4)
 

@@ -40,7 +40,7 @@ def test_admin_uploads_a_bad_file_sees_the_report_then_a_good_one_and_invites_st
     sign_in(admin_user)
     page.get_by_role("link", name="Settings", exact=True).click()
     page.get_by_role("link", name="Import customers").click()
-    assert page.get_by_role("heading", name="Import customers").is_visible()
+    expect(page.get_by_role("heading", name="Import customers")).to_be_visible()
 
     rows = good_rows()
     rows[1]["contact_level"] = "boss"
@@ -57,7 +57,7 @@ def test_admin_uploads_a_bad_file_sees_the_report_then_a_good_one_and_invites_st
 
     choose_file(page, book_csv(good_rows()))
     summary = page.get_by_role("status").filter(has_text="Imported 3 rows.")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     assert summary.get_by_role("row", name="Accounts").inner_text().split("\t") == ["Accounts", "2", "0", "0"]
     assert summary.get_by_role("row", name="Contacts").inner_text().split("\t") == ["Contacts", "3", "0", "0"]
     assert Contact.objects.count() == 3
@@ -66,7 +66,7 @@ def test_admin_uploads_a_bad_file_sees_the_report_then_a_good_one_and_invites_st
     for email in ["rikke.rm@pulse.test", "dieter.rm@pulse.test", "greta.am@pulse.test"]:
         page.get_by_label(email).uncheck()
     page.get_by_role("button", name="Send set-password links").click()
-    assert page.get_by_text("Sent a set-password link to anders.am@pulse.test.").is_visible()
+    expect(page.get_by_text("Sent a set-password link to anders.am@pulse.test.")).to_be_visible()
 
     # Anders opens the email in the outbox, follows the link, chooses a password and signs in.
     page.context.clear_cookies()
@@ -151,10 +151,10 @@ def test_forgotten_password_email_in_the_outbox_has_a_working_link(page, am, out
 
     page.goto("/dev/outbox/")
     rows = page.get_by_role("row").filter(has_text=am.email)
-    assert rows.count() == 1
+    expect(rows).to_have_count(1)
     rows.get_by_role("link").click()
     page.locator("pre.card").get_by_role("link").first.click()
-    assert page.get_by_role("heading", name="Choose a new password").is_visible()
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
     page.get_by_label("New password").fill("Ny-adgangskode-2026")
     page.get_by_label("Repeat it").fill("Ny-adgangskode-2026")
     page.get_by_role("button", name="Set password").click()

@@ -3,6 +3,7 @@
 from io import StringIO
 
 import pytest
+from playwright.sync_api import expect
 
 from surveys.demo import demo_logins, seed_book
 from surveys.models import User
@@ -28,7 +29,7 @@ def test_each_demo_role_signs_in_and_lands_on_its_home(page, transactional_db):
         if user.role == "admin":
             page.get_by_role("link", name="Settings", exact=True).click()
             page.get_by_role("link", name="Import customers").click()
-            assert page.get_by_role("heading", name="Import customers").is_visible()
+            expect(page.get_by_role("heading", name="Import customers")).to_be_visible()
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url("**/signin/")
         seen_roles.add(user.role)

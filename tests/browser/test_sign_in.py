@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -8,7 +9,7 @@ def test_am_signs_in_lands_on_inbox_and_signs_out(page, sign_in, am):
     assert "/signin/" in page.url
     sign_in(am)
     assert page.url.endswith("/inbox/")
-    assert page.get_by_role("heading", name="Your inbox").is_visible()
+    expect(page.get_by_role("heading", name="Your inbox")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/signin/")
     page.goto("/inbox/")
@@ -20,4 +21,4 @@ def test_wrong_password_shows_a_clear_message(page, am):
     page.get_by_label("Email").fill(am.email)
     page.get_by_label("Password").fill("not-it")
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
