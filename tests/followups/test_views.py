@@ -153,8 +153,8 @@ def test_overdue_view_query_count_is_flat(client, rm, account, max_queries, n):
 
 
 def test_partials_render_what_they_are_given(world, rm, am):
-    """The follow-up partials the answer's page and the rollups include: plain templates,
-    rendered from the figures their page's view passes."""
+    """The follow-up partials the answer's page and the rollups include (and the cell the
+    per-AM rows write by a tag), rendered from the figures their page's view passes."""
     from django.template.loader import render_to_string
 
     from followups.selectors import (
@@ -165,6 +165,7 @@ def test_partials_render_what_they_are_given(world, rm, am):
         uncalled_detractor_calls,
     )
     from followups.tallies import call_summaries_rebuild
+    from followups.templatetags.pulse_followups import am_followup_td
     from surveys.selectors import accounts_visible_to
 
     Call.objects.filter(pk=world["call"].pk).update(due_on=timezone.localdate() - timedelta(days=10))
@@ -186,10 +187,9 @@ def test_partials_render_what_they_are_given(world, rm, am):
     html = render_to_string("followups/_discipline_summary.html", {"discipline": discipline_figures(accounts)})
     assert "Follow-up discipline" in html
     assert "Follow-up done" in render_to_string("followups/_am_followup_th.html", {})
-    td = render_to_string("followups/_am_followup_td.html", {"fu": discipline_by_am(accounts)[am.pk]})
+    td = am_followup_td(discipline_by_am(accounts)[am.pk])
     assert td.strip().startswith("<td") and "0%" in td
-    empty = render_to_string("followups/_am_followup_td.html", {"fu": None})
-    assert empty.strip() == '<td class="followup-done">—</td>'
+    assert am_followup_td(None).strip() == '<td class="followup-done">—</td>'
     html = render_to_string("followups/_at_risk_uncalled.html", {"calls": uncalled_detractor_calls(accounts)})
     assert world["call"].contact.name in html and world["other_call"].contact.name not in html
 
