@@ -2,7 +2,7 @@ from functools import lru_cache
 
 from django import template
 from django.urls import get_script_prefix, reverse
-from django.utils.formats import date_format
+from django.utils.formats import date_format, localize
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
@@ -143,17 +143,59 @@ def trend(trend_rows, base=None, caption="", key="trend", small=False, most_answ
         else:
             base[name] = value
     chart = trend_chart(trend_rows, small=small, most_answers=most_answers)
-    return {"chart": chart, "rows": [_trend_row(p, base) for p in chart.points], "base": base,
-            "caption": caption, "key": key, "small": small}
+    words = {"so_far": mark_safe(gettext("so far")), "nps": mark_safe(gettext("NPS")),
+             # xgettext:no-python-format
+             "interval": mark_safe(gettext("95% interval"))}
+    rows = [_trend_row(p, base, words, chart.layout) for p in chart.points]
+    return {"chart": chart, "base": base, "caption": caption, "key": key, "small": small,
+            "bars": _trend_bars(chart), "points": mark_safe("".join(row["point"] for row in rows)),
+            "table_rows": mark_safe("".join(row["table_row"] for row in rows))}
 
 
-def _trend_row(point, base) -> dict:
-    """What the trend's template writes for a month, worked out here once rather than by
-    filters and tags twice a month in the template (four charts on the organisation page)."""
-    month = point.month
-    return {"p": point, "href": answers_url(base, month=month.strftime("%Y-%m"), suspect="no"),
-            "month_year": date_format(month, "M Y"), "month": date_format(month, "M"),
-            "year": str(month.year), "interval": interval(point.figures)}
+def _svg_number(value) -> str:
+    """A coordinate as the chart's SVG takes it: never in the language's format ("12.5")."""
+    return localize(value, use_l10n=False)
+
+
+def _trend_bars(chart) -> SafeString:
+    width = _svg_number(chart.bar_width)
+    return format_html_join("", '<rect x="{}%" y="{}" width="{}%" height="{}" class="bar"/>', (
+        (_svg_number(p.bar_x), _svg_number(p.bar_y), width, _svg_number(p.bar_height)) for p in chart.points
+    ))
+
+
+def _trend_row(point, base, words, layout) -> dict:
+    """What the trend writes for a month, its point and label on the chart and its row of
+    the table, worked out here once in one pass rather than by tags and filters in the
+    template (four charts on the organisation page). `words`: the translated words they
+    repeat."""
+    month, f = point.month, point.figures
+    href = answers_url(base, month=month.strftime("%Y-%m"), suspect="no")
+    month_year = date_format(month, "M Y")
+    shown_interval = interval(f)
+    x = _svg_number(point.x)
+    so_far = format_html(" ({})", words["so_far"]) if point.in_progress else ""
+    circle = label = ""
+    if point.y is not None:
+        circle = format_html(
+            '<a href="{}"><circle cx="{}%" cy="{}" r="5" class="point{}"><title>{}{}: {} {}, {} {}, n={}</title>'
+            "</circle></a>",
+            href, x, _svg_number(point.y), "" if f.confident else " thin", month_year, so_far, words["nps"],
+            pulse_display.num(f.nps), words["interval"], shown_interval, _svg_number(f.n),
+        )
+    if point.label:
+        label = format_html(
+            '<text x="{}%" y="{}" class="axis month {}" text-anchor="middle">{}<tspan x="{}%" dy="1.15em">{}</tspan>'
+            "</text>",
+            x, _svg_number(layout.label_y), point.label, date_format(month, "M"), x, str(month.year),
+        )
+    in_progress = format_html(' <span class="muted small">({})</span>', words["so_far"]) if point.in_progress else ""
+    table_row = format_html(
+        '<tr><th scope="row"><a href="{}">{}</a>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+        href, month_year, in_progress, nps(f, short=True), shown_interval, localize(f.n),
+        pulse_display.pct(f.response_rate),
+    )
+    return {"point": format_html("{}\n    {}", circle, label), "table_row": table_row}
 
 
 @register.simple_tag
