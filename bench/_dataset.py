@@ -316,9 +316,9 @@ def _wave(wave_id: int, index: int) -> int:
         # Answered within four days of the send; an answer that would lie in the future (this
         # month's wave) has not come yet.
         cur.execute(
-            """INSERT INTO feedback_response (invitation_id, contact_id, account_id, score, reason, category, language,
-                   answered_at, changed_at, suspect, suspect_reason, triage, triaged_at, alerted_at)
-               SELECT i.id, i.contact_id, i.account_id, s.score,
+            """INSERT INTO feedback_response (invitation_id, contact_id, account_id, owner_id, score, reason, category,
+                   language, answered_at, changed_at, suspect, suspect_reason, triage, triaged_at, alerted_at)
+               SELECT i.id, i.contact_id, i.account_id, a.owner_id, s.score,
                       CASE WHEN i.id %% 3 = 0 THEN 'Because of delivery times and the service desk' ELSE '' END,
                       s.category, 'en', s.at, s.at, i.id %% 250 = 0,
                       CASE WHEN i.id %% 250 = 0 THEN 'honeypot' ELSE '' END,

@@ -48,7 +48,7 @@ class AnswerFilter:
         if self.region:
             qs = qs.filter(account__region_id=self.region)
         if self.owner:
-            qs = qs.filter(account__owner_id=self.owner)
+            qs = qs.filter(owner_id=self.owner)
         if self.account:
             qs = qs.filter(account_id=self.account)
         if self.level:
@@ -115,7 +115,7 @@ INBOX_RELATED = ("contact", "account", "call")
 
 
 def _open_detractors(user: User, flt: AnswerFilter) -> QuerySet[Response]:
-    return flt.apply(Response.objects.filter(account__owner=user).filter(OPEN_DETRACTOR))
+    return flt.apply(Response.objects.filter(owner=user).filter(OPEN_DETRACTOR))
 
 
 def inbox_pinned(user: User, flt: AnswerFilter) -> QuerySet[Response]:
@@ -134,7 +134,7 @@ def inbox_pinned_count(user: User, flt: AnswerFilter) -> int:
 
 def inbox_responses(user: User, flt: AnswerFilter) -> QuerySet[Response]:
     """The rest of the user's own accounts' answers, newest first."""
-    qs = Response.objects.filter(account__owner=user).exclude(OPEN_DETRACTOR)
+    qs = Response.objects.filter(owner=user).exclude(OPEN_DETRACTOR)
     return (
         flt.apply(qs).select_related(*INBOX_RELATED).prefetch_related(themes_prefetch())
         .order_by("-answered_at", "-pk")
@@ -152,7 +152,7 @@ def answers_list(user: User, flt: AnswerFilter) -> QuerySet[Response]:
 
 def new_answers_count(user: User) -> int:
     """For the navigation: one cheap query (partial index on new answers)."""
-    return Response.objects.filter(account__owner=user, triage=Response.Triage.NEW).count()
+    return Response.objects.filter(owner=user, triage=Response.Triage.NEW).count()
 
 
 EXPORT_CHUNK = 2000

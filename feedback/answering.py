@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from outbox.services import outbox_publish
 from surveys.models import Account, Invitation, Program, User, contact_first_name, staff_first_name
-from surveys.tallies import invitation_answer_count
+from surveys.tallies import account_lock_clause, invitation_answer_count
 from surveys.tokens import token_hash
 
 from .models import Response
@@ -265,11 +265,14 @@ def answer_validate(*, score, reason: str) -> tuple[int, str]:
 # summaries move by exactly the difference. Written out rather than built by the ORM on
 # every answer: compiling that cost more CPU than running it. PostgreSQL and SQLite
 # (3.35+) both take this syntax.
+# The answer takes its account's owner as the row stands, locked (as the count locks it
+# next): an owner change waits for the answer, or the answer for the change.
 _RESPONSE_INSERT = f"""
     INSERT INTO {Response._meta.db_table}
         (invitation_id, contact_id, account_id, score, category, reason, language,
-         answered_at, changed_at, suspect, suspect_reason, triage)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+         answered_at, changed_at, suspect, suspect_reason, triage, owner_id)
+    SELECT %s, %s, a.id, %s, %s, %s, %s, %s, %s, %s, %s, %s, a.owner_id
+    FROM {Account._meta.db_table} a WHERE a.id = %s{{lock}}
     ON CONFLICT (invitation_id) DO NOTHING
     RETURNING id
 """
@@ -324,10 +327,11 @@ def _response_save(response: Response, *, event: str, answered_before: bool) -> 
         inserted = None
         if not answered_before:
             with connection.cursor() as cursor:
-                cursor.execute(_RESPONSE_INSERT, [
-                    response.invitation_id, response.contact_id, response.account_id, response.score,
+                cursor.execute(_RESPONSE_INSERT.format(lock=account_lock_clause()), [
+                    response.invitation_id, response.contact_id, response.score,
                     response.category, response.reason, response.language, adapt_datetime(response.answered_at),
                     adapt_datetime(response.changed_at), response.suspect, response.suspect_reason, response.triage,
+                    response.account_id,
                 ])
                 inserted = cursor.fetchone()
         if inserted:

@@ -115,7 +115,8 @@ def seed_answers(*, seed: int, stdout) -> str:
         reason = demo_reason(rnd, category=category, language=language, sore_theme=sore[owner],
                              am_first_name=first_names[owner]) if rnd.random() < 0.6 else ""
         responses.append(Response(
-            invitation=inv, contact_id=inv.contact_id, account_id=inv.account_id, score=score, category=category,
+            invitation=inv, contact_id=inv.contact_id, account_id=inv.account_id, owner_id=owner, score=score,
+            category=category,
             reason=reason, language=language, answered_at=answered, changed_at=answered, suspect=suspect,
             suspect_reason="honeypot field filled" if suspect else "",
             triage=Response.Triage.HANDLED, triaged_at=answered + timedelta(days=1),

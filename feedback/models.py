@@ -45,6 +45,9 @@ class Response(models.Model):
     # Copied from the invitation so inboxes and rollups filter without joins through it.
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="responses")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="responses")
+    # The account's owner, kept with it (feedback.response_owners): the inbox's lists are one
+    # owner's answers, newest first, read off the owner's indexes below.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     score = models.PositiveSmallIntegerField()
     reason = models.TextField(blank=True, max_length=5000)
     category = models.CharField(max_length=10, choices=Category.choices)
@@ -70,8 +73,11 @@ class Response(models.Model):
             models.Index(fields=["account", "answered_at", "id"], name="response_account_order"),
             models.Index(fields=["answered_at", "id"], name="response_order"),
             models.Index(fields=["contact", "answered_at"]),
+            # An account manager's inbox, newest first, and filtered to one category.
+            models.Index(fields=["owner", "answered_at", "id"], name="response_owner_order"),
+            models.Index(fields=["owner", "category", "answered_at", "id"], name="response_owner_category"),
             # The navigation's count of new answers, on every page.
-            models.Index(fields=["account"], condition=models.Q(triage="new"), name="response_new_by_account"),
+            models.Index(fields=["owner"], condition=models.Q(triage="new"), name="response_new_by_owner"),
             # The API's answers given or changed since a moment (a CRM's nightly sync): the
             # few recent ones, without stepping over every older answer that did not change.
             models.Index(fields=["changed_at"], name="response_changed"),
@@ -79,9 +85,9 @@ class Response(models.Model):
             models.Index(fields=["category", "answered_at", "id"], name="response_category_order"),
             # The inbox's pinned detractors (not yet handled).
             models.Index(
-                fields=["account", "answered_at", "id"],
+                fields=["owner", "answered_at", "id"],
                 condition=OPEN_DETRACTOR,
-                name="response_open_detractors_order",
+                name="response_owner_open_detractors",
             ),
         ]
 

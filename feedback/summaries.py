@@ -22,6 +22,7 @@ from surveys.tallies import accounts_locked
 from surveys.tallies_rebuild import tallies_rebuild
 
 from .models import Response
+from .response_owners import response_owners_rebuild
 from .theme_tallies import theme_summaries_rebuild
 
 MIRROR_SCAN = 50_000
@@ -73,4 +74,5 @@ def summary_rebuild(*, now: datetime | None = None) -> int:
     answers_mirror()
     accounts = tallies_rebuild(now=now)
     theme_summaries_rebuild()
+    response_owners_rebuild()
     return accounts

@@ -91,7 +91,7 @@ def zero_counts() -> dict:
     return dict.fromkeys(COUNT_FIELDS, 0)
 
 
-def _lock_clause() -> str:
+def account_lock_clause() -> str:
     """The row lock of the account, in a SELECT that joins it as `a`."""
     return " FOR NO KEY UPDATE OF a" if connection.vendor == "postgresql" else ""
 
@@ -158,7 +158,7 @@ def invitation_delivered_count(*, invitation_id: int, sent_at: datetime) -> None
     delivered in that month (and answered, if its answer came first: a worker that died
     after the mail server took the message leaves the row to be sent again)."""
     with connection.cursor() as cursor:
-        cursor.execute(_SENT_INVITATION + _lock_clause(), [invitation_id])
+        cursor.execute(_SENT_INVITATION + account_lock_clause(), [invitation_id])
         category, account_id, owner_id, region_id, level = cursor.fetchone()
     counts = zero_counts()
     counts["delivered"] = 1
@@ -215,7 +215,7 @@ def invitation_answer_count(
     with connection.cursor() as cursor:
         cursor.execute(_ANSWER_SET, [counts_as, adapt_datetime(answered_at) if counts_as else None, invitation_id])
         account_id, contact_id, status, sent_at = cursor.fetchone()
-        cursor.execute(_ACCOUNT_AND_LEVEL + _lock_clause(), [account_id, contact_id])
+        cursor.execute(_ACCOUNT_AND_LEVEL + account_lock_clause(), [account_id, contact_id])
         owner_id, region_id, level = cursor.fetchone()
     month = month_of_moment(answered_at)
     counts = zero_counts()

@@ -90,6 +90,7 @@ class ResponseFactory(factory.django.DjangoModelFactory):
     invitation = factory.SubFactory(InvitationFactory)
     contact = factory.LazyAttribute(lambda o: o.invitation.contact)
     account = factory.LazyAttribute(lambda o: o.invitation.account)
+    owner = factory.LazyAttribute(lambda o: o.account.owner)
     score = 8
     category = factory.LazyAttribute(lambda o: category_for_score(o.score))
     reason = ""

@@ -40,7 +40,7 @@ def answers_in_month(account, months_back: int, *, promoters=0, passives=0, detr
         for c in contacts
     )
     return Response.objects.bulk_create(
-        Response(invitation=inv, contact=inv.contact, account=account, score=score,
+        Response(invitation=inv, contact=inv.contact, account=account, owner_id=account.owner_id, score=score,
                  category=category_for_score(score), answered_at=at, changed_at=at)
         for inv, score in zip(invitations, scores, strict=False)
     )

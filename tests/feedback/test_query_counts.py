@@ -42,7 +42,7 @@ def add_answers(world, n, seed=1):
     for i, inv in enumerate(invitations):
         score = rnd.randint(0, 10)
         responses.append(Response(
-            invitation=inv, contact=inv.contact, account=inv.account, score=score,
+            invitation=inv, contact=inv.contact, account=inv.account, owner_id=inv.account.owner_id, score=score,
             category="promoter" if score >= 9 else "passive" if score >= 7 else "detractor",
             answered_at=inv.sent_at + timedelta(hours=1), reason="why" if i % 2 else "", suspect=(i % 50 == 0),
             triage=rnd.choice(["new", "seen", "handled"]),

@@ -46,7 +46,7 @@ def bulk_calls(account, n, *, assignee=None, due_on=None, score=3):
     )
     now = timezone.now()
     responses = Response.objects.bulk_create(
-        Response(invitation=inv, contact_id=inv.contact_id, account=account, score=score,
+        Response(invitation=inv, contact_id=inv.contact_id, account=account, owner_id=account.owner_id, score=score,
                  category=category_for_score(score), reason=f"Reason {i}", answered_at=now)
         for i, inv in enumerate(invitations)
     )

@@ -4,7 +4,8 @@ real service: an answer (its reason tagged by the worker, or not yet), a change 
 (another score, another reason), an answer marked suspect by staff or counted after all,
 a person adding or removing a theme, the whole history tagged again, attempts (reached
 with a root cause), an import moving an account to another owner or region, the owner
-change page, and time passing. Time is injected; the examples are derandomized, so a run
+change page, and time passing. Each AM's inbox is checked too: the answers carry their
+account's owner. Time is injected; the examples are derandomized, so a run
 is the same every time."""
 
 import os
@@ -16,10 +17,12 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feedback.answer_lists import AnswerFilter, inbox_pinned, inbox_responses
 from feedback.answering import AnswerRefused, response_submit
 from feedback.drivers import account_drivers, rollup_drivers
 from feedback.models import Response, ResponseTheme, Theme, ThemeMonthSummary
 from feedback.periods import rollup_since
+from feedback.response_owners import response_owners_differences
 from feedback.response_themes import reasons_tag_all, response_theme_correct, response_themes_tag
 from feedback.theme_tallies import theme_summaries_differences
 from followups.models import Call, RootCauseThemeSummary
@@ -163,6 +166,11 @@ def check_everything(staff, now):
         assert shown == {k: n for k, n in want.items() if n}
     assert theme_summaries_differences() == []
     assert call_summaries_differences() == []
+    # Each AM's inbox (pinned and the rest) holds exactly their accounts' answers.
+    assert response_owners_differences() == []
+    for am in staff["ams"]:
+        inbox = {r.pk for r in inbox_pinned(am, AnswerFilter())} | {r.pk for r in inbox_responses(am, AnswerFilter())}
+        assert inbox == set(Response.objects.filter(account__owner=am).values_list("pk", flat=True))
 
 
 # --- The events ------------------------------------------------------------------------------

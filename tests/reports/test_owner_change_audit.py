@@ -1,4 +1,5 @@
-"""An account's owner change is in the audit log, from the account's page and from the admin."""
+"""An account's owner change is in the audit log, from the account's page and from the admin,
+and its answers go with it to the new owner."""
 
 from django.urls import reverse
 
@@ -16,6 +17,8 @@ def test_an_owner_change_on_the_page_is_recorded(client, world):  # noqa: F811
     assert (entry.actor, entry.object_id, entry.object_repr) == (world.rm, world.account.pk, "Nordic Freight A/S")
     assert entry.changes == {"owner": ["Anna Andersen", "Nora Ny"]}
     assert entry.remote_addr == "127.0.0.1"
+    # The answers went with the account: the new owner's inbox, not the old one's.
+    assert set(world.account.responses.values_list("owner_id", flat=True)) == {new_am.pk}
 
 
 def test_an_owner_change_in_the_admin_is_recorded(client, world):  # noqa: F811
@@ -29,3 +32,4 @@ def test_an_owner_change_in_the_admin_is_recorded(client, world):  # noqa: F811
     assert response.status_code == 302, response.content.decode()[:3000]
     entry = AuditEntry.objects.get(event="owner_changed")
     assert entry.actor == world.admin and entry.changes == {"owner": ["Anna Andersen", "Otto Olsen"]}
+    assert set(account.responses.values_list("owner_id", flat=True)) == {world.other_am.pk}

@@ -3,6 +3,7 @@ nightly), or with --check only what it would set right."""
 
 from django.core.management.base import BaseCommand, CommandError
 
+from feedback.response_owners import response_owners_differences
 from feedback.summaries import answers_not_mirrored, summary_rebuild
 from feedback.theme_tallies import theme_summaries_differences
 from surveys.models import Invitation
@@ -24,7 +25,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Summaries rebuilt for {accounts:,} accounts."))
             return
         not_mirrored = answers_not_mirrored(Invitation.objects.all()).count()
-        differences = tallies_differences() + theme_summaries_differences()
+        differences = tallies_differences() + theme_summaries_differences() + response_owners_differences()
         if not_mirrored:
             self.stdout.write(f"{not_mirrored:,} invitations do not mirror their answer")
         for line in differences[:SHOWN]:

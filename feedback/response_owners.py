@@ -1,0 +1,47 @@
+"""Each answer carries its account's owner, so that an account manager's inbox reads the
+newest answers off an index on (owner, answered_at) instead of stepping through every
+answer of the book for the few that are theirs. Set when the answer is stored (in the
+same statement, feedback.answering), moved with the account (surveys' accounts_moved,
+in the transaction that moves it), and set right by the nightly repair."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import F, OuterRef, Subquery
+
+from surveys.batching import chunks
+from surveys.models import Account
+
+from .models import Response
+
+CHUNK = 500
+
+
+def accounts_moved_owners(sender=None, *, moves: dict, **kwargs) -> None:
+    """Receiver of surveys.signals.accounts_moved: {account: ((old owner, old region), (new
+    owner, new region) or None)}. The answers follow their account to its new owner (an
+    account about to be deleted takes its answers with it)."""
+    accounts_of_owner: dict[int, list[int]] = defaultdict(list)
+    for account_id, (old, new) in moves.items():
+        if new is not None and new[0] != old[0]:
+            accounts_of_owner[new[0]].append(account_id)
+    for owner_id, account_ids in accounts_of_owner.items():
+        for chunk in chunks(sorted(account_ids), CHUNK):
+            Response.objects.filter(account_id__in=chunk).update(owner_id=owner_id)
+
+
+def _owner_of_account():
+    return Subquery(Account.objects.filter(pk=OuterRef("account_id")).values("owner_id")[:1])
+
+
+def response_owners_differences() -> list[str]:
+    """Answers whose owner is not their account's ([] when all agree): for the check."""
+    wrong = Response.objects.exclude(owner_id=F("account__owner_id"))
+    count = wrong.count()
+    return [f"Response.owner: {count:,} answers do not carry their account's owner"] if count else []
+
+
+def response_owners_rebuild() -> int:
+    """The repair: every answer carries its account's owner. Returns how many changed."""
+    return Response.objects.exclude(owner_id=F("account__owner_id")).update(owner_id=_owner_of_account())
