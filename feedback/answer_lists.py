@@ -11,6 +11,7 @@ from itertools import islice
 from django.db.models import QuerySet
 
 from surveys.models import User
+from surveys.text_search import name_contains
 
 from .models import OPEN_DETRACTOR, Response, ResponseTheme
 from .periods import period_bounds
@@ -33,6 +34,7 @@ class AnswerFilter:
     reason: str = ""  # "with" / "without"
     suspect: str = ""  # "" all, "no" counted only, "yes" suspect only
     theme: str = ""  # a theme's key: the answers that mention it
+    account_name: str = ""  # a part of the account's name (the inbox's search)
     extra: dict = field(default_factory=dict)
 
     def apply(self, qs: QuerySet[Response]) -> QuerySet[Response]:
@@ -51,6 +53,8 @@ class AnswerFilter:
             qs = qs.filter(owner_id=self.owner)
         if self.account:
             qs = qs.filter(account_id=self.account)
+        if self.account_name:
+            qs = name_contains(qs, "account__name", self.account_name)
         if self.level:
             qs = qs.filter(contact__level=self.level)
         if self.reason == "with":
@@ -67,7 +71,8 @@ class AnswerFilter:
 
     def params(self) -> dict:
         out = {}
-        for name in ("category", "triage", "level", "reason", "suspect", "theme", "region", "owner", "account"):
+        for name in ("category", "triage", "level", "reason", "suspect", "theme", "region", "owner", "account",
+                     "account_name"):
             value = getattr(self, name)
             if value:
                 out[name] = value

@@ -1,6 +1,4 @@
 from django import forms
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import STAFF_LANGUAGES, Level, User
@@ -12,24 +10,11 @@ from .models import Category, ChatKind, Digest, Response, Theme
 from .periods import PERIODS
 
 BLANK = [("", _("Any"))]
+# As long as an account's name may be (surveys.models.Account.name).
+ACCOUNT_NAME_MAX = 200
 # The largest id a row can have (a 64-bit integer): a larger one in a filter made the
 # database refuse the query.
 ID_MAX = 2**63 - 1
-
-
-class LongSelect(forms.Select):
-    """A select of many options (an AM's accounts: hundreds in a large book) written in
-    one pass: Django's widget renders a template per option, about 0.07 ms each, which
-    made the inbox's filter cost more than its rows."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        selected = "" if value is None else str(value)
-        options = format_html_join(
-            "", "<option value=\"{}\"{}>{}</option>",
-            ((key, " selected" if str(key) == selected else "", label) for key, label in self.choices),
-        )
-        attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
-        return format_html("<select{}>{}</select>", flatatt(attrs), options)
 
 
 def _theme_choices():
@@ -68,14 +53,16 @@ class AnswerFilterForm(forms.Form):
     )
     theme = forms.ChoiceField(label=_("Theme"), required=False)
 
-    def __init__(self, data=None, *, accounts=None, default_period="all", **kwargs):
+    def __init__(self, data=None, *, account_search=False, default_period="all", **kwargs):
         self.default_period = default_period
         super().__init__(data, **kwargs)
         self.fields["theme"].choices = _theme_choices()
-        if accounts is not None:
-            self.fields["account"] = forms.TypedChoiceField(
-                label=_("Account"), coerce=int, empty_value=None, required=False, widget=LongSelect,
-                choices=BLANK + [(a.pk, a.name) for a in accounts],
+        if account_search:
+            # The inbox finds an account by a part of its name: a list of every account an
+            # AM owns would be hundreds of options (thousands in a large book) on a phone.
+            self.fields["account_name"] = forms.CharField(
+                label=_("Account"), required=False, max_length=ACCOUNT_NAME_MAX, strip=True,
+                widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Part of its name")}),
             )
 
     def clean_month(self):
@@ -103,6 +90,7 @@ class AnswerFilterForm(forms.Form):
             reason=data.get("reason") or "",
             suspect=data.get("suspect") or "",
             theme=data.get("theme") or "",
+            account_name=data.get("account_name") or "",
         )
 
 

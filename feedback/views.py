@@ -67,12 +67,11 @@ def _rows_correctable(user, rows: list[Response]) -> list[Response]:
 
 @login_required
 def inbox(request):
-    owned = Account.objects.filter(owner=request.user).only("pk", "name").order_by("name")
-    form = AnswerFilterForm(request.GET or None, accounts=owned)
+    form = AnswerFilterForm(request.GET or None, account_search=True)
     flt = form.answer_filter()
     if "account" in form.errors:
         raise Http404
-    _filter_in_scope_or_404(request.user, flt, owned)
+    _filter_in_scope_or_404(request.user, flt, Account.objects.filter(owner=request.user))
     page = answer_lists.answers_page(answer_lists.inbox_responses(request.user, flt), request.GET.get("page"))
     pinned, pinned_count = [], 0
     if page["number"] == 1:

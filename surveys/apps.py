@@ -24,3 +24,10 @@ class SurveysConfig(AppConfig):
                                                    "annual_revenue"])
         auditlog.register(Program, exclude_fields=["updated_at"])
         pre_log.connect(audit.audit_skip_created, sender=Program, dispatch_uid="surveys.audit.program")
+
+        # Searches by a part of a name fold every letter's case on SQLite too (surveys.text_search).
+        from django.db.backends.signals import connection_created
+
+        from .text_search import sqlite_upper_register
+
+        connection_created.connect(sqlite_upper_register, dispatch_uid="surveys.text_search")

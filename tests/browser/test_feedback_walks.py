@@ -60,6 +60,24 @@ def test_inbox_filters_work(page, sign_in, am, account):
     expect(page.locator("li.answer")).to_contain_text("Slow web shop")
 
 
+@pytest.mark.parametrize("width", [1366, 360])
+def test_am_finds_one_customer_s_answers_by_a_part_of_its_name(page, sign_in, am, region, account, width):
+    oster = factories.AccountFactory(owner=am, region=region, name="Østergaard & Co")
+    _answers(oster, [9], reason="Fast and friendly")
+    _answers(account, [10, 2], reason="Nordic reasons")
+    page.set_viewport_size({"width": width, "height": 800})
+    sign_in(am)
+    expect(page.locator("li.answer")).to_have_count(3)
+    page.get_by_text("Filters").click()
+    search = page.get_by_label("Account")
+    search.fill("øster")
+    search.press("Enter")
+    expect(page.locator("li.answer")).to_have_count(1)
+    expect(page.locator("li.answer")).to_contain_text("Fast and friendly")
+    assert "account_name=" in page.url  # the search is in the address: a link to share, a page to go back to
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
 def test_rm_reads_the_region_and_drills_from_a_weak_am_to_the_answers(page, sign_in, rm, region, am, account):
     weak = factories.UserFactory(role="am", full_name="Walter Weak")
     weak_account = factories.AccountFactory(owner=weak, region=region, name="Grumpy Goods")
