@@ -9,6 +9,7 @@ removed or renamed leaves its queued rows failing with "unknown handler" in the 
 """
 
 from feedback.chat import detractor_chat_post, digest_chat_post
+from feedback.response_owners import answer_owners_follow
 from feedback.response_themes import response_themes_tag
 from feedback.routing import response_route
 from feedback.webhooks import answer_webhooks  # answers told to webhook endpoints
@@ -22,6 +23,8 @@ HANDLERS = {
                      "webhooks": answer_webhooks},
     # The same, with signs of a bot: routed, shown and tagged, never followed up by a call.
     "suspect_answer_saved": {"route": response_route, "themes": response_themes_tag},
+    # Answers an owner change found held by another transaction (feedback.response_owners).
+    "answer_owners_stale": {"follow": answer_owners_follow},
     # An account got a new owner (feedback.services.account_owner_change).
     "owner_changed": {"move_calls": calls_move_for_account},
     # An AM wrote a close-the-loop email to the customer (followups.services.close_loop_email_queue).

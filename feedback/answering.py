@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from outbox.services import outbox_publish
 from surveys.models import Account, Invitation, Program, User, contact_first_name, staff_first_name
-from surveys.tallies import account_lock_clause, invitation_answer_count
+from surveys.tallies import accounts_locked, invitation_answer_count
 from surveys.tokens import token_hash
 
 from .models import Response
@@ -265,17 +265,19 @@ def answer_validate(*, score, reason: str) -> tuple[int, str]:
 # summaries move by exactly the difference. Written out rather than built by the ORM on
 # every answer: compiling that cost more CPU than running it. PostgreSQL and SQLite
 # (3.35+) both take this syntax.
-# The answer takes its account's owner as the row stands, locked (as the count locks it
-# next): an owner change waits for the answer, or the answer for the change.
+# The answer takes its account's owner as it reads it here, without a lock: the answer's
+# row is locked before its account's everywhere (here, the changes, the worker), and an
+# owner change that commits in between is caught by _owner_confirm under the account's lock.
 _RESPONSE_INSERT = f"""
     INSERT INTO {Response._meta.db_table}
         (invitation_id, contact_id, account_id, score, category, reason, language,
          answered_at, changed_at, suspect, suspect_reason, triage, owner_id)
     SELECT %s, %s, a.id, %s, %s, %s, %s, %s, %s, %s, %s, %s, a.owner_id
-    FROM {Account._meta.db_table} a WHERE a.id = %s{{lock}}
+    FROM {Account._meta.db_table} a WHERE a.id = %s
     ON CONFLICT (invitation_id) DO NOTHING
-    RETURNING id
+    RETURNING id, owner_id
 """
+_OWNER_SET = f"UPDATE {Response._meta.db_table} SET owner_id = %s WHERE id = %s"
 _RESPONSE_UPDATE = f"""
     UPDATE {Response._meta.db_table} SET
         score = %s, category = %s, reason = %s, language = %s, changed_at = %s, suspect = %s, suspect_reason = %s
@@ -327,7 +329,7 @@ def _response_save(response: Response, *, event: str, answered_before: bool) -> 
         inserted = None
         if not answered_before:
             with connection.cursor() as cursor:
-                cursor.execute(_RESPONSE_INSERT.format(lock=account_lock_clause()), [
+                cursor.execute(_RESPONSE_INSERT, [
                     response.invitation_id, response.contact_id, response.score,
                     response.category, response.reason, response.language, adapt_datetime(response.answered_at),
                     adapt_datetime(response.changed_at), response.suspect, response.suspect_reason, response.triage,
@@ -335,7 +337,7 @@ def _response_save(response: Response, *, event: str, answered_before: bool) -> 
                 ])
                 inserted = cursor.fetchone()
         if inserted:
-            response_id, was = inserted[0], ""
+            (response_id, owner_id), was = inserted, ""
         else:  # answered before (maybe a moment ago, by another request): change it
             response_id, old_category, old_suspect, response.answered_at = (
                 Response.objects.select_for_update().filter(invitation_id=response.invitation_id)
@@ -348,10 +350,12 @@ def _response_save(response: Response, *, event: str, answered_before: bool) -> 
                     adapt_datetime(response.changed_at), response.suspect, response.suspect_reason, response_id,
                 ])
         counts_as = "" if response.suspect else response.category
-        invitation_answer_count(
+        owner_locked = invitation_answer_count(
             invitation_id=response.invitation_id, was=was, counts_as=counts_as,
             answered_at=response.answered_at, now=response.changed_at,
         )
+        if inserted:
+            _owner_confirm(response_id, response.account_id, owner_id, owner_locked)
         if not inserted:  # a first answer has no themes yet: the worker tags it after the commit
             answer_themes_recount(response_id=response_id, was=was, counts_as=counts_as,
                                   answered_at=response.answered_at)
@@ -359,6 +363,17 @@ def _response_save(response: Response, *, event: str, answered_before: bool) -> 
             answer_counted_changed.send(sender=Response, account_id=response.account_id)
         outbox_publish(event, response_id=response_id)
     return response_id
+
+
+def _owner_confirm(response_id: int, account_id: int, owner_id: int, owner_locked: int | None) -> None:
+    """The new answer carries its account's owner as read under the account's lock (the
+    count's, else one taken here): an owner change that committed after the INSERT read the
+    account did not see this uncommitted answer to move it."""
+    if owner_locked is None:
+        owner_locked = accounts_locked([account_id])[account_id][0]
+    if owner_locked != owner_id:
+        with connection.cursor() as cursor:
+            cursor.execute(_OWNER_SET, [owner_locked, response_id])
 
 
 def _response_of(link: AnswerLink) -> Response:

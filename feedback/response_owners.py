@@ -1,8 +1,13 @@
 """Each answer carries its account's owner, so that an account manager's inbox reads the
 newest answers off an index on (owner, answered_at) instead of stepping through every
-answer of the book for the few that are theirs. Set when the answer is stored (in the
-same statement, feedback.answering), moved with the account (surveys' accounts_moved,
-in the transaction that moves it), and set right by the nightly repair."""
+answer of the book for the few that are theirs. Set when the answer is stored
+(feedback.answering, confirmed under the account's lock), moved with the account (surveys'
+accounts_moved, in the transaction that moves it), and set right by the nightly repair.
+
+The move holds the accounts' rows, while an answer's events lock the answer's row before
+its account's. So the move changes only the answers nobody holds (SKIP LOCKED): waiting
+for the others could close a circle with them. What it skipped, the worker moves right
+after the commit ("answer_owners_stale"), waiting for them like any other writer."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from collections import defaultdict
 
 from django.db.models import F, OuterRef, Subquery
 
+from outbox.services import outbox_publish
 from surveys.batching import chunks
 from surveys.models import Account
 
@@ -26,9 +32,24 @@ def accounts_moved_owners(sender=None, *, moves: dict, **kwargs) -> None:
     for account_id, (old, new) in moves.items():
         if new is not None and new[0] != old[0]:
             accounts_of_owner[new[0]].append(account_id)
+    skipped = []
     for owner_id, account_ids in accounts_of_owner.items():
         for chunk in chunks(sorted(account_ids), CHUNK):
-            Response.objects.filter(account_id__in=chunk).update(owner_id=owner_id)
+            wrong = Response.objects.filter(account_id__in=chunk).exclude(owner_id=owner_id)
+            free = wrong.select_for_update(skip_locked=True, of=("self",)).values("pk")
+            Response.objects.filter(pk__in=list(free.values_list("pk", flat=True))).update(owner_id=owner_id)
+            if wrong.exists():  # rows another transaction holds
+                skipped += chunk
+    if skipped:
+        outbox_publish("answer_owners_stale", account_ids=sorted(skipped))
+
+
+def answer_owners_follow(*, account_ids: list[int]) -> None:
+    """Outbox handler: these accounts' answers carry the account's owner (after a move
+    that found some of them held by another transaction)."""
+    for chunk in chunks(sorted(account_ids), CHUNK):
+        Response.objects.filter(account_id__in=chunk).exclude(owner_id=F("account__owner_id")).update(
+            owner_id=_owner_of_account())
 
 
 def _owner_of_account():

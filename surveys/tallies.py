@@ -91,7 +91,7 @@ def zero_counts() -> dict:
     return dict.fromkeys(COUNT_FIELDS, 0)
 
 
-def account_lock_clause() -> str:
+def _lock_clause() -> str:
     """The row lock of the account, in a SELECT that joins it as `a`."""
     return " FOR NO KEY UPDATE OF a" if connection.vendor == "postgresql" else ""
 
@@ -158,7 +158,7 @@ def invitation_delivered_count(*, invitation_id: int, sent_at: datetime) -> None
     delivered in that month (and answered, if its answer came first: a worker that died
     after the mail server took the message leaves the row to be sent again)."""
     with connection.cursor() as cursor:
-        cursor.execute(_SENT_INVITATION + account_lock_clause(), [invitation_id])
+        cursor.execute(_SENT_INVITATION + _lock_clause(), [invitation_id])
         category, account_id, owner_id, region_id, level = cursor.fetchone()
     counts = zero_counts()
     counts["delivered"] = 1
@@ -204,18 +204,19 @@ def _account_counts_sql(contacts_change: bool) -> str:
 
 def invitation_answer_count(
     *, invitation_id: int, was: str, counts_as: str, answered_at: datetime, now: datetime
-) -> None:
+) -> int | None:
     """The invitation's answer counts as `counts_as` now (a category, or "" when it does not
     count: suspect), where it counted as `was`: write that on the invitation and add the
     difference to the summaries. Call in the answer's transaction with the answer's row
-    locked (just inserted, or read FOR UPDATE), so that `was` is what the invitation holds."""
+    locked (just inserted, or read FOR UPDATE), so that `was` is what the invitation holds.
+    Returns the account's owner as read under its lock (None: nothing to count, no lock)."""
     if was == counts_as:
-        return
+        return None
     adapt_datetime = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(_ANSWER_SET, [counts_as, adapt_datetime(answered_at) if counts_as else None, invitation_id])
         account_id, contact_id, status, sent_at = cursor.fetchone()
-        cursor.execute(_ACCOUNT_AND_LEVEL + account_lock_clause(), [account_id, contact_id])
+        cursor.execute(_ACCOUNT_AND_LEVEL + _lock_clause(), [account_id, contact_id])
         owner_id, region_id, level = cursor.fetchone()
     month = month_of_moment(answered_at)
     counts = zero_counts()
@@ -246,13 +247,14 @@ def invitation_answer_count(
         found = cursor.rowcount
     if not found:  # an account made without its summary (the admin, a loader): count it whole
         account_summaries_write([account_id], now=now)
-        return
+        return owner_id
     if counted_change < 0:
         _last_answer_recount(account_id)
     accounts_revenue_refresh([account_id])
     if level == EXECUTIVE and counted_change:
         _executive_refresh(account_id, answered_at=answered_at if counted_change > 0 else None,
                            full=counted_change < 0)
+    return owner_id
 
 
 def _last_answer_recount(account_id: int) -> None:

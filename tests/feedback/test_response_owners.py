@@ -4,20 +4,26 @@ and set right by the repair, and filled by the migration that added it. The owne
 page and the admin: tests/reports/test_owner_change_audit.py; every move in a random
 sequence, with each AM's inbox: tests/followups/test_theme_summaries_property.py."""
 
+import threading
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from feedback.answer_lists import AnswerFilter, inbox_pinned, inbox_responses
-from feedback.answering import response_submit
+from feedback.answering import _owner_confirm, response_submit
 from feedback.models import Response
 from feedback.response_owners import response_owners_differences, response_owners_rebuild
+from feedback.services import account_owner_change
+from outbox.models import Message
+from outbox.services import outbox_deliver
 from surveys.book_import import book_csv, book_import
 from surveys.models import Account
 from surveys.tokens import invitation_token
 from tests import factories
+from tests.conftest import needs
 from tests.surveys.test_book_import import good_rows
 
 
@@ -69,4 +75,49 @@ def test_the_migration_fills_the_owner_of_the_answers_already_there(am, account)
     executor.migrate([("feedback", "0018_response_owner_required")])
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())  # the latest state for what follows
+    assert Response.objects.get(pk=answer.pk).owner_id == am.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_owner_change_skips_an_answer_another_transaction_holds_and_the_worker_moves_it(world):
+    """An answer's event holds its row (then wants the account's); the owner change holds
+    the account: it must not wait for the answer, or the two would wait for each other."""
+    needs("PostgreSQL (DATABASE_URL)", connection.vendor == "postgresql")
+    from config.celery import app
+
+    app.conf.task_always_eager = False  # the outbox waits for the worker, here this test (restored after it)
+    held = world.response
+    free = factories.ResponseFactory(invitation__contact__account=world.account, score=9)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        with transaction.atomic():
+            Response.objects.select_for_update().get(pk=held.pk)
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert holding.wait(10)
+    try:
+        account_owner_change(account=world.account, new_owner=world.other_am, by=world.rm)
+        # Done without waiting: the free answer moved, the held one not yet.
+        assert Response.objects.get(pk=free.pk).owner_id == world.other_am.pk
+        assert Response.objects.get(pk=held.pk).owner_id == world.am.pk
+        stale = Message.objects.get(event="answer_owners_stale")
+    finally:
+        release.set()
+        thread.join(10)
+    outbox_deliver(message_id=stale.pk)
+    assert Response.objects.get(pk=held.pk).owner_id == world.other_am.pk
+    assert response_owners_differences() == []
+
+
+def test_a_new_answer_takes_the_owner_read_under_the_account_s_lock(am, account):
+    """An owner change that committed between the answer's INSERT and its count did not see
+    the answer: the answer's transaction sets it to the owner it reads under the lock."""
+    someone = factories.UserFactory(role="am")
+    answer = factories.ResponseFactory(invitation__contact__account=account, owner=someone)
+    _owner_confirm(answer.pk, account.pk, someone.pk, None)
     assert Response.objects.get(pk=answer.pk).owner_id == am.pk
