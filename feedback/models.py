@@ -46,8 +46,11 @@ class Response(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="responses")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="responses")
     # The account's owner, kept with it (feedback.response_owners): the inbox's lists are one
-    # owner's answers, newest first, read off the owner's indexes below.
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # owner's answers, newest first, read off the owner's indexes below. A copy, without a
+    # constraint in the database: its check locked the owner's row at every answer's commit,
+    # where the worker's call may hold it (a deadlock under load); the repair checks it.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                              db_constraint=False)
     score = models.PositiveSmallIntegerField()
     reason = models.TextField(blank=True, max_length=5000)
     category = models.CharField(max_length=10, choices=Category.choices)

@@ -1,6 +1,6 @@
 """Each answer carries its account's owner (feedback.response_owners), for the inbox's
-indexes: added empty and filled from the accounts here; required in 0018 (PostgreSQL alters
-no table with the fill's foreign-key checks still pending in its transaction)."""
+indexes: added empty and filled from the accounts here, required in 0018. A copy without a
+constraint in the database (see the model)."""
 
 import django.db.models.deletion
 from django.conf import settings
@@ -28,7 +28,8 @@ class Migration(migrations.Migration):
             model_name="response",
             name="owner",
             field=models.ForeignKey(
-                null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                db_constraint=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+",
+                to=settings.AUTH_USER_MODEL,
             ),
         ),
         migrations.RunPython(owners_fill, migrations.RunPython.noop),

@@ -16,7 +16,8 @@ class Migration(migrations.Migration):
             model_name="response",
             name="owner",
             field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                db_constraint=False, on_delete=django.db.models.deletion.PROTECT, related_name="+",
+                to=settings.AUTH_USER_MODEL,
             ),
         ),
         migrations.AddIndex(
