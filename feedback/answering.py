@@ -356,7 +356,7 @@ def _response_save(response: Response, *, event: str, answered_before: bool) -> 
         )
         if inserted:
             _owner_confirm(response_id, response.account_id, owner_id, owner_locked)
-        if not inserted:  # a first answer has no themes yet: the worker tags it after the commit
+        else:  # a first answer has no themes yet: the worker tags it after the commit
             answer_themes_recount(response_id=response_id, was=was, counts_as=counts_as,
                                   answered_at=response.answered_at)
         if bool(was) != (not response.suspect):  # started or stopped counting

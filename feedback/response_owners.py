@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from outbox.services import outbox_publish
 from surveys.batching import chunks
@@ -36,8 +36,8 @@ def accounts_moved_owners(sender=None, *, moves: dict, **kwargs) -> None:
     for owner_id, account_ids in accounts_of_owner.items():
         for chunk in chunks(sorted(account_ids), CHUNK):
             wrong = Response.objects.filter(account_id__in=chunk).exclude(owner_id=owner_id)
-            free = wrong.select_for_update(skip_locked=True, of=("self",)).values("pk")
-            Response.objects.filter(pk__in=list(free.values_list("pk", flat=True))).update(owner_id=owner_id)
+            free = list(wrong.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True))
+            Response.objects.filter(pk__in=free).update(owner_id=owner_id)
             if wrong.exists():  # rows another transaction holds
                 skipped += chunk
     if skipped:
@@ -48,21 +48,25 @@ def answer_owners_follow(*, account_ids: list[int]) -> None:
     """Outbox handler: these accounts' answers carry the account's owner (after a move
     that found some of them held by another transaction)."""
     for chunk in chunks(sorted(account_ids), CHUNK):
-        Response.objects.filter(account_id__in=chunk).exclude(owner_id=F("account__owner_id")).update(
-            owner_id=_owner_of_account())
+        _owners_set_right(Response.objects.filter(account_id__in=chunk))
 
 
-def _owner_of_account():
-    return Subquery(Account.objects.filter(pk=OuterRef("account_id")).values("owner_id")[:1])
+def _wrong_owner(responses: QuerySet[Response]) -> QuerySet[Response]:
+    return responses.exclude(owner_id=F("account__owner_id"))
+
+
+def _owners_set_right(responses: QuerySet[Response]) -> int:
+    """Those of `responses` whose owner is not their account's get the account's."""
+    owner = Subquery(Account.objects.filter(pk=OuterRef("account_id")).values("owner_id")[:1])
+    return _wrong_owner(responses).update(owner_id=owner)
 
 
 def response_owners_differences() -> list[str]:
     """Answers whose owner is not their account's ([] when all agree): for the check."""
-    wrong = Response.objects.exclude(owner_id=F("account__owner_id"))
-    count = wrong.count()
+    count = _wrong_owner(Response.objects.all()).count()
     return [f"Response.owner: {count:,} answers do not carry their account's owner"] if count else []
 
 
 def response_owners_rebuild() -> int:
     """The repair: every answer carries its account's owner. Returns how many changed."""
-    return Response.objects.exclude(owner_id=F("account__owner_id")).update(owner_id=_owner_of_account())
+    return _owners_set_right(Response.objects.all())
