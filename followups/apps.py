@@ -20,6 +20,16 @@ class FollowupsConfig(AppConfig):
 
         accounts_revenue_changed.connect(accounts_revenue_changed_refresh, dispatch_uid="followups.revenue_at_risk")
 
+        # The accounts at risk follow the account's summary, owner, region, active flag and revenue.
+        from surveys.signals import account_summaries_changed
+
+        from . import risk_states
+
+        account_summaries_changed.connect(risk_states.account_summaries_changed_refresh,
+                                          dispatch_uid="followups.risk_states")
+        accounts_revenue_changed.connect(risk_states.accounts_revenue_changed_refresh,
+                                         dispatch_uid="followups.risk_states")
+
         # An account's latest counted answer may change with an answer (feedback sends it).
         from feedback.signals import answer_counted_changed
 

@@ -9,9 +9,10 @@ Kept in the transaction of every event that can change them, for the accounts it
   calls created in bulk (the demo; followups.tallies.calls_added_count) call_states_refresh
   an answer that starts or stops counting (new, suspect set or lifted)
                               ...... answer_counted_changed_refresh (feedback.signals)
-Each refresh also keeps the revenue at risk (followups.revenue_at_risk). Calls or answers
+Each refresh also keeps the revenue at risk (followups.revenue_at_risk) and the accounts at
+risk (followups.risk_states). Calls or answers
 deleted with their contact or account are not followed: the nightly call_states_rebuild
-(then revenue_at_risk_rebuild) repairs them, call_states_differences finds them.
+(then revenue_at_risk_rebuild and risk_states_rebuild) repairs them, call_states_differences finds them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from surveys.tallies import accounts_locked
 
 from .models import NOT_CALLED_DETRACTOR, AccountCallState, Call
 from .revenue_at_risk import revenue_at_risk_refresh
+from .risk_states import risk_states_refresh
 
 ACCOUNTS_PER_REBUILD = 2000
 COLUMNS = ("latest_not_called", "last_not_called_at")
@@ -65,6 +67,7 @@ def call_states_refresh(account_ids: Iterable[int]) -> None:
     for chunk in chunks(sorted(set(account_ids)), ACCOUNTS_PER_REBUILD):
         _write(chunk)
         revenue_at_risk_refresh(chunk)  # the revenue at risk follows the latest answer's call
+        risk_states_refresh(chunk)  # so do the accounts at risk
 
 
 def answer_counted_changed_refresh(sender=None, *, account_id: int, **kwargs) -> None:

@@ -439,3 +439,54 @@ class RevenueAtRiskSummary(models.Model):
 
     def __str__(self):
         return f"revenue at risk of {self.owner_id}/{self.region_id}"
+
+
+class AccountRisk(models.Model):
+    """An active account's place among the accounts at risk of one rollup period ("3m",
+    "12m", "all"): what reports.at_risk ranks by, kept by every event that changes it
+    (followups.risk_states), so a page reads the first rows of an index instead of every
+    account of its scope. Accounts not active, or without a summary, have no rows."""
+
+    class Group(models.IntegerChoices):
+        NEITHER = 0  # unless its detractor share is above the page's beyond doubt
+        SILENT = 1  # its executives are silent (and nothing worse is known without the page)
+        UNHAPPY = 2  # a detractor of the period, or its latest answer, not called yet
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=3)
+    # Copies of the account's owner and region, the pair whose AtRiskCount it adds to.
+    owner_id = models.IntegerField()
+    region_id = models.IntegerField()
+    group = models.SmallIntegerField(choices=Group.choices)
+    low = models.FloatField()  # lower end of the detractor share's 95% interval; 0 without answers
+    revenue_known = models.BooleanField()
+    revenue = models.DecimalField(max_digits=15, decimal_places=2)  # 0 when not known
+    executive_waves_unanswered = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "period"], name="account_risk_unique")]
+        indexes = [
+            # The page's order within a group (reports.at_risk), and the baseline's range.
+            models.Index(fields=["period", "group", "-revenue_known", "-revenue", "-low", "-executive_waves_unanswered",
+                                 "account"], name="account_risk_order"),
+            models.Index(fields=["period", "group", "low"], name="account_risk_low"),
+        ]
+
+    def __str__(self):
+        return f"risk of {self.account_id} in {self.period}"
+
+
+class AtRiskCount(models.Model):
+    """Per owner, region and rollup period, the active accounts at risk whatever the page's
+    baseline: AccountRisk rows of the groups SILENT and UNHAPPY (followups.risk_states)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=3)
+    accounts = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "region", "period"], name="at_risk_count_unique")]
+
+    def __str__(self):
+        return f"accounts at risk of {self.owner_id}/{self.region_id} in {self.period}"

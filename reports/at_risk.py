@@ -14,7 +14,13 @@ An active account is at risk when at least one of these holds:
 Accounts with a sign of an unhappy customer (one of the first three) come before those
 whose executives are only silent: what is known of a customer outranks what is not. In
 each group, by annual revenue, largest first, accounts without a known revenue last; then
-by the lower end of the detractor share's interval (the most certain first).
+by the lower end of the detractor share's interval (the most certain first), the waves
+the executives left unanswered, and the order the accounts were added in.
+
+The ranking reads what followups.risk_states keeps per account and period, so a page's
+work grows with the rows it shows, not with its accounts. In the days between a month's
+first moment and the windows' roll those rows are last month's: the page then works the
+ranking out from every account's summary, as exact and slower.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -38,13 +45,13 @@ from django.db.models.functions import Coalesce
 
 from feedback.figures import Z95, share_interval
 from feedback.models import AccountSummary
-from followups.models import NOT_CALLED_DETRACTOR, Call, RevenueAtRiskSummary
+from followups.models import NOT_CALLED_DETRACTOR, AccountRisk, AtRiskCount, Call, RevenueAtRiskSummary
+from followups.risk_states import PERIODS, SILENT_WAVES
 from surveys.models import Account
 from surveys.revenue_tallies import money_of_cents
 from surveys.selectors import accounts_in_scope, pairs_in_scope
-from surveys.tallies import account_window_counts
+from surveys.tallies import account_window_counts, account_windows_current
 
-SILENT_WAVES = 2
 ROWS_SHOWN = 15
 
 
@@ -145,8 +152,8 @@ def _wilson_low_sql() -> tuple[str, list]:
     return f"CASE WHEN n > 0 THEN {low} ELSE 0 END", [z2, Z95, z2, z2]
 
 
-def _ranked(flags: QuerySet, baseline: float | None, limit: int) -> list[tuple[int, bool, int]]:
-    """[(account id, latest answer not called, accounts at risk in all)] of the first
+def _ranked(flags: QuerySet, baseline: float | None, limit: int) -> list[tuple[int, int]]:
+    """[(account id, accounts at risk in all)] of the first
     `limit` accounts at risk, in the module's order. Each account's counts and flags are
     worked out once, in a materialized CTE: written as one ORM query, the database repeated
     the subqueries for the filter, the order and the count, and the ORM compiled them for
@@ -159,15 +166,56 @@ def _ranked(flags: QuerySet, baseline: float | None, limit: int) -> list[tuple[i
         counted AS (SELECT *, (promoters + passives + d) AS n FROM flags),
         ranked AS (SELECT *, (not_called_since OR latest_not_called OR {above}) AS unhappy, {low} AS low
                    FROM counted)
-        SELECT account_id, latest_not_called, count(*) OVER ()
+        SELECT account_id, count(*) OVER ()
         FROM ranked
         WHERE unhappy OR executive_waves_unanswered >= %s
-        ORDER BY unhappy DESC, revenue DESC NULLS LAST, low DESC, executive_waves_unanswered DESC,
-                 account_name, account_id
+        ORDER BY unhappy DESC, revenue DESC NULLS LAST, low DESC, executive_waves_unanswered DESC, account_id
         LIMIT %s"""
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *above_params, *low_params, SILENT_WAVES, limit])
         return cursor.fetchall()
+
+
+_ORDER = ("-revenue_known", "-revenue", "-low", "-executive_waves_unanswered", "account_id")
+
+
+def _stored_key(row: dict, unhappy: bool) -> tuple:
+    """The module's order of a row of followups.models.AccountRisk."""
+    return (not unhappy, not row["revenue_known"], -row["revenue"], -row["low"], -row["executive_waves_unanswered"],
+            row["account_id"])
+
+
+def _ranked_stored(accounts: QuerySet[Account], period: str, baseline: float | None,
+                   limit: int) -> tuple[list[int], int]:
+    """([account id, ...] of the first `limit` accounts at risk, how many in all), from the
+    rows followups.risk_states keeps, in two statements: the first rows of three index
+    ranges (the unhappy; the others above the baseline; the silent ones not above it), then
+    the counts kept per owner and region plus the accounts above the baseline and nothing
+    else, counted on the index."""
+    Group = AccountRisk.Group
+    # Without a usable baseline no account is above it: nor is any above 1.
+    above = Q(low__gt=baseline if baseline is not None and 0 < baseline < 1 else 1.0)
+    rows = AccountRisk.objects.filter(pairs_in_scope(accounts), period=period)
+    fields = ("account_id", "revenue_known", "revenue", "low", "executive_waves_unanswered")
+    ranges = [(rows.filter(group=Group.UNHAPPY), True),
+              (rows.filter(above, group__in=[Group.NEITHER, Group.SILENT]), True),
+              (rows.filter(~above, group=Group.SILENT), False)]
+    parts, params = [], []
+    for queryset, unhappy in ranges:
+        sql, part_params = queryset.order_by(*_ORDER).values(*fields)[:limit].query.sql_with_params()
+        parts.append(f"SELECT *, {int(unhappy)} FROM ({sql}) AS part{len(parts)}")
+        params += part_params
+    flagged, flagged_params = (AtRiskCount.objects.filter(pairs_in_scope(accounts), period=period)
+                               .values("period").annotate(n=Sum("accounts")).values("n").query.sql_with_params())
+    alone, alone_params = (rows.filter(above, group=Group.NEITHER).values("period").annotate(n=Count("pk"))
+                           .values("n").query.sql_with_params())
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        candidates = [(dict(zip(fields, row[:-1], strict=True)), bool(row[-1])) for row in cursor.fetchall()]
+        cursor.execute(f"SELECT COALESCE(({flagged}), 0) + COALESCE(({alone}), 0)", [*flagged_params, *alone_params])
+        total = cursor.fetchone()[0]
+    candidates.sort(key=lambda candidate: _stored_key(*candidate))
+    return [row["account_id"] for row, _unhappy in candidates[:limit]], total
 
 
 def accounts_at_risk(accounts: QuerySet[Account], *, period: str, baseline: float | None,
@@ -181,21 +229,23 @@ def accounts_at_risk(accounts: QuerySet[Account], *, period: str, baseline: floa
     else:
         p, pa, d = (F(f"{kind}_all") for kind in ("promoters", "passives", "detractors"))
     summaries = AccountSummary.objects.filter(accounts_in_scope(accounts), account__active=True)
-    flags = summaries.annotate(
-        promoters=p, passives=pa, d=d, latest_not_called=_latest_not_called(),
-        not_called_since=_not_called_since(since), revenue=F("account__annual_revenue"),
-        account_name=F("account__name"),
-    ).values("account_id", "promoters", "passives", "d", "latest_not_called", "not_called_since", "revenue",
-             "account_name", "executive_waves_unanswered")
-    ranked = _ranked(flags, baseline, limit)
-    summaries = summaries.annotate(n=p + pa + d, d=d)
-    total = ranked[0][2] if ranked else 0
-    by_id = {
-        s.account_id: s
-        for s in summaries.filter(account_id__in=[row[0] for row in ranked]).select_related("account__owner")
-    }
-    shown = [by_id[account_id] for account_id, _latest, _total in ranked]
-    latest = {account_id: bool(flag) for account_id, flag, _total in ranked}
+    if period in PERIODS and (period == "all" or account_windows_current(now)):
+        try:
+            ids, total = _ranked_stored(accounts, period, baseline, limit)
+        except EmptyResultSet:  # a scope without accounts
+            ids, total = [], 0
+    else:  # a month turned since the windows' roll: the accounts' rows are last month's
+        flags = summaries.annotate(
+            promoters=p, passives=pa, d=d, latest_not_called=_latest_not_called(),
+            not_called_since=_not_called_since(since), revenue=F("account__annual_revenue"),
+        ).values("account_id", "promoters", "passives", "d", "latest_not_called", "not_called_since", "revenue",
+                 "executive_waves_unanswered")
+        ranked = _ranked(flags, baseline, limit)
+        ids, total = [account_id for account_id, _total in ranked], (ranked[0][1] if ranked else 0)
+    summaries = summaries.annotate(n=p + pa + d, d=d, latest_not_called=_latest_not_called())
+    by_id = {s.account_id: s for s in summaries.filter(account_id__in=ids).select_related("account__owner")}
+    shown = [by_id[account_id] for account_id in ids]
+    latest = {s.account_id: bool(s.latest_not_called) for s in shown}
     counts = {}
     if shown:
         calls = _not_called(account_id__in=[s.account_id for s in shown])

@@ -13,3 +13,8 @@ accounts_moved = Signal()
 # revenue was last counted (or which are about to be deleted): pairs = {account id:
 # (owner, region) as of this event, or None for an account about to be deleted}.
 accounts_revenue_changed = Signal()
+
+# Sent by surveys.tallies inside the transaction of the event, last, for the accounts whose
+# AccountSummary row changed in what an app above may keep per account (the answer counts,
+# the windows, the executives' silence): account_ids = [account id, ...].
+account_summaries_changed = Signal()

@@ -24,6 +24,8 @@ Each event calls one function here, inside its own transaction:
 An answer, an owner or region change, an account's summary written whole and the windows'
 roll also keep the revenue sums (surveys.revenue_tallies.accounts_revenue_refresh), last;
 so does an account's active flag or revenue changed (import, API, deactivation, admin).
+An event that changed an account's counts, windows or executives' silence then tells the
+apps above (signals.account_summaries_changed).
 Bounces change nothing (see above). An administrator's edit of contacts recounts their
 account whole (surveys.tallies_rebuild.accounts_recount); `tallies_rebuild` recomputes
 everything from the invitations and contacts (a repair, nightly), and
@@ -166,6 +168,7 @@ def invitation_delivered_count(*, invitation_id: int, sent_at: datetime) -> None
     _summaries_add({(account_id, owner_id, region_id, month_of_moment(sent_at), level): counts})
     if level == EXECUTIVE:
         _executive_refresh(account_id)
+        _summaries_changed([account_id])
 
 
 # --- An answer saved or changed -----------------------------------------------------------
@@ -254,7 +257,13 @@ def invitation_answer_count(
     if level == EXECUTIVE and counted_change:
         _executive_refresh(account_id, answered_at=answered_at if counted_change > 0 else None,
                            full=counted_change < 0)
+    _summaries_changed([account_id])
     return owner_id
+
+
+def _summaries_changed(account_ids: Iterable[int]) -> None:
+    """The apps above follow what they keep per account (signals.account_summaries_changed)."""
+    signals.account_summaries_changed.send(sender=AccountSummary, account_ids=list(account_ids))
 
 
 def _last_answer_recount(account_id: int) -> None:
@@ -355,6 +364,7 @@ def contact_levels_changed(changes: Iterable[tuple[int, str, str]]) -> None:
     for account_id in sorted(executives):
         if AccountSummary.objects.filter(pk=account_id).exists():
             _executive_refresh(account_id, full=True)
+            _summaries_changed([account_id])
         else:
             account_summaries_write([account_id])
 
@@ -421,6 +431,7 @@ def account_windows_roll(*, now: datetime | None = None) -> int:
                 updates[f"window_{suffix}_from"] = froms[suffix]
             moved += AccountSummary.objects.filter(pk__in=chunk).update(**updates)
             accounts_revenue_refresh(chunk)
+            _summaries_changed(chunk)
     return moved
 
 
@@ -478,3 +489,4 @@ def account_summaries_write(account_ids: list[int], *, now: datetime | None = No
     AccountSummary.objects.filter(pk__in=account_ids).delete()
     AccountSummary.objects.bulk_create(account_rows(account_ids, now=now))
     accounts_revenue_refresh(account_ids)
+    _summaries_changed(account_ids)

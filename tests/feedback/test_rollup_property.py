@@ -22,15 +22,17 @@ from hypothesis import strategies as st
 from feedback.answer_lists import AnswerFilter
 from feedback.answering import AnswerRefused, response_submit
 from feedback.models import Response
+from feedback.periods import rollup_since
 from feedback.revenue import revenue_coverage, revenue_weighted_nps
 from feedback.rollups import account_figures, account_trend, filter_figures, rollup
 from feedback.services import account_owner_change, response_suspect_set
-from followups.models import Call
+from followups.models import AtRiskCount, Call
 from followups.revenue_at_risk import revenue_at_risk_differences
+from followups.risk_states import risk_states_differences
 from followups.services import attempt_log
 from outbox.models import Message
 from outbox.services import outbox_deliver_due
-from reports.at_risk import revenue_at_risk
+from reports.at_risk import accounts_at_risk, revenue_at_risk
 from surveys.book_accounts import accounts_deactivate
 from surveys.book_import import book_csv, book_import
 from surveys.models import (
@@ -51,7 +53,7 @@ from surveys.tallies import account_windows_roll
 from surveys.tallies_rebuild import tallies_differences
 from surveys.tokens import invitation_token
 from tests import factories
-from tests.reports.revenue_book import direct_revenue_at_risk
+from tests.reports.revenue_book import detractor_share, direct_at_risk, direct_revenue_at_risk
 
 LEVELS = ["executive", "manager", "operational"]
 REVENUES = ["", "0", "1250000", "99.95", "4000000"]  # "": the column, its cell empty (no revenue)
@@ -195,6 +197,7 @@ def check_everything(staff, now):
     check_revenue(staff, t, now)
     assert tallies_differences(now=now) == []
     assert revenue_at_risk_differences() == []
+    assert risk_states_differences() == []
 
 
 def check_revenue(staff, t, now):
@@ -223,6 +226,12 @@ def check_revenue(staff, t, now):
             else:
                 assert math.isclose(got.nps, expected[3], abs_tol=1e-6)
                 assert math.isclose(got.margin, expected[4], abs_tol=1e-6)
+            since = rollup_since(period, now)
+            baseline = detractor_share(accounts, since)
+            expected_risk = direct_at_risk(sorted(accounts, key=lambda a: a.pk), since, baseline)
+            got_risk = accounts_at_risk(scope, period=period, baseline=baseline, since=since, limit=100, now=now)
+            assert got_risk.total == len(expected_risk)
+            assert [row.account.pk for row in got_risk.rows] == [e["account"] for e in expected_risk]
 
 
 def coverage_figures(c):
@@ -308,7 +317,7 @@ def account_row(staff, account, **contact):
 
 def world_reset(staff, levels):
     for model in (Call, Response, Invitation, Contact, Account, Wave, MonthSummary, OwnerMonthSummary, RevenueSummary,
-                  Message):
+                  AtRiskCount, Message):
         model.objects.all().delete()
     rows = []
     for a in range(ACCOUNTS):

@@ -167,7 +167,7 @@ def direct_at_risk(accounts, since, baseline) -> list[dict]:
         rows.append({"account": account.pk, "answers": n, "detractors": d, "not_called": not_called,
                      "latest_not_called": latest, "above": bool(n and low > baseline),
                      "key": (not unhappy, account.annual_revenue is None, -(account.annual_revenue or 0), -low,
-                             -silent, account.name, account.pk)})
+                             -silent, account.pk)})
     return sorted(rows, key=lambda r: r["key"])
 
 

@@ -147,9 +147,11 @@ def test_an_account_with_a_known_revenue_outranks_an_unknown_one_and_silence_com
         answer_with_call(account, score=2)  # a detractor nobody has called yet
     from feedback.models import AccountSummary
     from feedback.summaries import summary_rebuild
+    from followups.risk_states import risk_states_refresh
 
     summary_rebuild()
     AccountSummary.objects.filter(account=silent).update(executive_waves_unanswered=3)
+    risk_states_refresh([silent.pk])  # what the executives' third wave unanswered would do
     got = accounts_at_risk(Account.objects.all(), period="12m", baseline=0.5, since=rollup_since("12m"))
     assert [r.account.name for r in got.rows] == ["Big", "Small", "Unknown", "Silent"]
     assert all(r.latest_not_called and r.not_called == 1 for r in got.rows[:3])

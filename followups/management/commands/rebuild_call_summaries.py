@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from followups.call_states import call_states_differences, call_states_rebuild
 from followups.revenue_at_risk import revenue_at_risk_differences, revenue_at_risk_rebuild
+from followups.risk_states import risk_states_differences, risk_states_rebuild
 from followups.tallies import call_summaries_differences, call_summaries_rebuild
 
 SHOWN = 20
@@ -22,10 +23,12 @@ class Command(BaseCommand):
             owners = call_summaries_rebuild()
             accounts = call_states_rebuild()
             revenue_at_risk_rebuild()
+            risk_states_rebuild()
             self.stdout.write(self.style.SUCCESS(
                 f"Call summaries rebuilt for {owners:,} owners, call states for {accounts:,} accounts."))
             return
-        differences = call_summaries_differences() + call_states_differences() + revenue_at_risk_differences()
+        differences = (call_summaries_differences() + call_states_differences() + revenue_at_risk_differences()
+                       + risk_states_differences())
         for line in differences[:SHOWN]:
             self.stdout.write(line)
         if len(differences) > SHOWN:
