@@ -452,7 +452,7 @@ class AccountRisk(models.Model):
         SILENT = 1  # its executives are silent (and nothing worse is known without the page)
         UNHAPPY = 2  # a detractor of the period, or its latest answer, not called yet
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="risks")
     period = models.CharField(max_length=3)
     # Copies of the account's owner and region, the pair whose AtRiskCount it adds to.
     owner_id = models.IntegerField()

@@ -79,11 +79,10 @@ def _count(rows: dict[str, tuple], sign: int, deltas: dict) -> None:
             deltas[(row[0], row[1], period)]["accounts"] += sign
 
 
-def _stored(account_ids: list[int] | None) -> dict[int, dict[str, tuple]]:
-    """{account id: {period: row}} as stored, of these accounts (None: of every account)."""
+def _stored() -> dict[int, dict[str, tuple]]:
+    """{account id: {period: row}} as stored."""
     stored = defaultdict(dict)
-    rows = AccountRisk.objects.all() if account_ids is None else AccountRisk.objects.filter(account_id__in=account_ids)
-    for row in rows.values("account_id", "period", *ROW):
+    for row in AccountRisk.objects.values("account_id", "period", *ROW):
         stored[row["account_id"]][row["period"]] = tuple(row[name] for name in ROW)
     return stored
 
@@ -100,13 +99,17 @@ def risk_states_refresh(account_ids: Iterable[int], *, pairs: dict | None = None
     the account does not say it yet. One read of the accounts, one of their rows; writes
     only for what changed."""
     pairs = pairs or {}
+    stored_fields = [f"account__risks__{name}" for name in ("period", *ROW)]
     for chunk in chunks(sorted(set(account_ids)), CHUNK):
-        before = _stored(chunk)
-        now = {}
-        for summary in AccountSummary.objects.filter(pk__in=chunk).values(*_SUMMARY):
+        before, now = defaultdict(dict), {}
+        # The summaries with their stored rows joined (a row per period): one read.
+        for summary in AccountSummary.objects.filter(pk__in=chunk).values(*_SUMMARY, *stored_fields):
             pk = summary["account_id"]
-            pair = pairs[pk] if pk in pairs else (summary["account__owner_id"], summary["account__region_id"])
-            now[pk] = _normal(_rows_now(summary, pair))
+            if summary["account__risks__period"] is not None:
+                before[pk][summary["account__risks__period"]] = tuple(summary[name] for name in stored_fields[1:])
+            if pk not in now:
+                pair = pairs[pk] if pk in pairs else (summary["account__owner_id"], summary["account__region_id"])
+                now[pk] = _normal(_rows_now(summary, pair))
         deltas: dict = defaultdict(lambda: {"accounts": 0})
         written, gone = [], []
         for pk in chunk:
@@ -115,11 +118,12 @@ def risk_states_refresh(account_ids: Iterable[int], *, pairs: dict | None = None
                 continue
             _count(old, -1, deltas)
             _count(new, +1, deltas)
-            gone += [(pk, period) for period in old if period not in new]
+            if not new:  # an account has a row in every period or in none
+                gone.append(pk)
             written += [(pk, period, row) for period, row in new.items() if old.get(period) != row]
         rows_add(AtRiskCount._meta.db_table, COUNT_KEYS, deltas, ("accounts",))
-        for pk, period in gone:
-            AccountRisk.objects.filter(account_id=pk, period=period).delete()
+        if gone:
+            AccountRisk.objects.filter(account_id__in=gone).delete()
         if written:
             _rows_write(written)
 
@@ -184,7 +188,7 @@ def risk_states_differences() -> list[str]:
     """Where the stored rows and counts disagree with a count afresh ([] when they agree)."""
     rows, counts = _expected()
     found = []
-    stored = _stored(None)
+    stored = _stored()
     for pk in sorted(set(rows) | set(stored)):
         have, want = _normal(stored.get(pk, {})), rows.get(pk, {})
         if have != want:

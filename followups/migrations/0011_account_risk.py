@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 ('revenue_known', models.BooleanField()),
                 ('revenue', models.DecimalField(decimal_places=2, max_digits=15)),
                 ('executive_waves_unanswered', models.PositiveIntegerField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='surveys.account')),
+                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='risks', to='surveys.account')),
             ],
             options={
                 'indexes': [models.Index(fields=['period', 'group', '-revenue_known', '-revenue', '-low', '-executive_waves_unanswered', 'account'], name='account_risk_order'), models.Index(fields=['period', 'group', 'low'], name='account_risk_low')],

@@ -53,8 +53,11 @@ def test_an_answer_costs_the_same_queries_whatever_the_account_holds(db, region,
     small = _account_with_history(region, 0)[level]
     large = _account_with_history(region, 40)[level]
     summary_rebuild()
-    costs = _answer_costs(small)
-    assert costs == _answer_costs(large)
+    costs, large_costs = _answer_costs(small), _answer_costs(large)
+    # The same, but for one write: the counts of accounts at risk change only when the
+    # account's group does, which its other answers decide (followups.risk_states).
+    assert all(abs(a - b) <= 1 for a, b in zip(costs, large_costs, strict=True)), (costs, large_costs)
+    costs = tuple(max(a, b) for a, b in zip(costs, large_costs, strict=True))
     first, change, suspect, route = costs
     # The link; savepoint; the answer (inserted, or read and changed); its invitation's
     # mirror; the account's lock; the owner's, the account's monthly and summary rows;
@@ -65,9 +68,12 @@ def test_an_answer_costs_the_same_queries_whatever_the_account_holds(db, region,
     # that stops counting, the account's latest counted answer (1 more). A change of
     # category reads the answer's themes, which move with it (1 more; and their summary
     # rows when it has any: feedback.theme_tallies); a first answer has none. The revenue
-    # sums: the account's part read, the sums and the part written (3 more).
+    # sums: the account's part read, the sums and the part written (3 more). The accounts
+    # at risk (followups.risk_states), after the summary and again after the call state:
+    # each time the account's summary read with its rows, and its rows written when they
+    # changed, the counts when its group did (3 more for a first answer).
     executive = 3 if level == 0 else 0
-    assert first <= 15 + executive and change <= 15 and suspect <= 18 + executive
+    assert first <= 18 + executive and change <= 16 and suspect <= 21 + executive
     assert route <= 4  # routing no longer recounts the account
 
 
@@ -80,4 +86,4 @@ def test_a_send_costs_the_same_queries_whatever_the_account_holds(db, region, sm
         invitation = factories.InvitationFactory(
             wave=wave, contact=contacts[0], status=Invitation.Status.PLANNED, sent_at=None, expires_at=None)
         costs.append(_queries(lambda i=invitation: sending.invitations_send(invitation_ids=[i.pk])))
-    assert costs[0] == costs[1] <= 16
+    assert costs[0] == costs[1] <= 18  # an executive's: the account's rows at risk read and written
