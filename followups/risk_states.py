@@ -13,8 +13,9 @@ Kept in the transaction of each event that can change an account's row, after it
   its call state counted afresh (followups.call_states) ........... risk_states_refresh
   its summary changed: an answer, an executive's invitation sent, a level changed, the
   windows' roll, a summary written whole (surveys.signals.account_summaries_changed)
+                                      ...... account_summaries_changed_refresh
   its owner, region, active flag or revenue changed, or the account deleted
-                     (surveys.signals.accounts_revenue_changed) ... risk_states_changed
+                     (surveys.signals.accounts_revenue_changed) ... accounts_revenue_changed_refresh
 An event takes the account's old rows out of the counts and adds the new ones: its work
 grows with its accounts, never with an owner's. `risk_states_rebuild` recounts everything
 (nightly, after the call states); `risk_states_differences` finds where they disagree.
@@ -96,8 +97,8 @@ def risk_states_refresh(account_ids: Iterable[int], *, pairs: dict | None = None
     """These accounts' summaries, call states or book facts changed in this transaction
     (rows locked): write their rows as they are now and move the counts by the difference.
     `pairs`: {account id: (owner, region), or None when it is about to be deleted} where
-    the account does not say it yet. One read of the accounts, one of their rows; writes
-    only for what changed."""
+    the account does not say it yet. One read (the summaries with their rows joined);
+    writes only for what changed."""
     pairs = pairs or {}
     stored_fields = [f"account__risks__{name}" for name in ("period", *ROW)]
     for chunk in chunks(sorted(set(account_ids)), CHUNK):
