@@ -24,6 +24,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from feedback.models import Response
 from surveys.batching import chunks
+from surveys.compiled_sql import ids_sql
 from surveys.models import Account
 from surveys.tallies import accounts_locked
 
@@ -35,7 +36,7 @@ ACCOUNTS_PER_REBUILD = 2000
 COLUMNS = ("latest_not_called", "last_not_called_at")
 
 
-def _counted(account_ids: Iterable[int]) -> QuerySet:
+def _counted(account_ids: list[int]) -> QuerySet:
     """(account id, latest_not_called, last_not_called_at) of these accounts, counted from
     their answers and calls: two index probes per account."""
     latest = (
@@ -43,7 +44,7 @@ def _counted(account_ids: Iterable[int]) -> QuerySet:
         .order_by("-answered_at", "-pk").values("pk")[:1]
     )
     not_called = Call.objects.filter(NOT_CALLED_DETRACTOR, account_id=OuterRef("pk"))
-    return Account.objects.filter(pk__in=list(account_ids)).annotate(
+    return Account.objects.filter(pk__in=account_ids).annotate(
         latest_not_called=Exists(not_called.filter(response_id=Subquery(latest))),
         last_not_called_at=Subquery(not_called.order_by("-answered_at").values("answered_at")[:1]),
     ).values_list("pk", *COLUMNS)
@@ -51,8 +52,8 @@ def _counted(account_ids: Iterable[int]) -> QuerySet:
 
 def _write(account_ids: list[int]) -> None:
     """Count and store these accounts' states in one statement (an answer's transaction
-    pays one query for them)."""
-    select, params = _counted(account_ids).query.sql_with_params()
+    pays one query for them), compiled once per process (surveys.compiled_sql)."""
+    select, params = ids_sql(_counted, account_ids)
     table = AccountCallState._meta.db_table
     updates = ", ".join(f"{column} = excluded.{column}" for column in COLUMNS)
     with connection.cursor() as cursor:

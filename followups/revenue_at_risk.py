@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from surveys.batching import chunks
+from surveys.compiled_sql import ids_rows
 from surveys.revenue_tallies import cents_of
 from surveys.summary_rows import rows_add
 
@@ -29,6 +30,15 @@ KEYS = ("owner_id", "region_id")
 FIELDS = ("accounts", "revenue_cents")
 PART = ("at_risk_owner_id", "at_risk_region_id", "at_risk_revenue")
 CHUNK = 500
+
+
+_PART_FIELDS = ("account_id", "latest_not_called", *PART,
+                "account__owner_id", "account__region_id", "account__active", "account__annual_revenue")
+
+
+def _parts(account_ids: list[int]):
+    """What revenue_at_risk_refresh reads of these accounts (compiled once: surveys.compiled_sql)."""
+    return AccountCallState.objects.filter(pk__in=account_ids).values_list(*_PART_FIELDS)
 
 
 def _zero() -> dict:
@@ -58,10 +68,8 @@ def revenue_at_risk_refresh(account_ids: Iterable[int], *, pairs: dict | None = 
     for chunk in chunks(sorted(set(account_ids)), CHUNK):
         deltas: dict = defaultdict(_zero)
         changed = []
-        for row in AccountCallState.objects.filter(pk__in=chunk).values(
-            "account_id", "latest_not_called", *PART,
-            "account__owner_id", "account__region_id", "account__active", "account__annual_revenue",
-        ):
+        for values in ids_rows(_parts, chunk):
+            row = dict(zip(_PART_FIELDS, values, strict=True))
             old, new = tuple(row[name] for name in PART), _part_now(row, pairs)
             if old == new:
                 continue

@@ -31,6 +31,7 @@ from django.db import connection, transaction
 
 from feedback.figures import share_interval
 from surveys.batching import chunks
+from surveys.compiled_sql import ids_rows
 from surveys.models import AccountSummary
 from surveys.months import month_begins
 from surveys.summary_rows import rows_add
@@ -93,6 +94,15 @@ def _normal(rows: dict[str, tuple]) -> dict[str, tuple]:
     return {period: (*row[:5], Decimal(row[5]).quantize(Decimal("0.01")), row[6]) for period, row in rows.items()}
 
 
+_STORED_FIELDS = tuple(f"account__risks__{name}" for name in ("period", *ROW))
+_READ = (*_SUMMARY, *_STORED_FIELDS)
+
+
+def _summaries_with_rows(account_ids: list[int]):
+    """What risk_states_refresh reads of these accounts (compiled once: surveys.compiled_sql)."""
+    return AccountSummary.objects.filter(pk__in=account_ids).values_list(*_READ)
+
+
 def risk_states_refresh(account_ids: Iterable[int], *, pairs: dict | None = None) -> None:
     """These accounts' summaries, call states or book facts changed in this transaction
     (rows locked): write their rows as they are now and move the counts by the difference.
@@ -100,14 +110,14 @@ def risk_states_refresh(account_ids: Iterable[int], *, pairs: dict | None = None
     the account does not say it yet. One read (the summaries with their rows joined);
     writes only for what changed."""
     pairs = pairs or {}
-    stored_fields = [f"account__risks__{name}" for name in ("period", *ROW)]
     for chunk in chunks(sorted(set(account_ids)), CHUNK):
         before, now = defaultdict(dict), {}
         # The summaries with their stored rows joined (a row per period): one read.
-        for summary in AccountSummary.objects.filter(pk__in=chunk).values(*_SUMMARY, *stored_fields):
+        for values in ids_rows(_summaries_with_rows, chunk):
+            summary = dict(zip(_READ, values, strict=True))
             pk = summary["account_id"]
             if summary["account__risks__period"] is not None:
-                before[pk][summary["account__risks__period"]] = tuple(summary[name] for name in stored_fields[1:])
+                before[pk][summary["account__risks__period"]] = tuple(summary[name] for name in _STORED_FIELDS[1:])
             if pk not in now:
                 pair = pairs[pk] if pk in pairs else (summary["account__owner_id"], summary["account__region_id"])
                 now[pk] = _normal(_rows_now(summary, pair))

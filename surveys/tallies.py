@@ -68,6 +68,7 @@ from django.utils.dateparse import parse_datetime
 
 from . import signals
 from .batching import chunks
+from .compiled_sql import ids_rows
 from .models import Account, AccountSummary, Contact, Invitation, Level, MonthSummary, OwnerMonthSummary
 from .months import month_begins, month_of_moment, month_window_first
 from .revenue_tallies import accounts_revenue_refresh
@@ -139,12 +140,14 @@ def accounts_locked(account_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
     """Lock the accounts' rows (in id order) and read {id: (owner, region)} under the lock."""
     locked = {}
     for chunk in chunks(sorted(set(account_ids)), CHUNK):
-        for pk, owner_id, region_id in (
-            Account.objects.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk")
-            .values_list("pk", "owner_id", "region_id")
-        ):
+        for pk, owner_id, region_id in ids_rows(_accounts_locking, chunk):
             locked[pk] = (owner_id, region_id)
     return locked
+
+
+def _accounts_locking(account_ids: list[int]):
+    return (Account.objects.select_for_update(no_key=True).filter(pk__in=account_ids).order_by("pk")
+            .values_list("pk", "owner_id", "region_id"))
 
 
 # --- An invitation sent ------------------------------------------------------------------
