@@ -10,7 +10,7 @@ removed or renamed leaves its queued rows failing with "unknown handler" in the 
 
 from feedback.chat import detractor_chat_post, digest_chat_post
 from feedback.response_owners import answer_owners_follow
-from feedback.response_themes import response_themes_tag
+from feedback.response_themes import response_themes_retag
 from feedback.routing import response_route
 from feedback.webhooks import answer_webhooks  # answers told to webhook endpoints
 from followups.services import call_queue_for_response, calls_move_for_account, close_loop_email_deliver
@@ -19,10 +19,10 @@ from surveys.staff import password_reset_email_send
 HANDLERS = {
     # A customer answered, or changed the answer (feedback.answering.response_submit).
     # Its reason is tagged with themes (again) in the worker, never in the answer's request.
-    "answer_saved": {"route": response_route, "queue_call": call_queue_for_response, "themes": response_themes_tag,
+    "answer_saved": {"route": response_route, "queue_call": call_queue_for_response, "themes": response_themes_retag,
                      "webhooks": answer_webhooks},
     # The same, with signs of a bot: routed, shown and tagged, never followed up by a call.
-    "suspect_answer_saved": {"route": response_route, "themes": response_themes_tag},
+    "suspect_answer_saved": {"route": response_route, "themes": response_themes_retag},
     # Answers an owner change found held by another transaction (feedback.response_owners).
     "answer_owners_stale": {"follow": answer_owners_follow},
     # An account got a new owner (feedback.services.account_owner_change).

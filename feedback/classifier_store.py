@@ -19,6 +19,8 @@ from datetime import datetime
 from importlib.metadata import version
 from typing import TYPE_CHECKING
 
+from django.db import connection
+
 from .models import TrainedClassifier
 from .theme_combination import RULES_ALONE, Combination
 
@@ -42,14 +44,19 @@ class StoredClassifier:
 
 
 _loaded: StoredClassifier | None = None
+# The newest training: the worker asks for every answer, so it is written out.
+_NEWEST = (f"SELECT id, combination, threshold, library_version FROM {TrainedClassifier._meta.db_table}"
+           " ORDER BY id DESC LIMIT 1")
 
 
 def classifier_current() -> StoredClassifier | None:
     """The newest trained classifier, or None when none was trained yet (the rules alone
     tag)."""
     global _loaded
-    newest = (TrainedClassifier.objects.order_by("-pk")
-              .values("pk", "combination", "threshold", "library_version").first())
+    with connection.cursor() as cursor:
+        cursor.execute(_NEWEST)
+        row = cursor.fetchone()
+    newest = dict(zip(("pk", "combination", "threshold", "library_version"), row, strict=True)) if row else None
     if newest is None:
         _loaded = None
         return None

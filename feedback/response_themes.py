@@ -19,6 +19,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from surveys.compiled_sql import ids_rows
 from surveys.models import User
 from surveys.tallies import accounts_locked
 
@@ -49,16 +50,31 @@ def _themes_wanted(machine: dict[int, str], corrections: dict[int, ThemeCorrecti
     return wanted
 
 
+# Read as values (compiled once: surveys.compiled_sql), then made rows to compare and update.
+_THEME_FIELDS = ("id", "response_id", "theme_id", "source", "by_id", "at")
+_CORRECTION_FIELDS = ("id", "response_id", "theme_id", "present", "by_id", "at")
+
+
+def _themes_of(response_ids: list[int]):
+    return ResponseTheme.objects.filter(response_id__in=response_ids).values_list(*_THEME_FIELDS)
+
+
+def _corrections_of(response_ids: list[int]):
+    return ThemeCorrection.objects.filter(response_id__in=response_ids).values_list(*_CORRECTION_FIELDS)
+
+
 def _themes_write(reasons: list[tuple[int, str, str]], current: CurrentTaxonomy, now: datetime) -> int:
     """Tag `reasons` ((response id, reason, language), rows already locked or not yet
     shared) and write what changed, in a few statements for the whole list. Returns
     how many answers' themes changed."""
     response_ids = [response_id for response_id, _, _ in reasons]
     existing: dict[int, dict[int, ResponseTheme]] = defaultdict(dict)
-    for row in ResponseTheme.objects.filter(response_id__in=response_ids):
+    for values in ids_rows(_themes_of, response_ids):
+        row = ResponseTheme(**dict(zip(_THEME_FIELDS, values, strict=True)))
         existing[row.response_id][row.theme_id] = row
     corrections: dict[int, dict[int, ThemeCorrection]] = defaultdict(dict)
-    for correction in ThemeCorrection.objects.filter(response_id__in=response_ids):
+    for values in ids_rows(_corrections_of, response_ids):
+        correction = ThemeCorrection(**dict(zip(_CORRECTION_FIELDS, values, strict=True)))
         corrections[correction.response_id][correction.theme_id] = correction
     new, gone, changed_source, changed = [], [], [], []
     found = current.themes_found([(reason, language) for _, reason, language in reasons])
@@ -78,7 +94,8 @@ def _themes_write(reasons: list[tuple[int, str, str]], current: CurrentTaxonomy,
                 changed_source.append(row)
         if added or removed:
             changed.append((response_id, set(added), {row.theme_id for row in removed}))
-    ResponseTheme.objects.filter(pk__in=gone).delete()
+    if gone:
+        ResponseTheme.objects.filter(pk__in=gone).delete()
     ResponseTheme.objects.bulk_create(new)
     ResponseTheme.objects.bulk_update(changed_source, ["source", "by", "at"])
     for response_id, added, removed in changed:
@@ -87,16 +104,23 @@ def _themes_write(reasons: list[tuple[int, str, str]], current: CurrentTaxonomy,
 
 
 @transaction.atomic
+def response_themes_retag(*, response_id: int, now: datetime | None = None) -> None:
+    """Tag one answer's reason as it is now: the outbox's handler after an answer is saved
+    or changed (safe to run twice)."""
+    rows = ids_rows(_reason_locked, [response_id])
+    if rows:
+        _themes_write(rows, taxonomy_current(), now or timezone.now())
+
+
+def _reason_locked(response_ids: list[int]):
+    return Response.objects.select_for_update().filter(pk__in=response_ids).values_list("pk", "reason", "language")
+
+
 def response_themes_tag(*, response_id: int, now: datetime | None = None) -> list[str]:
-    """Tag one answer's reason as it is now (the outbox's handler after an answer is saved
-    or changed; safe to run twice). Returns the keys of its themes."""
-    reason = (
-        Response.objects.select_for_update().filter(pk=response_id).values_list("pk", "reason", "language").first()
-    )
-    if reason is None:
-        return []
-    _themes_write([reason], taxonomy_current(), now or timezone.now())
-    return response_theme_keys(response_id)
+    """Tag one answer's reason as it is now; returns the keys of its themes."""
+    with transaction.atomic():
+        response_themes_retag(response_id=response_id, now=now)
+        return response_theme_keys(response_id)
 
 
 def response_theme_keys(response_id: int) -> list[str]:

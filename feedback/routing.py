@@ -17,11 +17,12 @@ to a detractor alerts then; one changed among detractor scores does not alert tw
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from outbox.services import outbox_publish
+from surveys.compiled_sql import ids_rows
 from surveys.emails import email_message
 
 from .models import Category, Response
@@ -34,21 +35,26 @@ def response_url(response: Response) -> str:
     return settings.SITE_URL + reverse("response_detail", args=[response.pk])
 
 
+def _alert_facts(response_ids: list[int]):
+    return Response.objects.filter(pk__in=response_ids).values_list("category", "suspect")
+
+
+_ALERT_CLAIM = (f"UPDATE {Response._meta.db_table} SET alerted_at = %s"
+                " WHERE id = %s AND alerted_at IS NULL AND category = %s")
+
+
 @transaction.atomic
 def response_route(*, response_id: int) -> None:
     """Alert the owning AM of a detractor at once; idempotent."""
-    response = (
-        Response.objects.select_related("contact", "account__owner", "account__region").filter(pk=response_id).first()
-    )
-    if response is None:
+    # Most answers are not detractors: they cost one small read, compiled once.
+    if ids_rows(_alert_facts, [response_id]) != [(Category.DETRACTOR, False)]:
         return
-    if response.category != Category.DETRACTOR or response.suspect:
-        return
-    claimed = Response.objects.filter(pk=response.pk, alerted_at__isnull=True, category=Category.DETRACTOR).update(
-        alerted_at=timezone.now()
-    )
-    if not claimed:
-        return
+    with connection.cursor() as cursor:
+        cursor.execute(_ALERT_CLAIM, [connection.ops.adapt_datetimefield_value(timezone.now()), response_id,
+                                      Category.DETRACTOR])
+        if not cursor.rowcount:
+            return
+    response = Response.objects.select_related("contact", "account__owner", "account__region").get(pk=response_id)
     # Chat posts are rows of their own in this transaction: a chat service that is down
     # retries alone, and a failed email (rolled back and retried) queues them once.
     for user_id in chat_alert_user_ids(response):

@@ -34,9 +34,10 @@ from django.db.models import Count, DateField, QuerySet
 from django.db.models.functions import TruncMonth
 
 from surveys.batching import chunks
+from surveys.compiled_sql import ids_rows
 from surveys.models import Account
 from surveys.months import month_of_moment
-from surveys.tallies import ANSWER_FIELDS, CATEGORY_FIELDS, rows_add
+from surveys.tallies import ANSWER_FIELDS, CATEGORY_FIELDS, accounts_locked, rows_add
 
 from .models import Response, ResponseTheme, ThemeMonthSummary
 
@@ -65,18 +66,21 @@ def response_themes_count(sender=None, *, response_id: int, added: set, removed:
     Locks the account's row (after the answer's) to read its owner and region."""
     if not (added or removed):
         return
-    answer = (
-        Response.objects.select_for_update(no_key=True, of=("account",)).select_related("account")
-        .only("category", "suspect", "answered_at", "account__owner", "account__region").filter(pk=response_id)
-        .first()
-    )
-    if answer is None or answer.suspect:
+    answers = ids_rows(_answer_facts, [response_id])
+    if not answers or answers[0][1]:  # gone, or suspect
         return
+    category, _suspect, answered_at, account_id = answers[0]
+    owner_id, region_id = accounts_locked([account_id])[account_id]
     deltas = _deltas()
-    who, month = (answer.account.owner_id, answer.account.region_id), month_of_moment(answer.answered_at)
-    _add(deltas, who, month, added, answer.category, +1)
-    _add(deltas, who, month, removed, answer.category, -1)
+    who, month = (owner_id, region_id), month_of_moment(answered_at)
+    _add(deltas, who, month, added, category, +1)
+    _add(deltas, who, month, removed, category, -1)
     rows_add(TABLE, KEYS, deltas, ANSWER_FIELDS)
+
+
+def _answer_facts(response_ids: list[int]):
+    """(compiled once: surveys.compiled_sql)"""
+    return Response.objects.filter(pk__in=response_ids).values_list("category", "suspect", "answered_at", "account_id")
 
 
 def answer_themes_recount(*, response_id: int, was: str, counts_as: str, answered_at) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Max
+from django.db import connection
 
 from .classifier_store import classifier_current
 from .models import Theme
@@ -54,6 +54,8 @@ class CurrentTaxonomy:
 
 
 _current: tuple[tuple, CurrentTaxonomy] | None = None
+# Whether any theme changed: the worker asks for every answer, so it is written out.
+_FINGERPRINT = f"SELECT count(*), max(updated_at) FROM {Theme._meta.db_table}"
 
 
 def theme_rules(theme) -> ThemeRules:
@@ -67,7 +69,9 @@ def taxonomy_current() -> CurrentTaxonomy:
     """The active themes of the database, compiled (kept until a theme changes), with the
     classifier when it is used."""
     global _current
-    fingerprint = tuple(Theme.objects.aggregate(count=Count("id"), changed=Max("updated_at")).values())
+    with connection.cursor() as cursor:
+        cursor.execute(_FINGERPRINT)
+        fingerprint = tuple(cursor.fetchone())
     if _current is None or _current[0] != fingerprint:
         themes = list(Theme.objects.filter(active=True))
         current = CurrentTaxonomy(

@@ -7,7 +7,7 @@ from email.utils import formataddr
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from feedback.models import Category, Response
 from feedback.services import response_mark_handled
 from outbox.services import outbox_publish
+from surveys.compiled_sql import ids_rows
 from surveys.emails import email_message
 from surveys.models import Program, Role, User
 from surveys.tallies import accounts_locked
@@ -45,19 +46,31 @@ RECOVERY_MAX_DAYS = 90
 
 def assignee_for(owner: User, on_date: date | None = None) -> User:
     """The owner, or whoever covers for them on `on_date` (following a cover who is away too)."""
-    on_date = on_date or timezone.localdate()
-    person, seen = owner, {owner.pk}
-    for _hop in range(5):
-        absence = (
-            Absence.objects.filter(user=person, starts_on__lte=on_date, ends_on__gte=on_date)
-            .select_related("cover")
-            .order_by("-created_at")
-            .first()
-        )
-        if absence is None or absence.cover_id in seen or not absence.cover.is_active:
-            return person
-        person = absence.cover
-        seen.add(person.pk)
+    assignee_id = assignee_id_for(owner.pk, on_date)
+    return owner if assignee_id == owner.pk else User.objects.get(pk=assignee_id)
+
+
+# The latest absence of a person on a day, with whether its cover is active. Written out:
+# every new call runs it, and compiling it cost more CPU than running it.
+_COVER = (
+    f"SELECT a.cover_id, u.is_active FROM {Absence._meta.db_table} a"
+    f" JOIN {User._meta.db_table} u ON u.id = a.cover_id"
+    " WHERE a.user_id = %s AND a.starts_on <= %s AND a.ends_on >= %s ORDER BY a.created_at DESC, a.id DESC LIMIT 1"
+)
+
+
+def assignee_id_for(owner_id: int, on_date: date | None = None) -> int:
+    """assignee_for, by ids."""
+    day = connection.ops.adapt_datefield_value(on_date or timezone.localdate())
+    person, seen = owner_id, {owner_id}
+    with connection.cursor() as cursor:
+        for _hop in range(5):
+            cursor.execute(_COVER, [person, day, day])
+            row = cursor.fetchone()
+            if row is None or row[0] in seen or not row[1]:
+                return person
+            person = row[0]
+            seen.add(person)
     return person
 
 
@@ -83,16 +96,16 @@ def call_queue_for_response(*, response_id: int) -> Call | None:
     a new category restarts the clock from the change. Suspect: no call; an open call
     nobody has tried yet is cancelled. Closed calls are history and stay as they are.
     """
-    response = (
-        Response.objects.select_for_update().select_related("account__owner").filter(pk=response_id).first()
-    )
-    if response is None:
+    rows = ids_rows(_answer_locked, [response_id])
+    if not rows:
         return None
+    account_id, contact_id, category, suspect, answered_at, changed_at = rows[0]
     # Locks: the answer, its account (owner and region for the summaries), then the call.
-    who = call_account_lock(response.account_id)
-    call = Call.objects.select_for_update().filter(response=response).first()
+    who = call_account_lock(account_id)
+    owner_id = who[0]
+    call = Call.objects.select_for_update().filter(response_id=response_id).first()
     before = call_snapshot(call)
-    if response.suspect:
+    if suspect:
         if call is not None and call.is_open and call.first_attempt_at is None:
             call.state = Call.State.CANCELLED
             call.closed_at = timezone.now()
@@ -100,33 +113,39 @@ def call_queue_for_response(*, response_id: int) -> Call | None:
             _call_changed(call, who=who, before=before)
         return call
     if call is None:
-        answered_on = timezone.localdate(response.answered_at)
+        answered_on = timezone.localdate(answered_at)
         try:
             with transaction.atomic():
                 call = Call.objects.create(
-                    response=response,
-                    account=response.account,
-                    contact_id=response.contact_id,
-                    category=response.category,
-                    answered_at=response.answered_at,
-                    assignee=assignee_for(response.account.owner),
-                    assigned_for=response.account.owner,
-                    due_on=due_on_for(category=response.category, from_date=answered_on),
+                    response_id=response_id,
+                    account_id=account_id,
+                    contact_id=contact_id,
+                    category=category,
+                    answered_at=answered_at,
+                    assignee_id=assignee_id_for(owner_id),
+                    assigned_for_id=owner_id,
+                    due_on=due_on_for(category=category, from_date=answered_on),
                 )
         except IntegrityError:  # queued by a concurrent delivery a moment ago
-            return Call.objects.get(response=response)
+            return Call.objects.get(response_id=response_id)
         _call_changed(call, who=who, before=None)
         return call
     if call.state == Call.State.CANCELLED and call.first_attempt_at is None:
         # A suspect answer later made good (e.g. a person re-submitted): queue it again.
         call.state, call.closed_at = Call.State.OPEN, None
         call.category = ""
-    if call.is_open and call.category != response.category:
-        call.category = response.category
-        call.due_on = due_on_for(category=response.category, from_date=timezone.localdate(response.changed_at))
+    if call.is_open and call.category != category:
+        call.category = category
+        call.due_on = due_on_for(category=category, from_date=timezone.localdate(changed_at))
         call.save(update_fields=["state", "closed_at", "category", "due_on", "updated_at"])
         _call_changed(call, who=who, before=before)
     return call
+
+
+def _answer_locked(response_ids: list[int]):
+    """The answer's facts a call is queued from, its row locked (compiled once: surveys.compiled_sql)."""
+    return (Response.objects.select_for_update(of=("self",)).filter(pk__in=response_ids)
+            .values_list("account_id", "contact_id", "category", "suspect", "answered_at", "changed_at"))
 
 
 # --- Attempts and outcomes ----------------------------------------------------------

@@ -47,6 +47,7 @@ from django.db.models.functions import TruncMonth
 
 from feedback.models import Response, ResponseTheme
 from surveys.batching import chunks
+from surveys.compiled_sql import ids_rows
 from surveys.models import Account
 from surveys.months import month_of_moment
 from surveys.tallies import accounts_locked
@@ -229,22 +230,30 @@ def themes_changed_count(sender=None, *, response_id: int, added: set, removed: 
     writer of a call does), then reads the call under that lock."""
     if not (added or removed):
         return
-    answer = (
-        Response.objects.select_for_update(no_key=True, of=("account",)).select_related("account")
-        .only("account__owner", "account__region").filter(pk=response_id).first()
-    )
-    call = (
-        Call.objects.filter(response_id=response_id, state=State.REACHED, root_cause__isnull=False)
-        .values_list("answered_at", "category", "root_cause_id").first()
-    )
-    if answer is None or call is None:
+    accounts = ids_rows(_account_of_answer, [response_id])
+    if not accounts:
         return
-    answered_at, category, root_cause_id = call
+    account_id = accounts[0][0]
+    owner_id, region_id = accounts_locked([account_id])[account_id]
+    calls = ids_rows(_reached_call, [response_id])
+    if not calls:
+        return
+    answered_at, category, root_cause_id = calls[0]
     deltas = _deltas()
-    key = (answer.account.owner_id, answer.account.region_id, month_of_moment(answered_at), category, root_cause_id)
+    key = (owner_id, region_id, month_of_moment(answered_at), category, root_cause_id)
     for theme_id, sign in [(t, +1) for t in added] + [(t, -1) for t in removed]:
         deltas[RootCauseThemeSummary][(*key, theme_id)]["reached"] += sign
     rows_add(deltas)
+
+
+def _account_of_answer(response_ids: list[int]):
+    """(compiled once: surveys.compiled_sql)"""
+    return Response.objects.filter(pk__in=response_ids).values_list("account_id")
+
+
+def _reached_call(response_ids: list[int]):
+    return (Call.objects.filter(response_id__in=response_ids, state=State.REACHED, root_cause__isnull=False)
+            .values_list("answered_at", "category", "root_cause_id"))
 
 
 # --- Counting from the calls: the rebuild and the check ----------------------------------------

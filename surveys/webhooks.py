@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import Webhook
@@ -150,8 +150,10 @@ def webhook_deliveries_create(event_type: str, data: dict, *, key: str, contact_
 
 def webhooks_wanted() -> bool:
     """Whether any endpoint is on: a handler asks before it builds a payload, so that
-    without webhooks an event costs one small query."""
-    return WebhookEndpoint.objects.filter(enabled=True).exists()
+    without webhooks an event costs one small query (written out: every answer asks)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {WebhookEndpoint._meta.db_table} WHERE enabled LIMIT 1")
+        return cursor.fetchone() is not None
 
 
 def webhook_account(account) -> dict:
