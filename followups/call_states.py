@@ -50,25 +50,32 @@ def _counted(account_ids: list[int]) -> QuerySet:
     ).values_list("pk", *COLUMNS)
 
 
-def _write(account_ids: list[int]) -> None:
+def _write(account_ids: list[int]) -> list[int]:
     """Count and store these accounts' states in one statement (an answer's transaction
-    pays one query for them), compiled once per process (surveys.compiled_sql)."""
+    pays one query for them), compiled once per process (surveys.compiled_sql). Returns
+    the accounts whose state is new or changed."""
     select, params = ids_sql(_counted, account_ids)
     table = AccountCallState._meta.db_table
     updates = ", ".join(f"{column} = excluded.{column}" for column in COLUMNS)
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"  # NULL-safe
+    changed = " OR ".join(f"{table}.{column} {differs} excluded.{column}" for column in COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (account_id, {', '.join(COLUMNS)}) {select} "
-            f"ON CONFLICT (account_id) DO UPDATE SET {updates}", params)
+            f"ON CONFLICT (account_id) DO UPDATE SET {updates} WHERE {changed} RETURNING account_id", params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def call_states_refresh(account_ids: Iterable[int]) -> None:
     """Count these accounts' call states afresh, in the caller's transaction (after its
-    change, with the accounts locked by it or by the event's own lock order)."""
+    change, with the accounts locked by it or by the event's own lock order). The revenue
+    at risk and the accounts at risk follow the accounts whose state changed: the rest of
+    what they hold has hooks of its own (the summaries, the book facts)."""
     for chunk in chunks(sorted(set(account_ids)), ACCOUNTS_PER_REBUILD):
-        _write(chunk)
-        revenue_at_risk_refresh(chunk)  # the revenue at risk follows the latest answer's call
-        risk_states_refresh(chunk)  # so do the accounts at risk
+        changed = _write(chunk)
+        if changed:
+            revenue_at_risk_refresh(changed)  # the revenue at risk follows the latest answer's call
+            risk_states_refresh(changed)  # so do the accounts at risk
 
 
 def answer_counted_changed_refresh(sender=None, *, account_id: int, **kwargs) -> None:
