@@ -11,9 +11,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import lru_cache
 
-from django.utils import formats, timezone
-from django.utils.translation import ngettext
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils import formats, numberformat, timezone
+from django.utils.translation import get_language, ngettext
 
 # "3 Mar 2026": every date a staff member reads carries its year.
 DATE_FORMAT = "j M Y"
@@ -57,14 +60,35 @@ def number_shown(value, digits: int = 0, *, sign: bool = False) -> str:
     value = rounded(value, digits)
     if value is None:
         return "—"
-    text = formats.number_format(value, decimal_pos=digits)
+    decimal_separator, grouping, thousand_separator = _separators(get_language())
+    text = numberformat.format(value, decimal_separator, digits, grouping, thousand_separator)
     return f"+{text}" if sign and value > 0 else text
+
+
+@lru_cache(maxsize=16)
+def _separators(language: str | None) -> tuple:
+    """The language's number format, as formats.number_format reads it (a page shows
+    hundreds of figures; asking for the three formats each time cost more than the rest)."""
+    return tuple(formats.get_format(name, language) for name in ("DECIMAL_SEPARATOR", "NUMBER_GROUPING",
+                                                                 "THOUSAND_SEPARATOR"))
+
+
+@receiver(setting_changed)
+def _separators_forget(*, setting, **kwargs) -> None:
+    if setting in {"LANGUAGE_CODE", "LANGUAGES", "USE_THOUSAND_SEPARATOR", "DECIMAL_SEPARATOR", "NUMBER_GROUPING",
+                   "THOUSAND_SEPARATOR", "FORMAT_MODULE_PATH"}:
+        _separators.cache_clear()
 
 
 def percent_shown(share, digits: int = 0) -> str:
     """A share (0..1) as a percentage: 47/55 -> "85%", 1/8 -> "13%"; "—" for None."""
     if share is None:
         return "—"
+    if isinstance(share, (int, float, Decimal)):
+        # As a Decimal: exact (a float's shortest decimal has at most 17 digits, Decimal
+        # keeps 28), and rounded on rounded()'s quick path.
+        exact = (Decimal(repr(share)) if isinstance(share, float) else Decimal(share)) * 100
+        return number_shown(exact, digits) + "%"
     return number_shown(_exact(share) * 100, digits) + "%"
 
 
