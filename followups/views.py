@@ -67,13 +67,17 @@ def _workable_call_or_404(request, call_id: int) -> Call:
 def call_list(request):
     closed = request.GET.get("show") == "closed"
     today = timezone.localdate()
-    calls = (selectors.calls_closed_recently_for(request.user) if closed
-             else selectors.call_list_for(request.user, today=today))
-    page, rows = _paginate(calls, request.GET.get("page"))
+    if closed:
+        page, rows = _paginate(selectors.calls_closed_recently_for(request.user), request.GET.get("page"))
+        groups = [("closed", rows, len(rows))]
+    else:
+        # The groups' counts add up to every open call: the pages are counted once.
+        counts = selectors.urgency_counts(request.user, today)
+        page, rows = _paginate(selectors.call_list_for(request.user, today=today), request.GET.get("page"),
+                               count=sum(counts.values()))
+        groups = selectors.calls_by_urgency(rows, today, counts)
     return render(request, "followups/call_list.html", {
-        "page": page, "calls": rows, "closed": closed, "today": today,
-        "groups": [("closed", rows, len(rows))] if closed else selectors.calls_by_urgency(
-            rows, today, selectors.urgency_counts(request.user, today) if rows else None),
+        "page": page, "calls": rows, "closed": closed, "today": today, "groups": groups,
     })
 
 
