@@ -77,9 +77,7 @@ def triage_forms(context, response, here) -> SafeString:
     `here`). Written here, not as a template: the inbox repeats them on every row, and as
     a template they were half of the page's time."""
     url = reverse("feedback:response_triage", args=[response.pk])
-    token = context.get("csrf_token")
-    csrf = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token) if (
-        token and token != "NOTPROVIDED") else ""
+    csrf = _csrf_input(context)
     # The visible words start the accessible name (WCAG 2.5.3); the hidden rest says whose answer.
     whose = gettext("%(name)s's answer") % {"name": response.contact.name}
     return format_html_join("\n", "{}", (
@@ -91,6 +89,62 @@ def triage_forms(context, response, here) -> SafeString:
         ),)
         for state, label in _TRIAGE_LABELS.items() if state != response.triage
     ))
+
+
+@register.simple_tag(takes_context=True)
+def answer_themes(context, response, can_correct=False, here="", themes_offered=None, themes_error="") -> SafeString:
+    """An answer's themes, with the form that removes or adds one when `can_correct`
+    (feedback/_themes.html). Written here, not as a template: the inbox repeats it on every
+    row, and as a template it was a third of the page's time."""
+    shown = list(response.themes.all())
+    if not (shown or response.reason):
+        return format_html('<div class="themes" id="themes-{}"></div>', response.pk)
+    parts = []
+    if can_correct:
+        url = reverse("feedback:response_themes", args=[response.pk])
+        parts.append(format_html(
+            '<form method="post" action="{0}" hx-post="{0}" hx-target="#themes-{1}" hx-swap="outerHTML">{2}'
+            '<input type="hidden" name="next" value="{3}">', url, response.pk, _csrf_input(context), here))
+    parts.append(format_html('\n<ul class="theme-list" aria-label="{}">\n', gettext("Themes")))
+    for row in shown:
+        name = row.theme.name_here
+        remove = format_html(
+            '<button type="submit" name="remove" value="{}" class="theme-remove" aria-label="{}">'
+            '<span aria-hidden="true">×</span></button>',
+            row.theme.key, gettext("Remove theme %(name)s") % {"name": name}) if can_correct else ""
+        said = _theme_said(row)
+        parts.append(format_html(
+            '<li class="theme theme-{}" title="{}">{}<span class="visually-hidden"> ({})</span>{}</li>\n',
+            "person" if row.source == "person" else "machine", said[:1].upper() + said[1:], name, said, remove))
+    if not shown:
+        parts.append(format_html('<li class="theme-none muted small">{}</li>\n', gettext("No theme")))
+    parts.append(mark_safe("</ul>\n"))
+    if can_correct:
+        addable = themes_to_add(response, themes_offered)
+        if addable:
+            parts.append(format_html(
+                '<details class="theme-add"><summary><span aria-hidden="true">+</span>{}</summary>\n'
+                '<div class="theme-options">{}</div>\n</details>',
+                gettext("Add a theme"), mark_safe("".join(theme_add_button(theme) for theme in addable))))
+        parts.append(mark_safe("\n</form>"))
+    if themes_error:
+        parts.append(format_html('\n<p class="error small" role="alert">{}</p>', themes_error))
+    return format_html('<div class="themes" id="themes-{}">{}\n</div>', response.pk, mark_safe("".join(parts)))
+
+
+def _theme_said(row) -> str:
+    """Who found one theme of an answer, as its title and hidden text say."""
+    if row.source != "person":
+        return gettext("suggested")
+    if row.by_id:
+        return gettext("added by %(name)s") % {"name": row.by}
+    return gettext("added by a person")
+
+
+def _csrf_input(context) -> str:
+    token = context.get("csrf_token")
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token) if (
+        token and token != "NOTPROVIDED") else ""
 
 
 @register.simple_tag
