@@ -1,6 +1,7 @@
 """Keeping the figures current costs the same whatever the account's history: an answer,
-a change of mind, a suspect flag, a send and the routing after an answer issue a bounded
-number of queries, the same for an account with no earlier answers as for one with many."""
+a change of mind, a suspect flag, a send, and the worker's routing, call and themes after
+an answer issue a bounded number of queries, the same for an account with no earlier
+answers as for one with many."""
 
 from datetime import timedelta
 
@@ -9,9 +10,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from config.celery import app
 from feedback.answering import response_submit
+from feedback.response_themes import response_themes_retag
 from feedback.routing import response_route
 from feedback.summaries import summary_rebuild
+from followups.services import call_queue_for_response
 from surveys import sending
 from surveys.models import Invitation, Wave
 from surveys.months import month_add, month_begins
@@ -69,12 +73,50 @@ def test_an_answer_costs_the_same_queries_whatever_the_account_holds(db, region,
     # category reads the answer's themes, which move with it (1 more; and their summary
     # rows when it has any: feedback.theme_tallies); a first answer has none. The revenue
     # sums: the account's part read, the sums and the part written (3 more). The accounts
-    # at risk (followups.risk_states), after the summary and again after the call state:
-    # each time the account's summary read with its rows, and its rows written when they
-    # changed, the counts when its group did (3 more for a first answer).
+    # at risk (followups.risk_states), after the summary and again when the call state
+    # changed: each time the account's summary read with its rows, and its rows written
+    # when they changed, the counts when its group did (3 more for a first answer).
     executive = 3 if level == 0 else 0
     assert first <= 18 + executive and change <= 16 and suspect <= 21 + executive
     assert route <= 4  # routing no longer recounts the account
+
+
+def _worker_costs(contact, wave) -> tuple:
+    """The queries of the worker's call and themes handlers after a first answer, then
+    after a change of category."""
+    invitation = factories.InvitationFactory(contact=contact, wave=wave)
+    token = invitation_token(invitation)
+    response = response_submit(token=token, score=3, reason="The delivery was late and the invoice wrong").response
+    costs = [_queries(lambda: call_queue_for_response(response_id=response.pk)),
+             _queries(lambda: response_themes_retag(response_id=response.pk))]
+    response_submit(token=token, score=9, reason="Good prices")
+    costs += [_queries(lambda: call_queue_for_response(response_id=response.pk)),
+              _queries(lambda: response_themes_retag(response_id=response.pk))]
+    return tuple(costs)
+
+
+@pytest.mark.parametrize("level", [0, 1], ids=["executive", "manager"])
+def test_the_workers_handlers_cost_the_same_queries_whatever_the_account_holds(db, region, level):
+    app.conf.task_always_eager = False  # the handlers run here, once each (the fixture puts it back)
+    small = _account_with_history(region, 0)[level]
+    large = _account_with_history(region, 40)[level]
+    summary_rebuild()
+    wave = factories.WaveFactory(month=month_add(timezone.localdate().replace(day=1), -1))
+    costs, large_costs = _worker_costs(small, wave), _worker_costs(large, wave)
+    # As the answer's: one write of the counts at risk more or less, by the account's group.
+    assert all(abs(a - b) <= 1 for a, b in zip(costs, large_costs, strict=True)), (costs, large_costs)
+    queue_first, themes_first, queue_change, themes_change = (
+        max(a, b) for a, b in zip(costs, large_costs, strict=True))
+    # The call: savepoints; the answer read and locked; the account locked; the call read;
+    # the cover; the settings (and, in a new database, their row); the call; its summary
+    # rows; the account's call state, and when it changed its revenue at risk, its rows at
+    # risk and their counts. A change: no cover, no new call, the call updated instead.
+    assert queue_first <= 18 and queue_change <= 15
+    # The themes: savepoint; the answer locked; whether a theme or the classifier changed
+    # (the themes read when one did); the answer's themes and corrections; the themes
+    # written; the theme summary (the answer and its account locked, the rows); the calls
+    # by theme (the account locked, its reached call).
+    assert themes_first <= 15 and themes_change <= 15
 
 
 def test_a_send_costs_the_same_queries_whatever_the_account_holds(db, region, smtp_server):
