@@ -229,6 +229,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="requests of each page (all clients together)")
     parser.add_argument("--reload", action="store_true", help="drop the data set's database and load it again")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the summaries of a kept data set")
+    parser.add_argument("--no-rebuild", action="store_true",
+                        help="migrations added since the load count their own rows: migrate, do not rebuild")
     parser.add_argument("--no-export", action="store_true")
     parser.add_argument("--load-only", action="store_true", help="load (or check) the data set and stop")
     args = parser.parse_args()
@@ -241,7 +243,7 @@ def main() -> None:
     import django
 
     django.setup()
-    loaded = dataset_ensure(args.answers, rebuild=args.rebuild)
+    loaded = dataset_ensure(args.answers, rebuild=args.rebuild, no_rebuild=args.no_rebuild)
     from django.db import connection, connections
 
     dbname = connection.settings_dict["NAME"]

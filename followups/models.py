@@ -69,6 +69,9 @@ class RootCause(models.Model):
 
 # An open detractor call with no attempt yet (feedback.models.Category.DETRACTOR).
 NOT_CALLED_DETRACTOR = Q(state="open", category="detractor", first_attempt_at__isnull=True)
+# The open calls, split as the assignee's list orders them: detractors before the rest.
+OPEN_DETRACTOR = Q(state="open", category="detractor")
+OPEN_NOT_DETRACTOR = Q(state="open") & ~Q(category="detractor")
 
 
 class Call(models.Model):
@@ -121,6 +124,12 @@ class Call(models.Model):
             models.Index(fields=["due_on", "id"], condition=NOT_CALLED_DETRACTOR, name="call_not_called_due"),
             models.Index(fields=["account", "answered_at"], condition=NOT_CALLED_DETRACTOR,
                          name="call_not_called_account"),
+            # The assignee's list, one urgency group at a time (followups.call_list): detractors
+            # first, then the rest, each in due order, so a page reads only its own rows.
+            models.Index(fields=["assignee", "due_on", "answered_at", "id"], condition=OPEN_DETRACTOR,
+                         name="call_open_detractor_list"),
+            models.Index(fields=["assignee", "due_on", "answered_at", "id"], condition=OPEN_NOT_DETRACTOR,
+                         name="call_open_other_list"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -313,16 +322,22 @@ class OpenCallSummary(models.Model):
     due_on = models.DateField()
     # Who makes the calls (followups.Call.assignee): the overdue page's choice of person.
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # For whom (Call.assigned_for): the assignee's own list counts the rows where it is
+    # the owner, the calls still theirs.
+    assigned_for = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     open = models.IntegerField(default=0)
     attempted = models.IntegerField(default=0)
     on_time = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["owner", "region", "month", "category", "due_on", "assignee"],
-                                    name="open_call_summary_unique"),
+            models.UniqueConstraint(fields=["owner", "region", "month", "category", "due_on", "assignee",
+                                            "assigned_for"], name="open_call_summary_unique"),
         ]
-        indexes = [models.Index(fields=["due_on"], name="open_call_summary_due")]
+        indexes = [
+            models.Index(fields=["due_on"], name="open_call_summary_due"),
+            models.Index(fields=["assignee", "due_on"], name="open_call_summary_assignee"),
+        ]
 
     def __str__(self):
         return (f"{self.owner_id}/{self.region_id} {self.month:%Y-%m} {self.category} due {self.due_on}"

@@ -123,15 +123,6 @@ def call_list_for(user: User, *, state: str = Call.State.OPEN, today: date | Non
     return calls.order_by("-closed_at", "-pk")
 
 
-def urgency_counts(user: User, today: date) -> dict[str, int]:
-    """How many of the user's open calls each group holds (all pages), in one read."""
-    return calls_assigned_to(user).filter(state=Call.State.OPEN).aggregate(
-        overdue=Count("pk", filter=Q(due_on__lt=today)),
-        today=Count("pk", filter=Q(due_on=today)),
-        later=Count("pk", filter=Q(due_on__gt=today)),
-    )
-
-
 def urgency_of(call: Call, today: date) -> str:
     if call.due_on < today:
         return "overdue"

@@ -6,10 +6,11 @@ What a call adds, by its account's owner and region now (as the per-AM answers):
 - CallMonthSummary (month of the answer, category): a call not cancelled; attempted;
   reached; closed without reaching (unreachable, declined); on time (first attempt on or
   before the due date).
-- OpenCallSummary (month, category, due date, assignee): an open call; attempted; on
-  time. "Not due yet", "missed (overdue)" and the detractor figures depend on today: they
-  are sums of these rows with a condition on the due date (followups.selectors); the
-  overdue page's people and counts are those rows by assignee.
+- OpenCallSummary (month, category, due date, assignee, for whom): an open call;
+  attempted; on time. "Not due yet", "missed (overdue)" and the detractor figures depend
+  on today: they are sums of these rows with a condition on the due date
+  (followups.selectors); the overdue page's people and counts are those rows by
+  assignee, and an assignee's own list counts its rows where the owner is whom for.
 - CallDelaySummary (category, first attempt or reached, bucket of followups.delays): a
   call (not cancelled) with that delay.
 - RootCauseSummary (month, category, root cause): a reached call with a root cause.
@@ -69,7 +70,8 @@ CLOSED_UNREACHED = (State.UNREACHABLE, State.DECLINED)
 # (model, key columns after owner and region, count columns), in the order writers write.
 TABLES = (
     (CallMonthSummary, ("month", "category"), ("calls", "attempted", "reached", "closed_unreached", "on_time")),
-    (OpenCallSummary, ("month", "category", "due_on", "assignee_id"), ("open", "attempted", "on_time")),
+    (OpenCallSummary, ("month", "category", "due_on", "assignee_id", "assigned_for_id"),
+     ("open", "attempted", "on_time")),
     (CallDelaySummary, ("category", "kind", "bucket"), ("calls",)),
     (RootCauseSummary, ("month", "category", "root_cause_id"), ("reached",)),
     (RootCauseThemeSummary, ("month", "category", "root_cause_id", "theme_id"), ("reached",)),
@@ -77,7 +79,7 @@ TABLES = (
 FIELDS = {model: fields for model, _keys, fields in TABLES}
 # What of a call its contributions read (call_snapshot).
 SNAPSHOT = ("state", "category", "answered_at", "due_on", "first_attempt_at", "first_attempt_on",
-            "seconds_to_first_attempt", "seconds_to_reached", "root_cause_id", "assignee_id")
+            "seconds_to_first_attempt", "seconds_to_reached", "root_cause_id", "assignee_id", "assigned_for_id")
 OWNERS_PER_REBUILD = 50
 
 
@@ -121,7 +123,8 @@ def _add_call(deltas: dict, call: dict | None, who: tuple, sign: int) -> None:
     row["closed_unreached"] += sign * (state in CLOSED_UNREACHED)
     row["on_time"] += sign * on_time
     if state == State.OPEN:
-        row = deltas[OpenCallSummary][(*who, month, category, call["due_on"], call["assignee_id"])]
+        row = deltas[OpenCallSummary][(*who, month, category, call["due_on"], call["assignee_id"],
+                                       call["assigned_for_id"])]
         row["open"] += sign
         row["attempted"] += sign * attempted
         row["on_time"] += sign * on_time
@@ -152,10 +155,10 @@ def rows_add(deltas: dict) -> None:
         tallies_rows_add(model._meta.db_table, _key_columns(model), deltas[model], fields)
     emptied = [key for key, counts in deltas[OpenCallSummary].items() if counts["open"] < 0]
     for key in sorted(emptied):
-        owner_id, region_id, month, category, due_on, assignee_id = key
+        owner_id, region_id, month, category, due_on, assignee_id, assigned_for_id = key
         OpenCallSummary.objects.filter(owner_id=owner_id, region_id=region_id, month=month, category=category,
-                                       due_on=due_on, assignee_id=assignee_id, open=0, attempted=0,
-                                       on_time=0).delete()
+                                       due_on=due_on, assignee_id=assignee_id, assigned_for_id=assigned_for_id,
+                                       open=0, attempted=0, on_time=0).delete()
 
 
 # --- The events ----------------------------------------------------------------------------------
@@ -269,7 +272,8 @@ def _grouped_rows(calls: QuerySet[Call], who: tuple[str, ...]) -> dict:
         calls=Count("pk"), attempted=attempted, reached=Count("pk", filter=Q(state=State.REACHED)),
         closed_unreached=Count("pk", filter=Q(state__in=CLOSED_UNREACHED)), on_time=on_time,
     ).order_by()
-    open_ = counted.filter(state=State.OPEN).values_list(*who, "m", "category", "due_on", "assignee_id").annotate(
+    open_ = counted.filter(state=State.OPEN).values_list(
+        *who, "m", "category", "due_on", "assignee_id", "assigned_for_id").annotate(
         open=Count("pk"), attempted=attempted, on_time=on_time
     ).order_by()
     for model, query in ((CallMonthSummary, per_month), (OpenCallSummary, open_)):

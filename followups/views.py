@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from surveys.selectors import regions_visible_to
 
-from . import selectors, services
+from . import open_call_list, selectors, services
 from .forms import (
     AbsenceForm,
     AttemptForm,
@@ -71,11 +71,10 @@ def call_list(request):
         page, rows = _paginate(selectors.calls_closed_recently_for(request.user), request.GET.get("page"))
         groups = [("closed", rows, len(rows))]
     else:
-        # The groups' counts add up to every open call: the pages are counted once.
-        counts = selectors.urgency_counts(request.user, today)
-        page, rows = _paginate(selectors.call_list_for(request.user, today=today), request.GET.get("page"),
-                               count=sum(counts.values()))
-        groups = selectors.calls_by_urgency(rows, today, counts)
+        ids = open_call_list.OpenCallIds(request.user, today)
+        page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = open_call_list.calls_listed(page.object_list)
+        groups = selectors.calls_by_urgency(rows, today, ids.group_counts())
     return render(request, "followups/call_list.html", {
         "page": page, "calls": rows, "closed": closed, "today": today, "groups": groups,
     })
