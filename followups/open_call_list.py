@@ -6,6 +6,13 @@ detractors come first, then the rest, each by due date, answer time and id
 partial indexes call_open_detractor_list and call_open_other_list), and how many calls
 each holds is a sum of the assignee's OpenCallSummary rows, kept exact with every call
 (followups.tallies). So a page reads the counts and its own rows, never the whole queue.
+
+"Still theirs" (selectors.calls_assigned_to) compares each call with its account's owner,
+a join whose selectivity PostgreSQL cannot estimate: it then sorts every call of the
+range. The summary says when the assignee holds no call that is not theirs any more (the
+usual case: such calls exist only between an owner change and the outbox moving them),
+and then the ranges are read without the join. The page's rows are checked again as they
+are loaded, so a call not theirs is never listed.
 """
 
 from datetime import date
@@ -30,23 +37,26 @@ def _category(detractors: bool) -> Q:
     return Q(category=Category.DETRACTOR) if detractors else ~Q(category=Category.DETRACTOR)
 
 
-def segment_counts(user: User, today: date) -> dict[tuple[str, bool], int]:
-    """{(group, detractors?): open calls} of the user's own list, in one read of the
-    summary: its rows for this assignee where the account's owner is whom the calls are
-    for (the calls still theirs, as selectors.calls_assigned_to)."""
+def segment_counts(user: User, today: date) -> tuple[dict[tuple[str, bool], int], int]:
+    """({(group, detractors?): open calls} of the user's own list, open calls assigned to
+    them that are not theirs any more), in one read of the summary: its rows for this
+    assignee, theirs where the account's owner is whom the calls are for."""
     if not user.is_authenticated or not user.is_active:
-        return dict.fromkeys(SEGMENTS, 0)
+        return dict.fromkeys(SEGMENTS, 0), 0
+    theirs = Q(owner_id=F("assigned_for_id"))
     sums = {
-        f"{group}_{int(detractors)}": Sum("open", filter=_due(group, today) & _category(detractors))
+        f"{group}_{int(detractors)}": Sum("open", filter=theirs & _due(group, today) & _category(detractors))
         for group, detractors in SEGMENTS
     }
-    totals = OpenCallSummary.objects.filter(assignee=user, owner_id=F("assigned_for_id")).aggregate(**sums)
-    return {(group, detractors): totals[f"{group}_{int(detractors)}"] or 0 for group, detractors in SEGMENTS}
+    totals = OpenCallSummary.objects.filter(assignee=user).aggregate(not_theirs=Sum("open", filter=~theirs), **sums)
+    counts = {(group, detractors): totals[f"{group}_{int(detractors)}"] or 0 for group, detractors in SEGMENTS}
+    return counts, totals["not_theirs"] or 0
 
 
-def _segment(user: User, today: date, group: str, detractors: bool) -> QuerySet[Call]:
+def _segment(user: User, today: date, group: str, detractors: bool, *, all_theirs: bool) -> QuerySet[Call]:
+    calls = Call.objects.filter(assignee=user) if all_theirs else calls_assigned_to(user)
     return (
-        calls_assigned_to(user).filter(Q(state=Call.State.OPEN) & _category(detractors) & _due(group, today))
+        calls.filter(Q(state=Call.State.OPEN) & _category(detractors) & _due(group, today))
         .order_by("due_on", "answered_at", "pk")
     )
 
@@ -57,7 +67,8 @@ class OpenCallIds:
 
     def __init__(self, user: User, today: date):
         self.user, self.today = user, today
-        self.counts = segment_counts(user, today)
+        self.counts, not_theirs = segment_counts(user, today)
+        self.all_theirs = not_theirs == 0
 
     def count(self) -> int:
         return sum(self.counts.values())
@@ -72,12 +83,15 @@ class OpenCallIds:
             size = self.counts[segment]
             start, stop = max(page.start - first, 0), min(page.stop - first, size)
             if start < stop:
-                ids += _segment(self.user, self.today, *segment).values_list("pk", flat=True)[start:stop]
+                calls = _segment(self.user, self.today, *segment, all_theirs=self.all_theirs)
+                ids += calls.values_list("pk", flat=True)[start:stop]
             first += size
         return ids
 
 
 def calls_listed(ids: list[int]) -> list[Call]:
-    """The page's calls, with what the list shows of them, in the order of `ids`."""
-    by_id = Call.objects.select_related(*LIST_RELATED).in_bulk(ids)
-    return [by_id[pk] for pk in ids if pk in by_id]
+    """The page's calls, with what the list shows of them, in the order of `ids`: those
+    still their assignee's (a call moved or closed since the ids were read drops out)."""
+    by_id = Call.objects.select_related(*LIST_RELATED).filter(state=Call.State.OPEN).in_bulk(ids)
+    calls = (by_id.get(pk) for pk in ids)
+    return [call for call in calls if call is not None and call.assigned_for_id == call.account.owner_id]

@@ -87,3 +87,15 @@ def test_a_page_past_the_end_and_nobody_signed_in(client, am, account):
     client.force_login(am)
     response = client.get("/calls/?page=99")  # the last page, as every list here
     assert response.status_code == 200 and len(response.context["calls"]) == 3
+
+
+def test_a_call_not_theirs_is_never_listed_even_when_the_summary_lags(client, am, account):
+    """An owner change that skipped the summaries (here: the account saved directly) leaves
+    the rows saying the calls are still the former owner's: the page loads them and drops
+    them rather than list a customer to someone who no longer works the account."""
+    bulk_calls(account, 2, score=2, due_on=timezone.localdate() - timedelta(days=1))
+    account.owner = UserFactory(role="am")
+    account.save()
+    client.force_login(am)
+    response = client.get("/calls/")
+    assert response.status_code == 200 and response.context["calls"] == []
