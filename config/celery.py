@@ -10,7 +10,10 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from .broker_files import use_for_filesystem_urls
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+use_for_filesystem_urls()  # the embedded broker writes each message whole (config/broker_files.py)
 
 app = Celery("pulse")
 app.config_from_object("django.conf:settings", namespace="CELERY")
