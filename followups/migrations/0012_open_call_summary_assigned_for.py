@@ -13,12 +13,12 @@ def rows_forget(apps, schema_editor):
 
 
 def rows_fill(apps, schema_editor):
-    """Count them afresh (the nightly rebuild's code; only when there are open calls, so a
-    fresh database never runs it against later models)."""
+    """Count them afresh from the open calls (the app's code; only when there are open
+    calls, so a fresh database never runs it against later models)."""
     if apps.get_model("followups", "Call").objects.filter(state="open").exists():
-        from followups.tallies import call_summaries_rebuild
+        from followups.tallies import open_call_rows_recount
 
-        call_summaries_rebuild()
+        open_call_rows_recount()
 
 
 class Migration(migrations.Migration):

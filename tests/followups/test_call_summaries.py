@@ -22,7 +22,7 @@ from followups.delays import (
 from followups.models import Call, CallDelaySummary, CallMonthSummary, OpenCallSummary, RootCause, RootCauseSummary
 from followups.selectors import discipline_by_am, discipline_figures, overdue_summary
 from followups.services import attempt_log, call_queue_for_response
-from followups.tallies import call_summaries_differences, call_summaries_rebuild
+from followups.tallies import call_summaries_differences, call_summaries_rebuild, open_call_rows_recount
 from surveys.models import Account
 from surveys.tallies import accounts_forget
 from tests.factories import AccountFactory, UserFactory
@@ -166,3 +166,14 @@ def test_half_within_and_how_it_reads(settings):
     assert str(HalfWithin(106, 1)) == "17 h"
     assert str(HalfWithin(139, 1)) == "4 d"
     assert str(HalfWithin(OPEN_BUCKET, 1)) == "over 60 d"
+
+
+def test_the_open_calls_rows_alone_counted_afresh(account, am, colleague):
+    from followups.services import call_reassign
+
+    first = answer_with_call(account, score=2)
+    answer_with_call(account, score=9)
+    call_reassign(call_id=first.pk, by=am, assignee_id=colleague.pk)
+    OpenCallSummary.objects.update(open=0, assigned_for=colleague)  # wrong rows, as if written around the events
+    assert open_call_rows_recount() == 2
+    assert call_summaries_differences() == []
