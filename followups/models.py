@@ -124,7 +124,7 @@ class Call(models.Model):
             models.Index(fields=["due_on", "id"], condition=NOT_CALLED_DETRACTOR, name="call_not_called_due"),
             models.Index(fields=["account", "answered_at"], condition=NOT_CALLED_DETRACTOR,
                          name="call_not_called_account"),
-            # The assignee's list, one urgency group at a time (followups.call_list): detractors
+            # The assignee's list, one urgency group at a time (followups.open_call_list): detractors
             # first, then the rest, each in due order, so a page reads only its own rows.
             models.Index(fields=["assignee", "due_on", "answered_at", "id"], condition=OPEN_DETRACTOR,
                          name="call_open_detractor_list"),

@@ -22,7 +22,7 @@ from django.db.models import F, Q, QuerySet, Sum
 from feedback.models import Category
 from surveys.models import User
 
-from .models import Call, OpenCallSummary
+from .models import OPEN_DETRACTOR, OPEN_NOT_DETRACTOR, Call, OpenCallSummary
 from .selectors import LIST_RELATED, URGENCY_GROUPS, calls_assigned_to
 
 # (group, detractors?) in list order.
@@ -34,6 +34,7 @@ def _due(group: str, today: date) -> Q:
 
 
 def _category(detractors: bool) -> Q:
+    """Of the summary's rows (the calls' own split is the indexes' OPEN_DETRACTOR / OPEN_NOT_DETRACTOR)."""
     return Q(category=Category.DETRACTOR) if detractors else ~Q(category=Category.DETRACTOR)
 
 
@@ -56,7 +57,7 @@ def segment_counts(user: User, today: date) -> tuple[dict[tuple[str, bool], int]
 def _segment(user: User, today: date, group: str, detractors: bool, *, all_theirs: bool) -> QuerySet[Call]:
     calls = Call.objects.filter(assignee=user) if all_theirs else calls_assigned_to(user)
     return (
-        calls.filter(Q(state=Call.State.OPEN) & _category(detractors) & _due(group, today))
+        calls.filter((OPEN_DETRACTOR if detractors else OPEN_NOT_DETRACTOR) & _due(group, today))
         .order_by("due_on", "answered_at", "pk")
     )
 

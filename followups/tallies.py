@@ -335,15 +335,21 @@ def _owners_rebuild(owner_ids: list[int]) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
     rows = _grouped_rows(Call.objects.filter(account__owner_id__in=owner_ids), OWNER_REGION)
-    for model, keys, _fields in TABLES:
+    for model, _keys, _fields in TABLES:
         model.objects.filter(owner_id__in=owner_ids).delete()
-        model.objects.bulk_create(
-            [
-                model(owner_id=key[0], region_id=key[1], **dict(zip(keys, key[2:], strict=True)), **counts)
-                for key, counts in rows[model].items() if any(counts.values())
-            ],
-            batch_size=2000,
-        )
+        _rows_create(model, rows[model])
+
+
+def _rows_create(model, rows: dict) -> None:
+    """Write {(owner, region, *keys): counts} as new rows of `model` (those not all zero)."""
+    keys = _keys_of(model)
+    model.objects.bulk_create(
+        [
+            model(owner_id=key[0], region_id=key[1], **dict(zip(keys, key[2:], strict=True)), **counts)
+            for key, counts in rows.items() if any(counts.values())
+        ],
+        batch_size=2000,
+    )
 
 
 def _owner_ids() -> list[int]:
@@ -374,13 +380,12 @@ def open_call_rows_recount() -> int:
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {OpenCallSummary._meta.db_table} IN EXCLUSIVE MODE")
     OpenCallSummary.objects.all().delete()
-    keys = ("owner_id", "region_id", *_keys_of(OpenCallSummary))
-    rows = [
-        OpenCallSummary(**dict(zip(keys, row[:len(keys)], strict=True)),
-                        **dict(zip(FIELDS[OpenCallSummary], row[len(keys):], strict=True)))
+    width = 2 + len(_keys_of(OpenCallSummary))
+    rows = {
+        tuple(row[:width]): dict(zip(FIELDS[OpenCallSummary], row[width:], strict=True))
         for row in _open_rows(_counted(Call.objects.all()), OWNER_REGION)
-    ]
-    OpenCallSummary.objects.bulk_create(rows, batch_size=2000)
+    }
+    _rows_create(OpenCallSummary, rows)
     return len(rows)
 
 
